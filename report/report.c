@@ -1,0 +1,388 @@
+/*
+ * report/report.c - output files of a run.
+ *
+ * Delay of a vehicle = travel time (from the moment it wanted to enter, so a wait outside a
+ * full origin link counts) - the free-flow time of its route for its class. Traffic measures
+ * are over finished vehicles that are not escorts. p95 is GSL's quantile of the sorted delays.
+ * summary.json is built with jansson; reals are rounded to the millisecond (or 1e-6 for
+ * dimensionless values) before printing, so the text is stable across runs.
+ */
+#include "report/report.h"
+
+#include <errno.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct report {
+    const sim_scenario_t *scn;
+    char *dir;
+    FILE *signals;
+    sim_trip_record_t *trips;
+    size_t n_trips, cap_trips;
+    sim_escort_record_t *esc;
+    size_t n_esc, cap_esc;
+    int oom;
+};
+
+static const char *state_name(sim_signal_state_t s) {
+    switch (s) {
+    case SIM_SIGNAL_RED:
+        return "red";
+    case SIM_SIGNAL_YELLOW:
+        return "yellow";
+    case SIM_SIGNAL_GREEN:
+        return "green";
+    default:
+        return "dark";
+    }
+}
+
+void report_csv_field(FILE *f, const char *s) {
+    if (strpbrk(s, ",\"\n\r") == NULL) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void on_signal(void *ud, sim_time_t t, int32_t s, int32_t g, sim_signal_state_t state) {
+    report_t *rep = ud;
+    const sim_signal_t *sig = &rep->scn->signals[s];
+    fprintf(rep->signals, "%.3f,", sim_time_to_s(t));
+    report_csv_field(rep->signals, rep->scn->nodes[sig->node].id);
+    fputc(',', rep->signals);
+    report_csv_field(rep->signals, sig->groups[g].id);
+    fprintf(rep->signals, ",%s\n", state_name(state));
+}
+
+static void on_trip(void *ud, const sim_trip_record_t *rec) {
+    report_t *rep = ud;
+    if (rep->n_trips == rep->cap_trips) {
+        size_t cap = rep->cap_trips ? rep->cap_trips * 2 : 4096;
+        sim_trip_record_t *n = realloc(rep->trips, cap * sizeof *n);
+        if (n == NULL) {
+            rep->oom = 1;
+            return;
+        }
+        rep->trips = n;
+        rep->cap_trips = cap;
+    }
+    rep->trips[rep->n_trips++] = *rec;
+}
+
+static void on_escort(void *ud, const sim_escort_record_t *rec) {
+    report_t *rep = ud;
+    if (rep->n_esc == rep->cap_esc) {
+        size_t cap = rep->cap_esc ? rep->cap_esc * 2 : 64;
+        sim_escort_record_t *n = realloc(rep->esc, cap * sizeof *n);
+        if (n == NULL) {
+            rep->oom = 1;
+            return;
+        }
+        rep->esc = n;
+        rep->cap_esc = cap;
+    }
+    rep->esc[rep->n_esc++] = *rec;
+}
+
+static int mkdir_p(const char *dir) {
+    char buf[4096];
+    size_t n = strlen(dir);
+    if (n == 0 || n >= sizeof buf)
+        return -1;
+    memcpy(buf, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] == '/' || buf[i] == '\0') {
+            char c = buf[i];
+            buf[i] = '\0';
+            if (mkdir(buf, 0777) < 0 && errno != EEXIST)
+                return -1;
+            buf[i] = c;
+        }
+    }
+    struct stat st;
+    return (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) ? 0 : -1;
+}
+
+static FILE *open_out(const report_t *rep, const char *name, base_err_t *err) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", rep->dir, name);
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        base_err_set(err, BASE_EIO, "%s: cannot write: %s", path, strerror(errno));
+    return f;
+}
+
+static int close_out(const report_t *rep, FILE *f, const char *name, base_err_t *err) {
+    int bad = ferror(f);
+    if (fclose(f) != 0 || bad)
+        return base_err_set(err, BASE_EIO, "%s/%s: write error", rep->dir, name);
+    return BASE_OK;
+}
+
+report_t *report_new(const sim_scenario_t *scn, const char *dir, base_err_t *err) {
+    report_t *rep = calloc(1, sizeof *rep);
+    if (rep == NULL || (rep->dir = strdup(dir)) == NULL) {
+        base_err_set(err, BASE_ENOMEM, "out of memory");
+        report_destroy(&rep);
+        return NULL;
+    }
+    rep->scn = scn;
+    if (mkdir_p(dir) < 0) {
+        base_err_set(err, BASE_EIO, "%s: cannot create output directory: %s", dir,
+                     strerror(errno));
+        report_destroy(&rep);
+        return NULL;
+    }
+    rep->signals = open_out(rep, "signals.csv", err);
+    if (rep->signals == NULL) {
+        report_destroy(&rep);
+        return NULL;
+    }
+    fputs("time_s,node,signal_group,state\n", rep->signals);
+    return rep;
+}
+
+void report_destroy(report_t **self_p) {
+    if (self_p == NULL || *self_p == NULL)
+        return;
+    report_t *rep = *self_p;
+    if (rep->signals != NULL)
+        fclose(rep->signals);
+    free(rep->trips);
+    free(rep->esc);
+    free(rep->dir);
+    free(rep);
+    *self_p = NULL;
+}
+
+sim_observer_t report_observer(report_t *rep) {
+    return (sim_observer_t){rep, on_signal, on_trip, on_escort};
+}
+
+static int cmp_trip(const void *a, const void *b) {
+    const sim_trip_record_t *x = a;
+    const sim_trip_record_t *y = b;
+    return (x->vehicle > y->vehicle) - (x->vehicle < y->vehicle);
+}
+
+static int cmp_esc(const void *a, const void *b) {
+    const sim_escort_record_t *x = a;
+    const sim_escort_record_t *y = b;
+    if (x->escort != y->escort)
+        return x->escort < y->escort ? -1 : 1;
+    return (x->arrive > y->arrive) - (x->arrive < y->arrive);
+}
+
+static double r3(double x) {
+    return round(x * 1000.0) / 1000.0;
+}
+
+static int write_trips(report_t *rep, base_err_t *err) {
+    FILE *f = open_out(rep, "trips.csv", err);
+    if (f == NULL)
+        return BASE_EIO;
+    const sim_scenario_t *scn = rep->scn;
+    fputs("id,class,source,origin,destination,depart_s,arrive_s,travel_time_s,delay_s,stops\n", f);
+    for (size_t i = 0; i < rep->n_trips; i++) {
+        const sim_trip_record_t *t = &rep->trips[i];
+        fprintf(f, "%lld,", (long long)t->vehicle);
+        report_csv_field(f, scn->classes[t->vclass].id);
+        fputc(',', f);
+        report_csv_field(f, t->source);
+        fputc(',', f);
+        report_csv_field(f, scn->links[t->origin].id);
+        fputc(',', f);
+        report_csv_field(f, scn->links[t->destination].id);
+        sim_time_t tt = t->arrive - t->depart;
+        fprintf(f, ",%.3f,%.3f,%.3f,%.3f,%d\n", sim_time_to_s(t->depart),
+                sim_time_to_s(t->arrive), sim_time_to_s(tt), sim_time_to_s(tt - t->free_time),
+                (int)t->stops);
+    }
+    return close_out(rep, f, "trips.csv", err);
+}
+
+static int write_escorts(report_t *rep, base_err_t *err) {
+    FILE *f = open_out(rep, "escort.csv", err);
+    if (f == NULL)
+        return BASE_EIO;
+    const sim_scenario_t *scn = rep->scn;
+    fputs("escort,node,node_name,link,arrive_s,signal_state,queue_ahead,depart_s,wait_s\n", f);
+    for (size_t i = 0; i < rep->n_esc; i++) {
+        const sim_escort_record_t *e = &rep->esc[i];
+        report_csv_field(f, scn->escorts[e->escort].id);
+        fputc(',', f);
+        report_csv_field(f, scn->nodes[e->node].id);
+        fputc(',', f);
+        report_csv_field(f, scn->nodes[e->node].name);
+        fputc(',', f);
+        report_csv_field(f, scn->links[e->link].id);
+        fprintf(f, ",%.3f,%s,%d,%.3f,%.3f\n", sim_time_to_s(e->arrive),
+                state_name(e->on_arrival), (int)e->queue_ahead, sim_time_to_s(e->depart),
+                sim_time_to_s(e->depart - e->arrive));
+    }
+    return close_out(rep, f, "escort.csv", err);
+}
+
+static void compute(const report_t *rep, const sim_t *sim, report_summary_t *s) {
+    const sim_scenario_t *scn = rep->scn;
+    sim_stats_t st = sim_stats(sim, 1);
+    memset(s, 0, sizeof *s);
+    s->vehicles_completed = st.vehicles_completed;
+    s->vehicles_in_network = st.vehicles_in_network;
+    s->vehicles_waiting = st.vehicles_waiting;
+    s->vehicles_entered = st.vehicles_entered;
+    s->vehicle_seconds = st.vehicle_seconds;
+    s->events = st.events;
+    s->sim_s = sim_time_to_s(sim_now(sim));
+    size_t n = 0;
+    double *delay = malloc((rep->n_trips + 1) * sizeof *delay);
+    double sum_tt = 0;
+    for (size_t i = 0; delay != NULL && i < rep->n_trips; i++) {
+        const sim_trip_record_t *t = &rep->trips[i];
+        if (t->escort >= 0)
+            continue;
+        delay[n++] = sim_time_to_s(t->arrive - t->depart - t->free_time);
+        sum_tt += sim_time_to_s(t->arrive - t->depart);
+    }
+    if (n > 0) {
+        double sum = 0;
+        for (size_t i = 0; i < n; i++)
+            sum += delay[i];
+        s->mean_delay_s = sum / (double)n;
+        s->vehicle_hours_delay = sum / 3600.0;
+        s->mean_travel_time_s = sum_tt / (double)n;
+        gsl_sort(delay, 1, n);
+        s->p95_delay_s = gsl_stats_quantile_from_sorted_data(delay, 1, n, 0.95);
+    }
+    free(delay);
+    if (scn->n_escorts > 0) {
+        sim_escort_status_t es = sim_escort_status(sim, 0);
+        s->has_escort = 1;
+        s->escort_id = scn->escorts[0].id;
+        s->escort_arrived = es.state == 2;
+        s->escort_stops = es.stops;
+        double free_s = 0;
+        for (int32_t i = 0; i < scn->escorts[0].route.n_links; i++)
+            free_s += sim_time_to_s(sim_scenario_drive_time(
+                scn->links[scn->escorts[0].route.links[i]].length_m,
+                scn->escorts[0].desired_speed_mps));
+        s->escort_free_flow_time_s = free_s;
+        if (es.state == 2)
+            s->escort_travel_time_s = sim_time_to_s(es.arrive - es.depart);
+        else if (es.state == 1)
+            s->escort_travel_time_s = sim_time_to_s(sim_now(sim) - es.depart);
+        for (size_t i = 0; i < rep->n_esc; i++) {
+            if (rep->esc[i].escort == 0) {
+                s->escort_wait_s += sim_time_to_s(rep->esc[i].depart - rep->esc[i].arrive);
+                s->escort_stop_lines++;
+            }
+        }
+    }
+}
+
+static json_t *escort_json(const report_t *rep, const sim_t *sim, int32_t e) {
+    const sim_scenario_t *scn = rep->scn;
+    sim_escort_status_t es = sim_escort_status(sim, e);
+    double free_s = 0;
+    for (int32_t i = 0; i < scn->escorts[e].route.n_links; i++)
+        free_s += sim_time_to_s(sim_scenario_drive_time(
+            scn->links[scn->escorts[e].route.links[i]].length_m, scn->escorts[e].desired_speed_mps));
+    double tt = es.state == 2   ? sim_time_to_s(es.arrive - es.depart)
+                : es.state == 1 ? sim_time_to_s(sim_now(sim) - es.depart)
+                                : 0.0;
+    double wait = 0;
+    int32_t lines = 0;
+    for (size_t i = 0; i < rep->n_esc; i++) {
+        if (rep->esc[i].escort == e) {
+            wait += sim_time_to_s(rep->esc[i].depart - rep->esc[i].arrive);
+            lines++;
+        }
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(scn->escorts[e].id));
+    json_object_set_new(o, "arrived", json_boolean(es.state == 2));
+    json_object_set_new(o, "depart_s", json_real(r3(sim_time_to_s(scn->escorts[e].depart))));
+    json_object_set_new(o, "travel_time_s", json_real(r3(tt)));
+    json_object_set_new(o, "free_flow_time_s", json_real(r3(free_s)));
+    json_object_set_new(o, "delay_s", json_real(r3(es.state == 2 ? tt - free_s : 0.0)));
+    json_object_set_new(o, "stops", json_integer(es.stops));
+    json_object_set_new(o, "stop_lines", json_integer(lines));
+    json_object_set_new(o, "wait_s", json_real(r3(wait)));
+    return o;
+}
+
+static int write_summary(report_t *rep, const sim_t *sim, uint64_t seed, const report_summary_t *s,
+                         base_err_t *err) {
+    const sim_scenario_t *scn = rep->scn;
+    json_t *root = json_object();
+    json_object_set_new(root, "scenario", json_string(scn->name));
+    json_object_set_new(root, "seed", json_integer((json_int_t)seed));
+    json_t *escorts = json_array();
+    for (int32_t e = 0; e < scn->n_escorts; e++)
+        json_array_append_new(escorts, escort_json(rep, sim, e));
+    json_object_set(root, "escort", scn->n_escorts > 0 ? json_array_get(escorts, 0) : json_null());
+    json_object_set_new(root, "escorts", escorts);
+    json_t *tr = json_object();
+    json_object_set_new(tr, "vehicles_entered", json_integer(s->vehicles_entered));
+    json_object_set_new(tr, "vehicles_completed", json_integer(s->vehicles_completed));
+    json_object_set_new(tr, "vehicles_in_network", json_integer(s->vehicles_in_network));
+    json_object_set_new(tr, "vehicles_waiting_to_enter", json_integer(s->vehicles_waiting));
+    json_object_set_new(tr, "mean_delay_s", json_real(r3(s->mean_delay_s)));
+    json_object_set_new(tr, "p95_delay_s", json_real(r3(s->p95_delay_s)));
+    json_object_set_new(tr, "mean_travel_time_s", json_real(r3(s->mean_travel_time_s)));
+    json_object_set_new(tr, "vehicle_hours_delay", json_real(r3(s->vehicle_hours_delay)));
+    json_object_set_new(tr, "vehicle_seconds", json_real(r3(s->vehicle_seconds)));
+    json_object_set_new(tr, "spillback_events",
+                        json_integer((json_int_t)sim_stats(sim, 0).spillback_events));
+    json_object_set_new(root, "traffic", tr);
+    json_t *sm = json_object();
+    json_object_set_new(sm, "sim_s", json_real(r3(s->sim_s)));
+    json_object_set_new(sm, "events", json_integer((json_int_t)s->events));
+    json_object_set_new(sm, "wall_s", json_real(r3(s->wall_s)));
+    json_object_set_new(root, "sim", sm);
+
+    char path[4096];
+    snprintf(path, sizeof path, "%s/summary.json", rep->dir);
+    int rc = json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+    json_decref(root);
+    if (rc != 0)
+        return base_err_set(err, BASE_EIO, "%s: cannot write", path);
+    return BASE_OK;
+}
+
+int report_finish(report_t *rep, const sim_t *sim, uint64_t seed, double wall_s,
+                  report_summary_t *out, base_err_t *err) {
+    if (rep->oom)
+        return base_err_set(err, BASE_ENOMEM, "out of memory collecting trip records");
+    if (rep->signals != NULL) {
+        FILE *f = rep->signals;
+        rep->signals = NULL;
+        if (close_out(rep, f, "signals.csv", err) < 0)
+            return BASE_EIO;
+    }
+    qsort(rep->trips, rep->n_trips, sizeof *rep->trips, cmp_trip);
+    qsort(rep->esc, rep->n_esc, sizeof *rep->esc, cmp_esc);
+    report_summary_t s;
+    compute(rep, sim, &s);
+    s.wall_s = wall_s;
+    int rc = write_trips(rep, err);
+    if (rc == BASE_OK)
+        rc = write_escorts(rep, err);
+    if (rc == BASE_OK)
+        rc = write_summary(rep, sim, seed, &s, err);
+    if (out != NULL)
+        *out = s;
+    return rc;
+}

@@ -1,0 +1,53 @@
+/*
+ * report/report.h - the outputs of one run: trips.csv, signals.csv, escort.csv, summary.json.
+ *
+ * A report_t is a sim_observer_t: it receives the simulator's callbacks, streams signal
+ * changes to signals.csv as they happen, keeps trip and escort records in memory, and at
+ * report_finish() writes them sorted by id together with summary.json. Numbers are printed
+ * with fixed precision, so equal runs give byte-identical files (summary.json's sim.wall_s
+ * aside). The report borrows the scenario. Not thread-safe: one report per sim_t.
+ */
+#ifndef REPORT_REPORT_H
+#define REPORT_REPORT_H
+
+#include "base/err.h"
+#include "sim/sim.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct report report_t;
+
+/* The figures of a finished run, as written to summary.json. */
+typedef struct report_summary {
+    int has_escort;
+    const char *escort_id;
+    int escort_arrived;
+    double escort_travel_time_s, escort_free_flow_time_s, escort_wait_s;
+    int32_t escort_stops, escort_stop_lines;
+    int64_t vehicles_completed, vehicles_in_network, vehicles_waiting, vehicles_entered;
+    double mean_delay_s, p95_delay_s, mean_travel_time_s, vehicle_hours_delay;
+    double vehicle_seconds;
+    uint64_t events;
+    double sim_s, wall_s;
+} report_summary_t;
+
+/* Creates the output directory dir (and parents) if needed and opens signals.csv there.
+ * Returns the report, or NULL with the message in err (BASE_EIO naming the path). */
+report_t *report_new(const sim_scenario_t *scn, const char *dir, base_err_t *err);
+
+/* Frees the report; NULL-safe, sets *self_p to NULL. Files already written stay. */
+void report_destroy(report_t **self_p);
+
+/* Returns the observer to pass to sim_new(); it points into the report. */
+sim_observer_t report_observer(report_t *rep);
+
+/* Writes trips.csv, escort.csv and summary.json for the finished run sim, seed and wall
+ * time, closes signals.csv, and fills *out (if not NULL). Returns 0 or BASE_EIO. */
+int report_finish(report_t *rep, const sim_t *sim, uint64_t seed, double wall_s,
+                  report_summary_t *out, base_err_t *err);
+
+/* Writes s to f as one CSV field, quoted if it holds a comma, quote or newline. */
+void report_csv_field(FILE *f, const char *s);
+
+#endif
