@@ -140,8 +140,7 @@ report_t *report_new(const sim_scenario_t *scn, const char *dir, base_err_t *err
     }
     rep->scn = scn;
     if (mkdir_p(dir) < 0) {
-        base_err_set(err, BASE_EIO, "%s: cannot create output directory: %s", dir,
-                     strerror(errno));
+        base_err_set(err, BASE_EIO, "%s: cannot create output directory: %s", dir, strerror(errno));
         report_destroy(&rep);
         return NULL;
     }
@@ -206,9 +205,8 @@ static int write_trips(report_t *rep, base_err_t *err) {
         fputc(',', f);
         report_csv_field(f, scn->links[t->destination].id);
         sim_time_t tt = t->arrive - t->depart;
-        fprintf(f, ",%.3f,%.3f,%.3f,%.3f,%d\n", sim_time_to_s(t->depart),
-                sim_time_to_s(t->arrive), sim_time_to_s(tt), sim_time_to_s(tt - t->free_time),
-                (int)t->stops);
+        fprintf(f, ",%.3f,%.3f,%.3f,%.3f,%d\n", sim_time_to_s(t->depart), sim_time_to_s(t->arrive),
+                sim_time_to_s(tt), sim_time_to_s(tt - t->free_time), (int)t->stops);
     }
     return close_out(rep, f, "trips.csv", err);
 }
@@ -228,8 +226,8 @@ static int write_escorts(report_t *rep, base_err_t *err) {
         report_csv_field(f, scn->nodes[e->node].name);
         fputc(',', f);
         report_csv_field(f, scn->links[e->link].id);
-        fprintf(f, ",%.3f,%s,%d,%.3f,%.3f\n", sim_time_to_s(e->arrive),
-                state_name(e->on_arrival), (int)e->queue_ahead, sim_time_to_s(e->depart),
+        fprintf(f, ",%.3f,%s,%d,%.3f,%.3f\n", sim_time_to_s(e->arrive), state_name(e->on_arrival),
+                (int)e->queue_ahead, sim_time_to_s(e->depart),
                 sim_time_to_s(e->depart - e->arrive));
     }
     return close_out(rep, f, "escort.csv", err);
@@ -275,9 +273,9 @@ static void compute(const report_t *rep, const sim_t *sim, report_summary_t *s) 
         s->escort_stops = es.stops;
         double free_s = 0;
         for (int32_t i = 0; i < scn->escorts[0].route.n_links; i++)
-            free_s += sim_time_to_s(sim_scenario_drive_time(
-                scn->links[scn->escorts[0].route.links[i]].length_m,
-                scn->escorts[0].desired_speed_mps));
+            free_s += sim_time_to_s(
+                sim_scenario_drive_time(scn->links[scn->escorts[0].route.links[i]].length_m,
+                                        scn->escorts[0].desired_speed_mps));
         s->escort_free_flow_time_s = free_s;
         if (es.state == 2)
             s->escort_travel_time_s = sim_time_to_s(es.arrive - es.depart);
@@ -297,8 +295,9 @@ static json_t *escort_json(const report_t *rep, const sim_t *sim, int32_t e) {
     sim_escort_status_t es = sim_escort_status(sim, e);
     double free_s = 0;
     for (int32_t i = 0; i < scn->escorts[e].route.n_links; i++)
-        free_s += sim_time_to_s(sim_scenario_drive_time(
-            scn->links[scn->escorts[e].route.links[i]].length_m, scn->escorts[e].desired_speed_mps));
+        free_s += sim_time_to_s(
+            sim_scenario_drive_time(scn->links[scn->escorts[e].route.links[i]].length_m,
+                                    scn->escorts[e].desired_speed_mps));
     double tt = es.state == 2   ? sim_time_to_s(es.arrive - es.depart)
                 : es.state == 1 ? sim_time_to_s(sim_now(sim) - es.depart)
                                 : 0.0;
@@ -355,7 +354,8 @@ static int write_summary(report_t *rep, const sim_t *sim, uint64_t seed, const r
 
     char path[4096];
     snprintf(path, sizeof path, "%s/summary.json", rep->dir);
-    int rc = json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+    int rc =
+        json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
     json_decref(root);
     if (rc != 0)
         return base_err_set(err, BASE_EIO, "%s: cannot write", path);

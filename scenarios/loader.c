@@ -160,8 +160,8 @@ static int member(ld_t *ld, const json_t *obj, const char *path, const char *key
     return 0;
 }
 
-static int get_string(ld_t *ld, const json_t *obj, const char *path, const char *key,
-                      int required, const char *def, const char **out) {
+static int get_string(ld_t *ld, const json_t *obj, const char *path, const char *key, int required,
+                      const char *def, const char **out) {
     json_t *v;
     if (member(ld, obj, path, key, required, &v) < 0)
         return -1;
@@ -182,8 +182,8 @@ static int get_string(ld_t *ld, const json_t *obj, const char *path, const char 
 enum { GT = 1, GE = 2 }; /* lower bound: strictly greater, or greater or equal */
 
 /* Gets a number with lo (GT/GE) and optional upper bound hi (inclusive; NAN: none). */
-static int get_number(ld_t *ld, const json_t *obj, const char *path, const char *key,
-                      int required, double def, int lo_kind, double lo, double hi, double *out) {
+static int get_number(ld_t *ld, const json_t *obj, const char *path, const char *key, int required,
+                      double def, int lo_kind, double lo, double hi, double *out) {
     json_t *v;
     if (member(ld, obj, path, key, required, &v) < 0)
         return -1;
@@ -227,8 +227,8 @@ static int get_int(ld_t *ld, const json_t *obj, const char *path, const char *ke
     return 0;
 }
 
-static int get_array(ld_t *ld, const json_t *obj, const char *path, const char *key,
-                     int required, json_t **out) {
+static int get_array(ld_t *ld, const json_t *obj, const char *path, const char *key, int required,
+                     json_t **out) {
     if (member(ld, obj, path, key, required, out) < 0)
         return -1;
     if (*out != NULL && !json_is_array(*out))
@@ -284,8 +284,8 @@ static int get_ref_list(ld_t *ld, const json_t *obj, const char *path, const cha
 }
 
 /* Parses "HH:MM:SS" (seconds optional when allow_hm) into ms since midnight. */
-static int parse_tod(ld_t *ld, const json_t *obj, const char *path, const char *key,
-                     int required, const char *def, int allow_hm, sim_time_t *out) {
+static int parse_tod(ld_t *ld, const json_t *obj, const char *path, const char *key, int required,
+                     const char *def, int allow_hm, sim_time_t *out) {
     json_t *v;
     if (member(ld, obj, path, key, required, &v) < 0)
         return -1;
@@ -328,12 +328,11 @@ static int index_ids(ld_t *ld, const json_t *arr, const char *path, names_t *tab
         if (id == NULL)
             return fail(ld, p, "missing required field \"id\"");
         if (!json_is_string(id) || json_string_length(id) == 0)
-            return fail(ld, p, "field \"id\" must be a non-empty string, got %s",
-                        type_name(id));
+            return fail(ld, p, "field \"id\" must be a non-empty string, got %s", type_name(id));
         int32_t prev = names_put(table, json_string_value(id), (int32_t)i);
         if (prev >= 0)
-            return fail(ld, p, "duplicate %s id \"%s\" (also %s[%d])", what,
-                        json_string_value(id), path, (int)prev);
+            return fail(ld, p, "duplicate %s id \"%s\" (also %s[%d])", what, json_string_value(id),
+                        path, (int)prev);
     }
     return 0;
 }
@@ -441,9 +440,15 @@ static int load_links(ld_t *ld, const json_t *arr) {
     if (scn->links == NULL)
         return base_err_set(ld->err, BASE_ENOMEM, "out of memory");
     scn->n_links = (int32_t)n;
-    static const char *const keys[] = {"id",           "name",           "from",
-                                       "to",           "length_m",       "lanes",
-                                       "free_speed_kmh", "sat_flow_vphpl", "jam_spacing_m",
+    static const char *const keys[] = {"id",
+                                       "name",
+                                       "from",
+                                       "to",
+                                       "length_m",
+                                       "lanes",
+                                       "free_speed_kmh",
+                                       "sat_flow_vphpl",
+                                       "jam_spacing_m",
                                        NULL};
     for (size_t i = 0; i < n; i++) {
         char p[PATH_MAX_LEN];
@@ -525,7 +530,7 @@ static int load_movements(ld_t *ld, const json_t *arr) {
 static int load_signal(ld_t *ld, const json_t *o, const char *p, int32_t s) {
     sim_scenario_t *scn = ld->scn;
     sim_signal_t *sig = &scn->signals[s];
-    static const char *const keys[] = {"node",  "groups", "conflicts", "stages",
+    static const char *const keys[] = {"node",  "groups",   "conflicts", "stages",
                                        "plans", "schedule", NULL};
     if (want_object(ld, o, p) < 0 || check_keys(ld, o, p, keys) < 0 ||
         get_ref(ld, o, p, "node", &ld->nodes, "node", &sig->node) < 0)
@@ -542,7 +547,8 @@ static int load_signal(ld_t *ld, const json_t *o, const char *p, int32_t s) {
     names_t groups = {0}, stages = {0}, plans = {0};
     json_t *garr, *carr, *sarr, *parr, *sched;
     char q[PATH_MAX_LEN];
-    if (get_array(ld, o, p, "groups", 1, &garr) < 0 || get_array(ld, o, p, "conflicts", 0, &carr) < 0 ||
+    if (get_array(ld, o, p, "groups", 1, &garr) < 0 ||
+        get_array(ld, o, p, "conflicts", 0, &carr) < 0 ||
         get_array(ld, o, p, "stages", 1, &sarr) < 0 || get_array(ld, o, p, "plans", 1, &parr) < 0 ||
         get_array(ld, o, p, "schedule", 1, &sched) < 0)
         goto done;
@@ -578,8 +584,8 @@ static int load_signal(ld_t *ld, const json_t *o, const char *p, int32_t s) {
         base_err_set(ld->err, BASE_ENOMEM, "out of memory");
         goto done;
     }
-    static const char *const gkeys[] = {"id",          "movements", "min_green_s", "max_green_s",
-                                        "yellow_s",    "red_clearance_s", NULL};
+    static const char *const gkeys[] = {"id",       "movements",       "min_green_s", "max_green_s",
+                                        "yellow_s", "red_clearance_s", NULL};
     for (size_t g = 0; g < ng; g++) {
         snprintf(q, sizeof q, "%s.groups[%zu]", p, g);
         json_t *go = json_array_get(garr, g);
@@ -802,14 +808,14 @@ static int check_consecutive(ld_t *ld, const char *p, const char *key, const int
         const sim_link_t *a = &scn->links[links[i - 1]];
         const sim_link_t *b = &scn->links[links[i]];
         if (a->to != b->from)
-            return fail(ld, p, "%s[%d] \"%s\" does not start where %s[%d] \"%s\" ends", key,
-                        (int)i, b->id, key, (int)(i - 1), a->id);
+            return fail(ld, p, "%s[%d] \"%s\" does not start where %s[%d] \"%s\" ends", key, (int)i,
+                        b->id, key, (int)(i - 1), a->id);
         int found = 0;
         for (int32_t m = 0; m < scn->n_movements && !found; m++)
             found = scn->movements[m].from == links[i - 1] && scn->movements[m].to == links[i];
         if (!found)
-            return fail(ld, p, "%s[%d]: no movement from link \"%s\" to link \"%s\"", key,
-                        (int)i, a->id, b->id);
+            return fail(ld, p, "%s[%d]: no movement from link \"%s\" to link \"%s\"", key, (int)i,
+                        a->id, b->id);
     }
     return 0;
 }
@@ -939,8 +945,8 @@ static int load_demand(ld_t *ld, const json_t *root) {
         return base_err_set(ld->err, BASE_ENOMEM, "out of memory");
     scn->n_flows = (int32_t)nf;
     scn->n_trips = (int32_t)nt;
-    static const char *const fkeys[] = {"id", "origin", "destination", "via", "class_mix", "vph",
-                                        NULL};
+    static const char *const fkeys[] = {"id",        "origin", "destination", "via",
+                                        "class_mix", "vph",    NULL};
     for (size_t i = 0; i < nf; i++) {
         char p[PATH_MAX_LEN];
         snprintf(p, sizeof p, "$.demand.flows[%zu]", i);
@@ -954,8 +960,7 @@ static int load_demand(ld_t *ld, const json_t *root) {
             get_ref(ld, o, p, "origin", &ld->links, "link", &f->origin) < 0 ||
             get_ref(ld, o, p, "destination", &ld->links, "link", &f->destination) < 0 ||
             get_ref_list(ld, o, p, "via", 0, &ld->links, "link", &f->via, &f->n_via) < 0 ||
-            load_class_mix(ld, o, p, &f->class_cdf) < 0 ||
-            get_array(ld, o, p, "vph", 1, &vph) < 0)
+            load_class_mix(ld, o, p, &f->class_cdf) < 0 || get_array(ld, o, p, "vph", 1, &vph) < 0)
             return -1;
         if (f->id == NULL && (f->id = base_arena_strdup(&scn->arena, defid)) == NULL)
             return base_err_set(ld->err, BASE_ENOMEM, "out of memory");
@@ -1017,9 +1022,8 @@ static int load_escorts(ld_t *ld, const json_t *arr) {
         return -1;
     }
     names_fini(&ids);
-    static const char *const keys[] = {"id",       "class",             "route",
-                                       "depart_s", "desired_speed_kmh", "yield_factor",
-                                       NULL};
+    static const char *const keys[] = {
+        "id", "class", "route", "depart_s", "desired_speed_kmh", "yield_factor", NULL};
     for (size_t i = 0; i < n; i++) {
         char p[PATH_MAX_LEN];
         snprintf(p, sizeof p, "$.escorts[%zu]", i);
@@ -1054,11 +1058,10 @@ static int load_root(ld_t *ld, const json_t *root) {
     sim_scenario_t *scn = ld->scn;
     if (want_object(ld, root, "$") < 0)
         return -1;
-    static const char *const keys[] = {"format",    "version", "name",      "description",
-                                       "start_time", "duration_s", "model", "vehicle_classes",
-                                       "nodes",     "links",   "movements", "signals",
-                                       "corridors", "detectors", "demand",  "escorts",
-                                       NULL};
+    static const char *const keys[] = {
+        "format",    "version",         "name",   "description", "start_time", "duration_s",
+        "model",     "vehicle_classes", "nodes",  "links",       "movements",  "signals",
+        "corridors", "detectors",       "demand", "escorts",     NULL};
     if (check_keys(ld, root, "$", keys) < 0)
         return -1;
     const char *format;

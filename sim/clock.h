@@ -10,8 +10,8 @@
 
 typedef int64_t sim_time_t;
 
-#define SIM_TIME_MAX INT64_MAX
-#define SIM_MS_PER_S 1000
+#define SIM_TIME_MAX   INT64_MAX
+#define SIM_MS_PER_S   1000
 #define SIM_MS_PER_DAY ((sim_time_t)86400000)
 
 /* Converts seconds to milliseconds, rounding half away from zero. */

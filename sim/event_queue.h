@@ -37,8 +37,7 @@ void sim_event_queue_init(sim_event_queue_t *q);
 void sim_event_queue_fini(sim_event_queue_t *q);
 
 /* Schedules an event; returns 0, or BASE_ENOMEM when the heap cannot grow. */
-int sim_event_queue_push(sim_event_queue_t *q, sim_time_t time, int32_t type, int32_t a,
-                         int64_t b);
+int sim_event_queue_push(sim_event_queue_t *q, sim_time_t time, int32_t type, int32_t a, int64_t b);
 
 /* Removes the earliest event into *out; returns 1, or 0 when the queue is empty. */
 int sim_event_queue_pop(sim_event_queue_t *q, sim_event_t *out);

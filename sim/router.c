@@ -147,8 +147,7 @@ static int leg(sim_router_t *r, int32_t a, int32_t b, int32_t **buf, int32_t *le
 }
 
 int sim_router_route(sim_router_t *r, int32_t origin, const int32_t *via, int32_t n_via,
-                     int32_t destination, base_arena_t *arena, sim_route_t *out,
-                     base_err_t *err) {
+                     int32_t destination, base_arena_t *arena, sim_route_t *out, base_err_t *err) {
     int32_t *buf = NULL;
     int32_t len = 0, cap = 0;
     int32_t from = origin;

@@ -26,7 +26,6 @@ void sim_router_destroy(sim_router_t **self_p);
  * allocated from arena. Returns 0, BASE_EINVAL when some leg has no path (err names the
  * leg's two links), or BASE_ENOMEM. */
 int sim_router_route(sim_router_t *r, int32_t origin, const int32_t *via, int32_t n_via,
-                     int32_t destination, base_arena_t *arena, sim_route_t *out,
-                     base_err_t *err);
+                     int32_t destination, base_arena_t *arena, sim_route_t *out, base_err_t *err);
 
 #endif

@@ -135,8 +135,8 @@ static int check_route(const sim_scenario_t *scn, const sim_route_t *r, const ch
                        const char *id, base_err_t *err) {
     for (int32_t i = 0; i < r->n_links; i++) {
         if (r->links[i] < 0 || r->links[i] >= scn->n_links)
-            return base_err_set(err, BASE_EINVAL, "%s \"%s\": route link %d out of range", what,
-                                id, (int)i);
+            return base_err_set(err, BASE_EINVAL, "%s \"%s\": route link %d out of range", what, id,
+                                (int)i);
         if (i > 0 && scn->links[r->links[i - 1]].to != scn->links[r->links[i]].from)
             return base_err_set(err, BASE_EINVAL,
                                 "%s \"%s\": route links \"%s\" and \"%s\" do not meet", what, id,
@@ -168,8 +168,9 @@ int sim_scenario_prepare(sim_scenario_t *scn, base_err_t *err) {
             return base_err_set(err, BASE_EINVAL, "movement \"%s\": link index out of range",
                                 mv->id);
         if (scn->links[mv->from].to != scn->links[mv->to].from)
-            return base_err_set(err, BASE_EINVAL, "movement \"%s\": links \"%s\" and \"%s\" do not meet",
-                                mv->id, scn->links[mv->from].id, scn->links[mv->to].id);
+            return base_err_set(err, BASE_EINVAL,
+                                "movement \"%s\": links \"%s\" and \"%s\" do not meet", mv->id,
+                                scn->links[mv->from].id, scn->links[mv->to].id);
         if (mv->lanes < 1 || !(mv->sat_factor > 0))
             return base_err_set(err, BASE_EINVAL, "movement \"%s\": non-positive attribute",
                                 mv->id);
@@ -207,8 +208,7 @@ int sim_scenario_prepare(sim_scenario_t *scn, base_err_t *err) {
         if (rc < 0)
             return rc;
         if (scn->escorts[e].route.n_links < 1)
-            return base_err_set(err, BASE_EINVAL, "escort \"%s\": empty route",
-                                scn->escorts[e].id);
+            return base_err_set(err, BASE_EINVAL, "escort \"%s\": empty route", scn->escorts[e].id);
     }
     for (int32_t c = 0; c < scn->n_corridors; c++) {
         sim_route_t r = {scn->corridors[c].links, scn->corridors[c].n_links};

@@ -380,10 +380,10 @@ static void create_vehicle(sim_t *sim, const sim_route_t *route, int32_t vclass,
     vh->pce_milli = pce_milli(scn->classes[vclass].pce);
     vh->max_speed_mps = scn->classes[vclass].max_speed_mps;
     vh->depart = sim->now;
-    vh->free_time = escort >= 0
-                        ? sim_scenario_route_free_time(scn, route,
-                                                       scn->escorts[escort].desired_speed_mps)
-                        : sim_scenario_route_free_time(scn, route, vh->max_speed_mps);
+    vh->free_time =
+        escort >= 0
+            ? sim_scenario_route_free_time(scn, route, scn->escorts[escort].desired_speed_mps)
+            : sim_scenario_route_free_time(scn, route, vh->max_speed_mps);
     if (escort >= 0) {
         /* Escorts drive at their desired speed, above the limit where it is higher. */
         sim_time_t t = 0;

@@ -33,26 +33,26 @@ typedef enum {
 
 /* One finished vehicle (trips.csv). Times in ms. */
 typedef struct sim_trip_record {
-    int64_t vehicle;    /* vehicle id, in order of creation from 0 */
-    int32_t vclass;     /* class index */
-    const char *source; /* id of the flow, trip or escort that made it */
+    int64_t vehicle;             /* vehicle id, in order of creation from 0 */
+    int32_t vclass;              /* class index */
+    const char *source;          /* id of the flow, trip or escort that made it */
     int32_t origin, destination; /* link indices */
-    sim_time_t depart;  /* when it wanted to enter its origin link */
-    sim_time_t arrive;  /* when it left the network */
-    sim_time_t free_time; /* free-flow time of its route for its class */
+    sim_time_t depart;           /* when it wanted to enter its origin link */
+    sim_time_t arrive;           /* when it left the network */
+    sim_time_t free_time;        /* free-flow time of its route for its class */
     int32_t stops;
-    int32_t escort;     /* escort index, or -1 */
+    int32_t escort; /* escort index, or -1 */
 } sim_trip_record_t;
 
 /* One escort passage of a stop line (escort.csv). */
 typedef struct sim_escort_record {
     int32_t escort;
     int32_t node;
-    int32_t link;                 /* the approach link */
-    sim_time_t arrive;            /* reached the stop line (back of the queue) */
-    sim_time_t depart;            /* crossed the stop line */
+    int32_t link;                  /* the approach link */
+    sim_time_t arrive;             /* reached the stop line (back of the queue) */
+    sim_time_t depart;             /* crossed the stop line */
     sim_signal_state_t on_arrival; /* its movement's signal on arrival (DARK if none) */
-    int32_t queue_ahead;          /* vehicles it had to wait behind */
+    int32_t queue_ahead;           /* vehicles it had to wait behind */
 } sim_escort_record_t;
 
 /* Callbacks the simulator makes as things happen; any may be NULL. They must not call back
@@ -72,9 +72,9 @@ typedef struct sim_stats {
     int64_t vehicles_entered;   /* entered their origin link */
     int64_t vehicles_completed; /* left the network */
     int64_t vehicles_in_network;
-    int64_t vehicles_waiting;   /* created but still waiting to enter */
-    int64_t spillback_events;   /* a movement found its next link full */
-    double vehicle_seconds;     /* time spent in the network by finished vehicles, s */
+    int64_t vehicles_waiting; /* created but still waiting to enter */
+    int64_t spillback_events; /* a movement found its next link full */
+    double vehicle_seconds;   /* time spent in the network by finished vehicles, s */
 } sim_stats_t;
 
 /* Returns a simulation of scn (prepared, with routes) at time 0 with the given seed, or NULL

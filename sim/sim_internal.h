@@ -69,9 +69,9 @@ typedef struct sim__signal_state {
     sim_time_t green_end;        /* PHASE_GREEN: when the green ends */
     sim_time_t next_stage_start; /* PHASE_CHANGE: when the next stage's green starts */
     int32_t next_stage;
-    int64_t gen; /* generation of the pending EV_SIGNAL; older ones are stale */
-    uint8_t *group_state;      /* sim_signal_state_t per group */
-    sim_time_t *group_red_at;  /* YELLOW groups: when they turn red */
+    int64_t gen;              /* generation of the pending EV_SIGNAL; older ones are stale */
+    uint8_t *group_state;     /* sim_signal_state_t per group */
+    sim_time_t *group_red_at; /* YELLOW groups: when they turn red */
     sim_time_t *group_green_since;
 } sim__signal_state_t;
 
@@ -103,7 +103,7 @@ struct sim {
     sim__escort_state_t *escorts;
     gsl_rng **flow_rng;
 
-    int32_t *det_first;   /* detectors of link l: det_by_link[det_first[l] .. det_first[l+1]) */
+    int32_t *det_first; /* detectors of link l: det_by_link[det_first[l] .. det_first[l+1]) */
     int32_t *det_by_link;
     int64_t *det_count;
 };
