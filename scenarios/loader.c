@@ -89,6 +89,17 @@ typedef struct {
 
 #define PATH_MAX_LEN 256
 
+/* Formats a JSON path into dst; long paths are truncated (they only appear in messages). */
+static void path_fmt(char *dst, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void path_fmt(char *dst, size_t n, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(dst, n, fmt, ap);
+    va_end(ap);
+}
+
 static int fail(ld_t *ld, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -254,7 +265,7 @@ static int get_ref(ld_t *ld, const json_t *obj, const char *path, const char *ke
     if (member(ld, obj, path, key, 1, &v) < 0)
         return -1;
     char p[PATH_MAX_LEN];
-    snprintf(p, sizeof p, "%s.%s", path, key);
+    path_fmt(p, sizeof p, "%s.%s", path, key);
     return resolve(ld, table, v, p, what, out);
 }
 
@@ -275,7 +286,7 @@ static int get_ref_list(ld_t *ld, const json_t *obj, const char *path, const cha
         return base_err_set(ld->err, BASE_ENOMEM, "out of memory");
     for (size_t i = 0; i < len; i++) {
         char p[PATH_MAX_LEN];
-        snprintf(p, sizeof p, "%s.%s[%zu]", path, key, i);
+        path_fmt(p, sizeof p, "%s.%s[%zu]", path, key, i);
         if (resolve(ld, table, json_array_get(arr, i), p, what, &(*out)[i]) < 0)
             return -1;
     }
@@ -320,7 +331,7 @@ static int index_ids(ld_t *ld, const json_t *arr, const char *path, names_t *tab
         return base_err_set(ld->err, BASE_ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
         char p[PATH_MAX_LEN];
-        snprintf(p, sizeof p, "%s[%zu]", path, i);
+        path_fmt(p, sizeof p, "%s[%zu]", path, i);
         json_t *o = json_array_get(arr, i);
         if (want_object(ld, o, p) < 0)
             return -1;
@@ -383,7 +394,7 @@ static int load_classes(ld_t *ld, const json_t *root) {
     static const char *const keys[] = {"id", "pce", "max_speed_kmh", NULL};
     for (size_t i = 0; i < n; i++) {
         char p[PATH_MAX_LEN];
-        snprintf(p, sizeof p, "$.vehicle_classes[%zu]", i);
+        path_fmt(p, sizeof p, "$.vehicle_classes[%zu]", i);
         json_t *o = json_array_get(arr, i);
         sim_vclass_t *c = &scn->classes[i];
         double pce, vmax;
@@ -407,7 +418,7 @@ static int load_nodes(ld_t *ld, const json_t *arr) {
     static const char *const keys[] = {"id", "name", "kind", "x_m", "y_m", NULL};
     for (size_t i = 0; i < n; i++) {
         char p[PATH_MAX_LEN];
-        snprintf(p, sizeof p, "$.nodes[%zu]", i);
+        path_fmt(p, sizeof p, "$.nodes[%zu]", i);
         json_t *o = json_array_get(arr, i);
         sim_node_t *nd = &scn->nodes[i];
         const char *kind;
@@ -452,7 +463,7 @@ static int load_links(ld_t *ld, const json_t *arr) {
                                        NULL};
     for (size_t i = 0; i < n; i++) {
         char p[PATH_MAX_LEN];
-        snprintf(p, sizeof p, "$.links[%zu]", i);
+        path_fmt(p, sizeof p, "$.links[%zu]", i);
         json_t *o = json_array_get(arr, i);
         sim_link_t *l = &scn->links[i];
         double speed;
@@ -484,7 +495,7 @@ static int load_movements(ld_t *ld, const json_t *arr) {
     static const char *const keys[] = {"id", "from", "to", "turn", "lanes", "sat_factor", NULL};
     for (size_t i = 0; i < n; i++) {
         char p[PATH_MAX_LEN];
-        snprintf(p, sizeof p, "$.movements[%zu]", i);
+        path_fmt(p, sizeof p, "$.movements[%zu]", i);
         json_t *o = json_array_get(arr, i);
         sim_movement_t *m = &scn->movements[i];
         const char *turn;
@@ -561,13 +572,13 @@ static int load_signal(ld_t *ld, const json_t *o, const char *p, int32_t s) {
         fail(ld, p, "at most %d signal groups per node, got %zu", SIM_MAX_GROUPS, ng);
         goto done;
     }
-    snprintf(q, sizeof q, "%s.groups", p);
+    path_fmt(q, sizeof q, "%s.groups", p);
     if (index_ids(ld, garr, q, &groups, "signal group") < 0)
         goto done;
-    snprintf(q, sizeof q, "%s.stages", p);
+    path_fmt(q, sizeof q, "%s.stages", p);
     if (index_ids(ld, sarr, q, &stages, "stage") < 0)
         goto done;
-    snprintf(q, sizeof q, "%s.plans", p);
+    path_fmt(q, sizeof q, "%s.plans", p);
     if (index_ids(ld, parr, q, &plans, "plan") < 0)
         goto done;
 
@@ -587,7 +598,7 @@ static int load_signal(ld_t *ld, const json_t *o, const char *p, int32_t s) {
     static const char *const gkeys[] = {"id",       "movements",       "min_green_s", "max_green_s",
                                         "yellow_s", "red_clearance_s", NULL};
     for (size_t g = 0; g < ng; g++) {
-        snprintf(q, sizeof q, "%s.groups[%zu]", p, g);
+        path_fmt(q, sizeof q, "%s.groups[%zu]", p, g);
         json_t *go = json_array_get(garr, g);
         sim_signal_group_t *grp = &sig->groups[g];
         double gmin, gmax, y, r;
@@ -620,7 +631,7 @@ static int load_signal(ld_t *ld, const json_t *o, const char *p, int32_t s) {
         }
     }
     for (size_t c = 0; carr != NULL && c < json_array_size(carr); c++) {
-        snprintf(q, sizeof q, "%s.conflicts[%zu]", p, c);
+        path_fmt(q, sizeof q, "%s.conflicts[%zu]", p, c);
         json_t *pair = json_array_get(carr, c);
         if (!json_is_array(pair) || json_array_size(pair) != 2) {
             fail(ld, q, "must be a pair [group, group]");
@@ -628,8 +639,8 @@ static int load_signal(ld_t *ld, const json_t *o, const char *p, int32_t s) {
         }
         int32_t a, b;
         char q0[PATH_MAX_LEN + 8], q1[PATH_MAX_LEN + 8];
-        snprintf(q0, sizeof q0, "%s[0]", q);
-        snprintf(q1, sizeof q1, "%s[1]", q);
+        path_fmt(q0, sizeof q0, "%s[0]", q);
+        path_fmt(q1, sizeof q1, "%s[1]", q);
         if (resolve(ld, &groups, json_array_get(pair, 0), q0, "signal group", &a) < 0 ||
             resolve(ld, &groups, json_array_get(pair, 1), q1, "signal group", &b) < 0)
             goto done;
@@ -642,7 +653,7 @@ static int load_signal(ld_t *ld, const json_t *o, const char *p, int32_t s) {
     }
     static const char *const skeys[] = {"id", "groups", NULL};
     for (size_t k = 0; k < ns; k++) {
-        snprintf(q, sizeof q, "%s.stages[%zu]", p, k);
+        path_fmt(q, sizeof q, "%s.stages[%zu]", p, k);
         json_t *so = json_array_get(sarr, k);
         sim_stage_t *st = &sig->stages[k];
         int32_t *gl;
@@ -679,7 +690,7 @@ static int load_signal(ld_t *ld, const json_t *o, const char *p, int32_t s) {
     }
     static const char *const pkeys[] = {"id", "cycle_s", "offset_s", "splits_s", NULL};
     for (size_t pi = 0; pi < np; pi++) {
-        snprintf(q, sizeof q, "%s.plans[%zu]", p, pi);
+        path_fmt(q, sizeof q, "%s.plans[%zu]", p, pi);
         json_t *po = json_array_get(parr, pi);
         sim_plan_t *pl = &sig->plans[pi];
         double cycle, offset;
@@ -744,7 +755,7 @@ static int load_signal(ld_t *ld, const json_t *o, const char *p, int32_t s) {
     }
     static const char *const ekeys[] = {"from", "plan", NULL};
     for (int32_t i = 0; i < sig->n_schedule; i++) {
-        snprintf(q, sizeof q, "%s.schedule[%d]", p, (int)i);
+        path_fmt(q, sizeof q, "%s.schedule[%d]", p, (int)i);
         json_t *eo = json_array_get(sched, (size_t)i);
         if (want_object(ld, eo, q) < 0 || check_keys(ld, eo, q, ekeys) < 0 ||
             parse_tod(ld, eo, q, "from", 1, NULL, 1, &sig->schedule[i].from_tod) < 0 ||
@@ -776,14 +787,14 @@ static int load_signals(ld_t *ld, const json_t *arr) {
     scn->n_signals = (int32_t)n;
     for (size_t s = 0; s < n; s++) {
         char p[PATH_MAX_LEN];
-        snprintf(p, sizeof p, "$.signals[%zu]", s);
+        path_fmt(p, sizeof p, "$.signals[%zu]", s);
         if (load_signal(ld, json_array_get(arr, s), p, (int32_t)s) < 0)
             return -1;
     }
     for (int32_t i = 0; i < scn->n_nodes; i++) {
         if (scn->nodes[i].kind == SIM_NODE_SIGNALIZED && scn->nodes[i].signal < 0) {
             char p[PATH_MAX_LEN];
-            snprintf(p, sizeof p, "$.nodes[%d]", (int)i);
+            path_fmt(p, sizeof p, "$.nodes[%d]", (int)i);
             return fail(ld, p, "signalized node \"%s\" has no entry in \"signals\"",
                         scn->nodes[i].id);
         }
@@ -793,7 +804,7 @@ static int load_signals(ld_t *ld, const json_t *arr) {
         int32_t node = scn->links[m->from].to;
         if (scn->nodes[node].kind == SIM_NODE_SIGNALIZED && m->group < 0) {
             char p[PATH_MAX_LEN];
-            snprintf(p, sizeof p, "$.movements[%d]", (int)i);
+            path_fmt(p, sizeof p, "$.movements[%d]", (int)i);
             return fail(ld, p, "movement \"%s\" at signalized node \"%s\" is in no signal group",
                         m->id, scn->nodes[node].id);
         }
@@ -830,7 +841,7 @@ static int load_corridors(ld_t *ld, const json_t *arr) {
     static const char *const keys[] = {"id", "name", "links", NULL};
     for (size_t i = 0; i < n; i++) {
         char p[PATH_MAX_LEN];
-        snprintf(p, sizeof p, "$.corridors[%zu]", i);
+        path_fmt(p, sizeof p, "$.corridors[%zu]", i);
         json_t *o = json_array_get(arr, i);
         sim_corridor_t *c = &scn->corridors[i];
         if (check_keys(ld, o, p, keys) < 0 || get_string(ld, o, p, "id", 1, NULL, &c->id) < 0 ||
@@ -855,7 +866,7 @@ static int load_detectors(ld_t *ld, const json_t *arr) {
     static const char *const keys[] = {"id", "link", "kind", "distance_m", NULL};
     for (size_t i = 0; i < n; i++) {
         char p[PATH_MAX_LEN];
-        snprintf(p, sizeof p, "$.detectors[%zu]", i);
+        path_fmt(p, sizeof p, "$.detectors[%zu]", i);
         json_t *o = json_array_get(arr, i);
         sim_detector_t *d = &scn->detectors[i];
         const char *kind;
@@ -890,7 +901,7 @@ static int load_class_mix(ld_t *ld, const json_t *o, const char *p, double **cdf
         return 0;
     }
     char q[PATH_MAX_LEN];
-    snprintf(q, sizeof q, "%s.class_mix", p);
+    path_fmt(q, sizeof q, "%s.class_mix", p);
     if (want_object(ld, mix, q) < 0)
         return -1;
     double total = 0;
@@ -949,7 +960,7 @@ static int load_demand(ld_t *ld, const json_t *root) {
                                         "class_mix", "vph",    NULL};
     for (size_t i = 0; i < nf; i++) {
         char p[PATH_MAX_LEN];
-        snprintf(p, sizeof p, "$.demand.flows[%zu]", i);
+        path_fmt(p, sizeof p, "$.demand.flows[%zu]", i);
         json_t *o = json_array_get(flows, i);
         sim_flow_t *f = &scn->flows[i];
         char defid[32];
@@ -982,7 +993,7 @@ static int load_demand(ld_t *ld, const json_t *root) {
     static const char *const tkeys[] = {"id", "depart_s", "origin", "destination", "class", NULL};
     for (size_t i = 0; i < nt; i++) {
         char p[PATH_MAX_LEN];
-        snprintf(p, sizeof p, "$.demand.trips[%zu]", i);
+        path_fmt(p, sizeof p, "$.demand.trips[%zu]", i);
         json_t *o = json_array_get(trips, i);
         sim_trip_t *t = &scn->trips[i];
         double depart;
@@ -1026,7 +1037,7 @@ static int load_escorts(ld_t *ld, const json_t *arr) {
         "id", "class", "route", "depart_s", "desired_speed_kmh", "yield_factor", NULL};
     for (size_t i = 0; i < n; i++) {
         char p[PATH_MAX_LEN];
-        snprintf(p, sizeof p, "$.escorts[%zu]", i);
+        path_fmt(p, sizeof p, "$.escorts[%zu]", i);
         json_t *o = json_array_get(arr, i);
         sim_escort_t *e = &scn->escorts[i];
         const char *cls;

@@ -1,12 +1,15 @@
 /*
  * sim/router.c - Dijkstra over links with a binary heap of (cost, link) pairs and lazy
  * deletion. cost[l] is the free-flow time from the start of the origin link to the end of l.
- * The tree (pred) of the last origin is cached; a route is read back from pred.
+ * The search of the last origin is kept and resumed lazily: a target is answered as soon as it
+ * is settled, so routing many OD pairs costs one partial search per distinct origin. A route
+ * is read back from pred.
  */
 #include "sim/router.h"
 
 #include "sim/sim.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 
 typedef struct {
@@ -21,7 +24,9 @@ struct sim_router {
     int32_t *pred;
     item_t *heap;
     size_t len, cap;
-    int32_t *path; /* scratch for one leg, reversed */
+    int32_t *path;      /* scratch for one leg, reversed */
+    sim_time_t *link_t; /* free-flow time of each link */
+    uint8_t *settled;   /* link's cost is final in the current search */
 };
 
 sim_router_t *sim_router_new(const sim_scenario_t *scn) {
@@ -34,10 +39,18 @@ sim_router_t *sim_router_new(const sim_scenario_t *scn) {
     r->cost = malloc(n * sizeof *r->cost);
     r->pred = malloc(n * sizeof *r->pred);
     r->path = malloc(n * sizeof *r->path);
+    r->link_t = malloc(n * sizeof *r->link_t);
+    r->settled = malloc(n * sizeof *r->settled);
     r->cap = (size_t)scn->n_movements + 1;
     r->heap = malloc(r->cap * sizeof *r->heap);
-    if (r->cost == NULL || r->pred == NULL || r->path == NULL || r->heap == NULL)
+    if (r->cost == NULL || r->pred == NULL || r->path == NULL || r->heap == NULL ||
+        r->link_t == NULL || r->settled == NULL) {
         sim_router_destroy(&r);
+        return NULL;
+    }
+    for (int32_t l = 0; l < scn->n_links; l++)
+        r->link_t[l] =
+            sim_scenario_drive_time(scn->links[l].length_m, scn->links[l].free_speed_mps);
     return r;
 }
 
@@ -49,6 +62,8 @@ void sim_router_destroy(sim_router_t **self_p) {
     free(r->pred);
     free(r->path);
     free(r->heap);
+    free(r->link_t);
+    free(r->settled);
     free(r);
     *self_p = NULL;
 }
@@ -92,25 +107,33 @@ static item_t heap_pop(sim_router_t *r) {
     return top;
 }
 
-static void search(sim_router_t *r, int32_t origin) {
+/* Starts a search from origin; settle() then advances it lazily. */
+static void search_start(sim_router_t *r, int32_t origin) {
     const sim_scenario_t *scn = r->scn;
     for (int32_t l = 0; l < scn->n_links; l++) {
         r->cost[l] = SIM_TIME_MAX;
         r->pred[l] = -1;
+        r->settled[l] = 0;
     }
-    const sim_link_t *o = &scn->links[origin];
-    r->cost[origin] = sim_scenario_drive_time(o->length_m, o->free_speed_mps);
+    r->cost[origin] = r->link_t[origin];
     r->len = 0;
     heap_push(r, (item_t){r->cost[origin], origin});
-    while (r->len > 0) {
+    r->origin = origin;
+}
+
+/* Runs Dijkstra until target is settled (its cost final) or the heap is empty. Settled links
+ * keep their cost and predecessor, so later targets from the same origin resume the search. */
+static void settle(sim_router_t *r, int32_t target) {
+    const sim_scenario_t *scn = r->scn;
+    while (!r->settled[target] && r->len > 0) {
         item_t it = heap_pop(r);
-        if (it.cost != r->cost[it.link])
+        if (r->settled[it.link] || it.cost != r->cost[it.link])
             continue; /* stale */
+        r->settled[it.link] = 1;
         const sim_link_t *lk = &scn->links[it.link];
         for (int32_t i = 0; i < lk->out_count; i++) {
             int32_t to = scn->movements[scn->link_out[lk->out_first + i]].to;
-            const sim_link_t *tl = &scn->links[to];
-            sim_time_t c = it.cost + sim_scenario_drive_time(tl->length_m, tl->free_speed_mps);
+            sim_time_t c = it.cost + r->link_t[to];
             if (c < r->cost[to]) {
                 r->cost[to] = c;
                 r->pred[to] = it.link;
@@ -118,15 +141,15 @@ static void search(sim_router_t *r, int32_t origin) {
             }
         }
     }
-    r->origin = origin;
 }
 
 /* Appends the leg a -> b to route (skipping a when route already ends with it). */
 static int leg(sim_router_t *r, int32_t a, int32_t b, int32_t **buf, int32_t *len, int32_t *cap,
                base_err_t *err) {
     if (r->origin != a)
-        search(r, a);
-    if (r->cost[b] == SIM_TIME_MAX)
+        search_start(r, a);
+    settle(r, b);
+    if (!r->settled[b])
         return base_err_set(err, BASE_EINVAL, "no path from link \"%s\" to link \"%s\"",
                             r->scn->links[a].id, r->scn->links[b].id);
     int32_t n = 0;
@@ -190,16 +213,29 @@ int sim_scenario_route_all(sim_scenario_t *scn, char *bad_kind, int32_t *bad_ind
     if (r == NULL)
         return base_err_set(err, BASE_ENOMEM, "out of memory routing");
     int rc = BASE_OK;
-    for (int32_t f = 0; f < scn->n_flows && rc == BASE_OK; f++) {
-        sim_flow_t *fl = &scn->flows[f];
-        rc = sim_router_route(r, fl->origin, fl->via, fl->n_via, fl->destination, &scn->arena,
-                              &fl->route, err);
-        if (rc < 0) {
-            *bad_kind = 'f';
-            *bad_index = f;
+    /* Flows and trips are routed grouped by origin: one search per distinct origin. */
+    pair_t *order = NULL;
+    if (scn->n_flows > 0) {
+        order = malloc((size_t)scn->n_flows * sizeof *order);
+        if (order == NULL)
+            rc = base_err_set(err, BASE_ENOMEM, "out of memory routing");
+    }
+    if (rc == BASE_OK && order != NULL) {
+        for (int32_t i = 0; i < scn->n_flows; i++)
+            order[i] = (pair_t){scn->flows[i].origin, i};
+        qsort(order, (size_t)scn->n_flows, sizeof *order, cmp_pair);
+        for (int32_t i = 0; i < scn->n_flows && rc == BASE_OK; i++) {
+            sim_flow_t *fl = &scn->flows[order[i].index];
+            rc = sim_router_route(r, fl->origin, fl->via, fl->n_via, fl->destination, &scn->arena,
+                                  &fl->route, err);
+            if (rc < 0) {
+                *bad_kind = 'f';
+                *bad_index = order[i].index;
+            }
         }
     }
-    pair_t *order = NULL;
+    free(order);
+    order = NULL;
     if (rc == BASE_OK && scn->n_trips > 0) {
         order = malloc((size_t)scn->n_trips * sizeof *order);
         if (order == NULL)

@@ -3,10 +3,10 @@
  *
  * The graph's vertices are links and its edges are movements; the cost of a path is the sum
  * of its links' free-flow times, so a route from origin to destination includes both. One
- * Dijkstra search from an origin serves every destination from it: the router keeps the tree
- * of the last origin searched, so callers that group queries by origin pay one search per
- * origin. Ties are broken by link index, so routes are deterministic. Not thread-safe: one
- * router per thread.
+ * Dijkstra search from an origin serves every destination from it: the router keeps the
+ * (partial, resumable) search of the last origin, so callers that group queries by origin pay one
+ * search per origin. Ties are broken by link index, so routes are deterministic. Not thread-safe:
+ * one router per thread.
  */
 #ifndef SIM_ROUTER_H
 #define SIM_ROUTER_H
