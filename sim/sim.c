@@ -109,7 +109,11 @@ static int schedule(sim_t *sim, sim_time_t t, int32_t type, int32_t a, int64_t b
 static void enter_link(sim_t *sim, int32_t v, int32_t l) {
     sim__vehicle_t *vh = &sim->vehicles[v];
     sim__link_state_t *ls = &sim->links[l];
-    sim_time_t tt = sim_scenario_drive_time(sim->scn->links[l].length_m, link_speed(sim, l, vh));
+    double speed = link_speed(sim, l, vh);
+    sim_time_t tt = sim_scenario_drive_time(sim->scn->links[l].length_m, speed);
+    vh->speed_mps = speed;
+    vh->stopline_at = sim->now + tt;
+    vh->queued = 0;
     ls->occ_milli += vh->pce_milli;
     ls->moving_milli += vh->pce_milli;
     ls->n_vehicles++;
@@ -282,6 +286,7 @@ static void finish(sim_t *sim, int32_t v) {
         sim__escort_state_t *es = &sim->escorts[vh->escort];
         es->state = 2;
         es->arrive = sim->now;
+        es->slot = -1;
     }
     if (sim->obs.trip_finished != NULL) {
         sim_trip_record_t rec = {
@@ -295,6 +300,7 @@ static void finish(sim_t *sim, int32_t v) {
             .free_time = vh->free_time,
             .stops = vh->escort >= 0 ? sim->escorts[vh->escort].stops : vh->stops,
             .escort = vh->escort,
+            .route = vh->route,
         };
         sim->obs.trip_finished(sim->obs.ud, &rec);
     }
@@ -317,6 +323,7 @@ static void on_link_end(sim_t *sim, int32_t v) {
     ls->queued_milli += vh->pce_milli;
     ls->n_queued++;
     vh->stopline_arrive = sim->now;
+    vh->queued = 1;
     int32_t ahead = ms->n;
     if (vh->escort >= 0 && ms->head >= 0) {
         /* Traffic ahead gives way: the escort waits behind only (1 - yield) of the queue. */
@@ -350,6 +357,7 @@ static void on_link_end(sim_t *sim, int32_t v) {
             .escort = vh->escort,
             .node = mv->node,
             .link = l,
+            .link_enter = vh->link_enter,
             .arrive = sim->now,
             .depart = -1,
             .on_arrival = sim_movement_state(sim, m),
@@ -361,13 +369,13 @@ static void on_link_end(sim_t *sim, int32_t v) {
 
 /* ---- demand ------------------------------------------------------------------------ */
 
-static void create_vehicle(sim_t *sim, const sim_route_t *route, int32_t vclass, int32_t escort,
-                           const char *source) {
+static int32_t create_vehicle(sim_t *sim, const sim_route_t *route, int32_t vclass, int32_t escort,
+                              const char *source) {
     int32_t v = vehicle_alloc(sim);
     if (v < 0) {
         if (sim->err.code == BASE_OK)
             base_err_set(&sim->err, BASE_ENOMEM, "out of memory allocating a vehicle");
-        return;
+        return -1;
     }
     const sim_scenario_t *scn = sim->scn;
     sim__vehicle_t *vh = &sim->vehicles[v];
@@ -401,7 +409,7 @@ static void create_vehicle(sim_t *sim, const sim_route_t *route, int32_t vclass,
         vh->entered = sim->now;
         vh->in_network = 1;
         enter_link(sim, v, l);
-        return;
+        return v;
     }
     sim->stats.vehicles_waiting++;
     if (escort >= 0 || ls->wait_head < 0) {
@@ -414,6 +422,8 @@ static void create_vehicle(sim_t *sim, const sim_route_t *route, int32_t vclass,
         sim->vehicles[ls->wait_tail].next = v;
         ls->wait_tail = v;
     }
+    vh->link = l;
+    return v;
 }
 
 /* Time of the next arrival of flow f after now (inversion over piecewise-constant rates), or
@@ -474,7 +484,7 @@ static void on_escort(sim_t *sim, int32_t e) {
     const sim_escort_t *es = &sim->scn->escorts[e];
     sim->escorts[e].state = 1;
     sim->escorts[e].depart = sim->now;
-    create_vehicle(sim, &es->route, es->vclass, e, es->id);
+    sim->escorts[e].slot = create_vehicle(sim, &es->route, es->vclass, e, es->id);
 }
 
 /* ---- construction and the loop ----------------------------------------------------- */
@@ -552,6 +562,7 @@ sim_t *sim_new(const sim_scenario_t *scn, uint64_t seed, const sim_observer_t *o
     }
     for (int32_t e = 0; e < scn->n_escorts; e++) {
         sim->escorts[e].depart = sim->escorts[e].arrive = -1;
+        sim->escorts[e].slot = -1;
         sim->escorts[e].pending.depart = -1;
     }
     if (sim__signals_init(sim) < 0)
@@ -699,6 +710,48 @@ int sim_detector_occupied(const sim_t *sim, int32_t d) {
 sim_escort_status_t sim_escort_status(const sim_t *sim, int32_t e) {
     const sim__escort_state_t *es = &sim->escorts[e];
     return (sim_escort_status_t){es->state, es->depart, es->arrive, es->stops, es->route_pos};
+}
+
+int32_t sim_vehicle_slots(const sim_t *sim) {
+    return sim->vehicle_cap;
+}
+
+int sim_vehicle_get(const sim_t *sim, int32_t slot, sim_vehicle_info_t *out) {
+    if (slot < 0 || slot >= sim->vehicle_cap || !sim->vehicles[slot].alive)
+        return 0;
+    const sim__vehicle_t *vh = &sim->vehicles[slot];
+    const sim_link_t *lk = &sim->scn->links[vh->link];
+    out->id = vh->id;
+    out->vclass = vh->vclass;
+    out->escort = vh->escort;
+    out->route = vh->route;
+    out->route_pos = vh->pos;
+    out->link = vh->link;
+    out->in_network = vh->in_network;
+    out->queued = vh->queued;
+    out->link_enter = vh->link_enter;
+    out->stopline_at = vh->stopline_at;
+    if (!vh->in_network) {
+        out->speed_mps = 0;
+        out->pos_m = 0;
+    } else if (vh->queued) {
+        out->speed_mps = 0;
+        out->pos_m = lk->length_m;
+    } else {
+        sim_time_t tt = vh->stopline_at - vh->link_enter;
+        double f = tt > 0 ? (double)(sim->now - vh->link_enter) / (double)tt : 1.0;
+        out->speed_mps = vh->speed_mps;
+        out->pos_m = lk->length_m * (f < 1.0 ? f : 1.0);
+    }
+    return 1;
+}
+
+int32_t sim_escort_slot(const sim_t *sim, int32_t e) {
+    return sim->escorts[e].slot;
+}
+
+sim_safety_t sim_safety(const sim_t *sim) {
+    return sim->safety;
 }
 
 const char *sim_errmsg(const sim_t *sim) {

@@ -41,7 +41,8 @@ typedef struct sim_trip_record {
     sim_time_t arrive;           /* when it left the network */
     sim_time_t free_time;        /* free-flow time of its route for its class */
     int32_t stops;
-    int32_t escort; /* escort index, or -1 */
+    int32_t escort;           /* escort index, or -1 */
+    const sim_route_t *route; /* borrowed from the scenario */
 } sim_trip_record_t;
 
 /* One escort passage of a stop line (escort.csv). */
@@ -49,6 +50,7 @@ typedef struct sim_escort_record {
     int32_t escort;
     int32_t node;
     int32_t link;                  /* the approach link */
+    sim_time_t link_enter;         /* entered the approach link */
     sim_time_t arrive;             /* reached the stop line (back of the queue) */
     sim_time_t depart;             /* crossed the stop line */
     sim_signal_state_t on_arrival; /* its movement's signal on arrival (DARK if none) */
@@ -126,6 +128,93 @@ typedef struct sim_escort_status {
     int32_t route_pos; /* index in the route of the link it is on */
 } sim_escort_status_t;
 sim_escort_status_t sim_escort_status(const sim_t *sim, int32_t e);
+
+/* ---- control (the controller's commands, checked by the conflict monitor) ---------- */
+
+typedef enum {
+    SIM_CMD_HOLD = 1,  /* keep the current stage green past its plan end */
+    SIM_CMD_FORCE_OFF, /* end the current stage's green now */
+    SIM_CMD_CALL,      /* serve `stage` next (ending the current green at its min green) */
+    SIM_CMD_RELEASE,   /* back to the local plan by `transition` */
+} sim_cmd_action_t;
+
+typedef enum {
+    SIM_TRANSITION_DWELL = 2,    /* hold the current stage until the plan comes round */
+    SIM_TRANSITION_SHORTWAY = 3, /* shorten or lengthen cycles by <= 20 % until in step */
+    SIM_TRANSITION_LONGWAY = 4,  /* lengthen cycles only */
+} sim_transition_t;
+
+typedef struct sim_command {
+    int32_t signal;
+    sim_cmd_action_t action;
+    int32_t stage;               /* CALL */
+    int hold;                    /* CALL: hold the stage once green */
+    sim_transition_t transition; /* RELEASE */
+    int preempt; /* CALL/HOLD: report preemptIsActive (1) or signalPriorityIsActive (0) */
+} sim_command_t;
+
+/* Counters of the conflict monitor. A sound controller causes no refusal. */
+typedef struct sim_safety {
+    int64_t commands;           /* commands received */
+    int64_t refused;            /* all refusals */
+    int64_t min_green_refusals; /* would have cut a minimum green */
+    int64_t clearance_refusals; /* would have cut a yellow or red clearance */
+    int64_t conflict_refusals;  /* would have greened conflicting groups */
+    int64_t invalid_refusals;   /* unknown signal, stage or action */
+} sim_safety_t;
+
+/* Applies cmd at the current time if the conflict monitor accepts it. Returns 0, or
+ * BASE_EINVAL with the reason in why (and the refusal counted) when it would cut a minimum
+ * green, a yellow or a red clearance, green conflicting groups, or names no such signal or
+ * stage. Call between sim_run_until() calls. */
+int sim_command(sim_t *sim, const sim_command_t *cmd, base_err_t *why);
+
+/* Returns the conflict monitor's counters. */
+sim_safety_t sim_safety(const sim_t *sim);
+
+/* A signal's status, for SPaT. Times in ms; -1 where unknown or not applicable. */
+typedef struct sim_signal_status {
+    int32_t plan;
+    int32_t stage;      /* current stage (during a change: the ending one) */
+    int32_t next_stage; /* the stage that follows */
+    int in_change;      /* yellow / red clearance between stages */
+    sim_time_t stage_start, min_end, green_end, next_stage_start;
+    int external, hold, preempt, in_transition;
+    sim_time_t released_at, recovered_at, recovery_max;
+} sim_signal_status_t;
+
+/* Returns signal s's status now. */
+sim_signal_status_t sim_signal_status(const sim_t *sim, int32_t s);
+
+/* J2735 minEndTime / maxEndTime of group g of signal s (ms; max -1 when held or unknown). */
+sim_time_t sim_group_min_end(const sim_t *sim, int32_t s, int32_t g);
+sim_time_t sim_group_max_end(const sim_t *sim, int32_t s, int32_t g);
+
+/* ---- vehicles (for the escort's and buses' on-board units, and the visualiser) ------- */
+
+typedef struct sim_vehicle_info {
+    int64_t id;
+    int32_t vclass;
+    int32_t escort; /* escort index or -1 */
+    const sim_route_t *route;
+    int32_t route_pos; /* index of its link in the route */
+    int32_t link;
+    int in_network;         /* 0: waiting to enter */
+    int queued;             /* standing at the stop line */
+    sim_time_t link_enter;  /* when it entered the link */
+    sim_time_t stopline_at; /* when it reaches the end of the link (if moving) */
+    double speed_mps;       /* its speed on the link (0 when queued) */
+    double pos_m;           /* distance travelled on the link now */
+} sim_vehicle_info_t;
+
+/* Number of vehicle slots; slots are reused, ids are not. */
+int32_t sim_vehicle_slots(const sim_t *sim);
+
+/* Fills *out for the vehicle in slot and returns 1, or returns 0 for an empty slot. */
+int sim_vehicle_get(const sim_t *sim, int32_t slot, sim_vehicle_info_t *out);
+
+/* Slot of escort e's vehicle while it travels, else -1. */
+int32_t sim_escort_slot(const sim_t *sim, int32_t e);
 
 /* Returns the last error message. */
 const char *sim_errmsg(const sim_t *sim);

@@ -30,15 +30,18 @@ typedef struct sim__vehicle {
     sim_time_t stopline_arrive; /* reached its current stop line */
     sim_time_t free_time;
     double max_speed_mps;
-    int32_t pos;  /* index in route of its link */
-    int32_t link; /* current link */
-    int32_t next; /* next in its queue or free list, or -1 */
+    double speed_mps;       /* on its current link */
+    sim_time_t stopline_at; /* reaches the end of its link (while moving) */
+    int32_t pos;            /* index in route of its link */
+    int32_t link;           /* current link */
+    int32_t next;           /* next in its queue or free list, or -1 */
     int32_t vclass;
     int32_t escort; /* escort index or -1 */
     int32_t pce_milli;
     int32_t stops;
     uint8_t alive;
     uint8_t in_network;
+    uint8_t queued;
 } sim__vehicle_t;
 
 typedef struct sim__link_state {
@@ -73,6 +76,17 @@ typedef struct sim__signal_state {
     uint8_t *group_state;     /* sim_signal_state_t per group */
     sim_time_t *group_red_at; /* YELLOW groups: when they turn red */
     sim_time_t *group_green_since;
+    /* Control by a controller (sim/control.c). */
+    uint8_t external;      /* under the controller's commands */
+    uint8_t hold;          /* the current stage is held green */
+    uint8_t hold_next;     /* hold the called stage once it is green */
+    uint8_t preempt;       /* preemptIsActive (else signalPriorityIsActive when external) */
+    uint8_t transitioning; /* returning to coordination after a release */
+    uint8_t transition;    /* sim_transition_t of the running transition */
+    int32_t called_stage;  /* stage to serve next, or -1 */
+    sim_time_t delta;      /* offset correction still to absorb (transition), ms */
+    sim_time_t released_at, recovered_at; /* last release and return to coordination, or -1 */
+    sim_time_t recovery_max;              /* longest release -> coordination seen, ms */
 } sim__signal_state_t;
 
 typedef struct sim__escort_state {
@@ -80,6 +94,7 @@ typedef struct sim__escort_state {
     sim_time_t depart, arrive;
     int32_t stops;
     int32_t route_pos;
+    int32_t slot;                /* its vehicle slot while travelling, else -1 */
     sim_escort_record_t pending; /* the stop line it is at, if queued */
 } sim__escort_state_t;
 
@@ -103,6 +118,8 @@ struct sim {
     sim__escort_state_t *escorts;
     gsl_rng **flow_rng;
 
+    sim_safety_t safety;
+
     int32_t *det_first; /* detectors of link l: det_by_link[det_first[l] .. det_first[l+1]) */
     int32_t *det_by_link;
     int64_t *det_count;
@@ -118,6 +135,19 @@ void sim__signal_step(sim_t *sim, int32_t s, int64_t gen);
 
 /* Called by signal control after group g of signal s changed to state (now). */
 void sim__group_changed(sim_t *sim, int32_t s, int32_t g, sim_signal_state_t state);
+
+/* Recomputes the end of the current green and reschedules the signal (sim/signal_control.c);
+ * used after a command changed its state. */
+void sim__signal_replan(sim_t *sim, int32_t s);
+
+/* Releases signal s to its local plan, returning to coordination by mode. */
+void sim__signal_release(sim_t *sim, int32_t s, sim_transition_t mode);
+
+/* Runs the signal's due transitions now (as its event would). */
+void sim__signal_kick(sim_t *sim, int32_t s);
+
+/* Earliest time the current stage's green may end (its minimum green), ms. */
+sim_time_t sim__stage_min_end(const sim_t *sim, int32_t s);
 
 /* Seed of the random stream of a source, from the run seed and the source's id. */
 uint64_t sim__stream_seed(uint64_t run_seed, uint64_t source);
