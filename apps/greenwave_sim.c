@@ -5,6 +5,7 @@
  * its outputs fail.
  */
 #include "base/err.h"
+#include "bridge/bridge.h"
 #include "report/report.h"
 #include "scenarios/loader.h"
 #include "sim/sim.h"
@@ -19,12 +20,14 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <zmq.h>
 
 static const char USAGE[] =
-    "usage: greenwave-sim SCENARIO [--seed N] [--until SECONDS] [--out DIR] [--quiet]\n"
+    "usage: greenwave-sim SCENARIO [--seed N] [--until SECONDS] [--out DIR]\n"
+    "                     [--controller ENDPOINT [--strategy S]] [--quiet]\n"
     "\n"
-    "Runs the scenario (a JSON file, see docs/scenario-format.md) headless on the signals'\n"
-    "local plans and writes to DIR:\n"
+    "Runs the scenario (a JSON file, see docs/scenario-format.md) headless, on the signals'\n"
+    "local plans or under a controller process (greenwave-controller), and writes to DIR:\n"
     "  trips.csv     one row per finished vehicle (delay, stops, ...)\n"
     "  signals.csv   every signal-group state change\n"
     "  escort.csv    per escort and stop line: arrival, signal state, wait\n"
@@ -34,6 +37,16 @@ static const char USAGE[] =
     "  --seed N         random seed (default 1); same scenario and seed give identical files\n"
     "  --until SECONDS  simulated time to run (default: the scenario's duration_s)\n"
     "  --out DIR        output directory, created if missing (default: out)\n"
+    "  --controller EP  exchange lockstep ticks with the controller at EP (ipc://PATH,\n"
+    "                   tcp://127.0.0.1:PORT); it may be started before or after this\n"
+    "  --strategy S     strategy to ask the controller for: none, actuated, local,\n"
+    "                   corridor, route-green (default: the controller's)\n"
+    "  --tick-ms MS     control interval (default 1000)\n"
+    "  --timeout-ms MS  wall time to wait for an answer before the controller is declared\n"
+    "                   lost and signals fall back to their local plans (default 1000)\n"
+    "  --connect-timeout-ms MS  wait for the first answer (default 10000)\n"
+    "  --log FILE       controller link events and decisions, one line each ('-': stderr)\n"
+    "  --realtime X     pace the simulation at X times the wall clock (1: real time)\n"
     "  --quiet          print nothing but errors\n"
     "  -h, --help       show this help\n"
     "\n"
@@ -67,6 +80,14 @@ static int parse_seconds(const char *s, double *out) {
     return 0;
 }
 
+static int parse_ms(const char *s, sim_time_t *out) {
+    uint64_t v;
+    if (parse_u64(s, &v) < 0 || v == 0 || v > 86400000)
+        return -1;
+    *out = (sim_time_t)v;
+    return 0;
+}
+
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static int usage_error(const char *fmt, ...) {
@@ -80,9 +101,12 @@ static int usage_error(const char *fmt, ...) {
 }
 
 int main(int argc, char **argv) {
-    const char *scenario = NULL, *out = "out";
+    const char *scenario = NULL, *out = "out", *log_path = NULL;
+    bridge_config_t bcfg;
+    bridge_config_defaults(&bcfg);
+    sim_time_t timeout = 1000, connect_timeout = 10000;
     uint64_t seed = 1;
-    double until_s = 0;
+    double until_s = 0, realtime = 0;
     int quiet = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -92,10 +116,28 @@ int main(int argc, char **argv) {
         } else if (strcmp(a, "--quiet") == 0) {
             quiet = 1;
         } else if (strcmp(a, "--seed") == 0 || strcmp(a, "--until") == 0 ||
-                   strcmp(a, "--out") == 0) {
+                   strcmp(a, "--out") == 0 || strcmp(a, "--controller") == 0 ||
+                   strcmp(a, "--strategy") == 0 || strcmp(a, "--tick-ms") == 0 ||
+                   strcmp(a, "--timeout-ms") == 0 || strcmp(a, "--connect-timeout-ms") == 0 ||
+                   strcmp(a, "--log") == 0 || strcmp(a, "--realtime") == 0) {
             if (i + 1 >= argc)
                 return usage_error("option %s needs a value", a);
             const char *v = argv[++i];
+            if (strcmp(a, "--controller") == 0)
+                bcfg.endpoint = v;
+            if (strcmp(a, "--strategy") == 0)
+                bcfg.strategy = v;
+            if (strcmp(a, "--log") == 0)
+                log_path = v;
+            if (strcmp(a, "--realtime") == 0 && parse_seconds(v, &realtime) < 0)
+                return usage_error("--realtime: not a positive factor: '%s'", v);
+            if (strcmp(a, "--tick-ms") == 0 && parse_ms(v, &bcfg.tick_ms) < 0)
+                return usage_error("--tick-ms: not a positive number of milliseconds: '%s'", v);
+            if (strcmp(a, "--timeout-ms") == 0 && parse_ms(v, &timeout) < 0)
+                return usage_error("--timeout-ms: not a positive number of milliseconds: '%s'", v);
+            if (strcmp(a, "--connect-timeout-ms") == 0 && parse_ms(v, &connect_timeout) < 0)
+                return usage_error(
+                    "--connect-timeout-ms: not a positive number of milliseconds: '%s'", v);
             if (strcmp(a, "--seed") == 0 && parse_u64(v, &seed) < 0)
                 return usage_error("--seed: not a non-negative integer: '%s'", v);
             if (strcmp(a, "--until") == 0 && parse_seconds(v, &until_s) < 0)
@@ -112,6 +154,10 @@ int main(int argc, char **argv) {
     }
     if (scenario == NULL)
         return usage_error("%s", "no scenario given");
+    if (bcfg.strategy != NULL && bcfg.endpoint == NULL)
+        return usage_error("%s", "--strategy needs --controller");
+    bcfg.timeout_ms = (int)timeout;
+    bcfg.connect_timeout_ms = (int)connect_timeout;
     gsl_set_error_handler_off();
 
     base_err_t err = {0};
@@ -119,7 +165,7 @@ int main(int argc, char **argv) {
     sim_scenario_t *scn = scn_loader_load_file(scenario, &err);
     if (scn == NULL) {
         fprintf(stderr, "greenwave-sim: %s\n", err.msg);
-        return err.code == BASE_EIO ? 1 : 2;
+        return 2;
     }
     sim_time_t until = until_s > 0 ? sim_time_from_s(until_s) : scn->duration;
     report_t *rep = report_new(scn, out, &err);
@@ -136,14 +182,60 @@ int main(int argc, char **argv) {
         sim_scenario_destroy(&scn);
         return 1;
     }
+    void *zctx = NULL;
+    bridge_t *bridge = NULL;
+    FILE *log = NULL;
+    if (log_path != NULL) {
+        log = strcmp(log_path, "-") == 0 ? stderr : fopen(log_path, "w");
+        if (log == NULL) {
+            fprintf(stderr, "greenwave-sim: %s: %s\n", log_path, strerror(errno));
+            sim_destroy(&sim);
+            report_destroy(&rep);
+            sim_scenario_destroy(&scn);
+            return 1;
+        }
+        bcfg.log = log;
+    }
+    if (bcfg.endpoint != NULL) {
+        char *map = bridge_map_json(scenario, &err);
+        zctx = map ? zmq_ctx_new() : NULL;
+        bridge = zctx ? bridge_new(zctx, sim, map, seed, &bcfg, &err) : NULL;
+        free(map);
+        if (bridge == NULL) {
+            fprintf(stderr, "greenwave-sim: %s\n", err.msg);
+            sim_destroy(&sim);
+            report_destroy(&rep);
+            sim_scenario_destroy(&scn);
+            if (zctx)
+                zmq_ctx_term(zctx);
+            return 1;
+        }
+        if (bridge_connect(bridge) < 0 && !quiet)
+            fprintf(stderr,
+                    "greenwave-sim: no answer from the controller at %s: running on local "
+                    "plans until it answers\n",
+                    bcfg.endpoint);
+    }
     int tty = !quiet && isatty(STDERR_FILENO);
     int progress_shown = 0;
     double last_progress = t0;
     int rc = 0;
-    const sim_time_t step = 10 * SIM_MS_PER_S;
+    sim_time_t step = bridge != NULL ? bcfg.tick_ms : 10 * SIM_MS_PER_S;
+    if (realtime > 0 && bridge == NULL)
+        step = SIM_MS_PER_S / 10;
     for (sim_time_t t = 0; t < until && rc == 0;) {
         t = t + step < until ? t + step : until;
         rc = sim_run_until(sim, t);
+        if (rc == 0 && bridge != NULL && t < until)
+            rc = bridge_tick(bridge);
+        if (realtime > 0) {
+            /* Pace: simulated time t is due at wall t0 + t / realtime. */
+            double ahead = t0 + sim_time_to_s(t) / realtime - wall_now();
+            if (ahead > 0) {
+                struct timespec ts = {(time_t)ahead, (long)((ahead - floor(ahead)) * 1e9)};
+                nanosleep(&ts, NULL);
+            }
+        }
         double now = wall_now();
         if (tty && now - t0 > 1.0 && (now - last_progress > 0.2 || t == until)) {
             sim_stats_t st = sim_stats(sim, 0);
@@ -164,7 +256,28 @@ int main(int argc, char **argv) {
                 sim_errmsg(sim));
     }
     report_summary_t s;
-    int wrc = report_finish(rep, sim, seed, wall, &s, &err);
+    report_controller_t rc_ctl;
+    bridge_stats_t bst;
+    memset(&bst, 0, sizeof bst);
+    if (bridge != NULL) {
+        bst = bridge_stats(bridge);
+        rc_ctl = (report_controller_t){
+            .endpoint = bcfg.endpoint,
+            .strategy = bst.strategy,
+            .ticks = bst.ticks,
+            .ticks_sent = bst.ticks_sent,
+            .rtt_us_p50 = bst.rtt_us_p50,
+            .rtt_us_p99 = bst.rtt_us_p99,
+            .lost_s = bst.lost_s,
+            .lost_events = bst.lost_events,
+            .taken_back = bst.taken_back,
+            .rejected_messages = bst.rejected_messages,
+            .stale_messages = bst.stale_messages,
+            .commands = bst.commands,
+            .commands_refused = bst.commands_refused,
+        };
+    }
+    int wrc = report_finish(rep, sim, seed, wall, bridge ? &rc_ctl : NULL, &s, &err);
     if (wrc < 0)
         fprintf(stderr, "greenwave-sim: %s\n", err.msg);
     if (!quiet && wrc == 0) {
@@ -187,8 +300,26 @@ int main(int argc, char **argv) {
                "%" PRId64 " waiting to enter; delay mean %.1f s, p95 %.1f s\n",
                s.vehicles_completed, s.vehicles_in_network, s.vehicles_waiting, s.mean_delay_s,
                s.p95_delay_s);
+        if (bridge != NULL) {
+            printf("  controller: strategy %s, %lld ticks, round trip p50 %.0f us / p99 %.0f us, "
+                   "%lld commands (%lld refused), %.0f s lost\n",
+                   bst.strategy[0] ? bst.strategy : "?", (long long)bst.ticks, bst.rtt_us_p50,
+                   bst.rtt_us_p99, (long long)bst.commands, (long long)bst.commands_refused,
+                   bst.lost_s);
+            if (bst.lost_events > 0)
+                printf("  controller lost %lld time(s), taken back %lld time(s); signals ran on "
+                       "their local plans meanwhile\n",
+                       (long long)bst.lost_events, (long long)bst.taken_back);
+        }
+        printf("  safety: %lld conflict-monitor rejections; recovery %.1f s (%.2f cycles)\n",
+               (long long)s.safety_rejections, s.recovery_time_s, s.recovery_cycles);
         printf("  outputs: %s/{trips.csv, signals.csv, escort.csv, summary.json}\n", out);
     }
+    bridge_destroy(&bridge);
+    if (zctx != NULL)
+        zmq_ctx_term(zctx);
+    if (log != NULL && log != stderr)
+        fclose(log);
     sim_destroy(&sim);
     report_destroy(&rep);
     sim_scenario_destroy(&scn);

@@ -216,7 +216,9 @@ static int write_escorts(report_t *rep, base_err_t *err) {
     if (f == NULL)
         return BASE_EIO;
     const sim_scenario_t *scn = rep->scn;
-    fputs("escort,node,node_name,link,arrive_s,signal_state,queue_ahead,depart_s,wait_s\n", f);
+    fputs("escort,node,node_name,link,link_enter_s,arrive_s,signal_state,queue_ahead,depart_s,"
+          "wait_s,delay_s\n",
+          f);
     for (size_t i = 0; i < rep->n_esc; i++) {
         const sim_escort_record_t *e = &rep->esc[i];
         report_csv_field(f, scn->escorts[e->escort].id);
@@ -266,6 +268,56 @@ static void compute(const report_t *rep, const sim_t *sim, report_summary_t *s) 
     }
     free(delay);
     if (scn->n_escorts > 0) {
+        sim_escort_status_t es0 = sim_escort_status(sim, 0);
+        sim_time_t from = es0.depart >= 0 ? es0.depart : SIM_TIME_MAX;
+        sim_time_t to = es0.state == 2 ? es0.arrive : sim_now(sim);
+        const sim_route_t *er = &scn->escorts[0].route;
+        unsigned char *on_route = calloc((size_t)scn->n_links + 1, 1);
+        unsigned char *route_node = calloc((size_t)scn->n_nodes + 1, 1);
+        if (on_route != NULL && route_node != NULL) {
+            for (int32_t i = 0; i < er->n_links; i++) {
+                on_route[er->links[i]] = 1;
+                if (i + 1 < er->n_links && scn->nodes[scn->links[er->links[i]].to].signal >= 0)
+                    route_node[scn->links[er->links[i]].to] = 1;
+            }
+            double sum_d = 0, sum_c = 0;
+            for (size_t i = 0; i < rep->n_trips; i++) {
+                const sim_trip_record_t *t = &rep->trips[i];
+                if (t->escort >= 0 || t->depart > to || t->arrive < from)
+                    continue;
+                double d = sim_time_to_s(t->arrive - t->depart - t->free_time);
+                s->during_escort_vehicles++;
+                sum_d += d;
+                int cross = 0;
+                for (int32_t k = 0; k + 1 < t->route->n_links && !cross; k++) {
+                    int32_t l = t->route->links[k];
+                    cross = !on_route[l] && route_node[scn->links[l].to];
+                }
+                if (cross) {
+                    s->cross_street_vehicles++;
+                    sum_c += d;
+                }
+            }
+            if (s->during_escort_vehicles > 0)
+                s->during_escort_mean_delay_s = sum_d / (double)s->during_escort_vehicles;
+            if (s->cross_street_vehicles > 0)
+                s->cross_street_mean_delay_s = sum_c / (double)s->cross_street_vehicles;
+            /* Recovery: the longest return to coordination of a signal on the route. */
+            for (int32_t sg = 0; sg < scn->n_signals; sg++) {
+                if (!route_node[scn->signals[sg].node])
+                    continue;
+                sim_signal_status_t ss = sim_signal_status(sim, sg);
+                double r = sim_time_to_s(ss.recovery_max);
+                if (ss.in_transition && ss.released_at >= 0)
+                    r = sim_time_to_s(sim_now(sim) - ss.released_at);
+                if (r > s->recovery_time_s) {
+                    s->recovery_time_s = r;
+                    s->recovery_cycles = r / sim_time_to_s(scn->signals[sg].plans[ss.plan].cycle);
+                }
+            }
+        }
+        free(on_route);
+        free(route_node);
         sim_escort_status_t es = sim_escort_status(sim, 0);
         s->has_escort = 1;
         s->escort_id = scn->escorts[0].id;
@@ -323,7 +375,7 @@ static json_t *escort_json(const report_t *rep, const sim_t *sim, int32_t e) {
 }
 
 static int write_summary(report_t *rep, const sim_t *sim, uint64_t seed, const report_summary_t *s,
-                         base_err_t *err) {
+                         const report_controller_t *ctl, base_err_t *err) {
     const sim_scenario_t *scn = rep->scn;
     json_t *root = json_object();
     json_object_set_new(root, "scenario", json_string(scn->name));
@@ -345,7 +397,49 @@ static int write_summary(report_t *rep, const sim_t *sim, uint64_t seed, const r
     json_object_set_new(tr, "vehicle_seconds", json_real(r3(s->vehicle_seconds)));
     json_object_set_new(tr, "spillback_events",
                         json_integer((json_int_t)sim_stats(sim, 0).spillback_events));
+    json_t *de = json_object();
+    json_object_set_new(de, "vehicles", json_integer(s->during_escort_vehicles));
+    json_object_set_new(de, "mean_delay_s", json_real(r3(s->during_escort_mean_delay_s)));
+    json_object_set_new(tr, "during_escort", de);
+    json_t *cs = json_object();
+    json_object_set_new(cs, "vehicles", json_integer(s->cross_street_vehicles));
+    json_object_set_new(cs, "mean_delay_s", json_real(r3(s->cross_street_mean_delay_s)));
+    json_object_set_new(tr, "cross_street", cs);
     json_object_set_new(root, "traffic", tr);
+
+    sim_safety_t sf = sim_safety(sim);
+    json_t *sa = json_object();
+    json_object_set_new(sa, "conflict_rejections", json_integer(s->safety_rejections));
+    json_object_set_new(sa, "min_green_rejections", json_integer(sf.min_green_refusals));
+    json_object_set_new(sa, "clearance_rejections", json_integer(sf.clearance_refusals));
+    json_object_set_new(sa, "conflict_table_rejections", json_integer(sf.conflict_refusals));
+    json_object_set_new(sa, "invalid_commands", json_integer(sf.invalid_refusals));
+    json_object_set_new(sa, "commands", json_integer(sf.commands));
+    json_object_set_new(root, "safety", sa);
+
+    json_t *rc_ = json_object();
+    json_object_set_new(rc_, "time_s", json_real(r3(s->recovery_time_s)));
+    json_object_set_new(rc_, "cycles", json_real(r3(s->recovery_cycles)));
+    json_object_set_new(root, "recovery", rc_);
+
+    if (ctl != NULL) {
+        json_t *c = json_object();
+        json_object_set_new(c, "strategy", json_string(ctl->strategy ? ctl->strategy : ""));
+        json_object_set_new(c, "ticks", json_integer(ctl->ticks));
+        json_object_set_new(c, "ticks_sent", json_integer(ctl->ticks_sent));
+        json_object_set_new(c, "rtt_us_p50", json_real(r3(ctl->rtt_us_p50)));
+        json_object_set_new(c, "rtt_us_p99", json_real(r3(ctl->rtt_us_p99)));
+        json_object_set_new(c, "lost_s", json_real(r3(ctl->lost_s)));
+        json_object_set_new(c, "lost_events", json_integer(ctl->lost_events));
+        json_object_set_new(c, "taken_back", json_integer(ctl->taken_back));
+        json_object_set_new(c, "rejected_messages", json_integer(ctl->rejected_messages));
+        json_object_set_new(c, "stale_messages", json_integer(ctl->stale_messages));
+        json_object_set_new(c, "commands", json_integer(ctl->commands));
+        json_object_set_new(c, "commands_refused", json_integer(ctl->commands_refused));
+        json_object_set_new(root, "controller", c);
+    } else {
+        json_object_set_new(root, "controller", json_null());
+    }
     json_t *sm = json_object();
     json_object_set_new(sm, "sim_s", json_real(r3(s->sim_s)));
     json_object_set_new(sm, "events", json_integer((json_int_t)s->events));
@@ -363,7 +457,7 @@ static int write_summary(report_t *rep, const sim_t *sim, uint64_t seed, const r
 }
 
 int report_finish(report_t *rep, const sim_t *sim, uint64_t seed, double wall_s,
-                  report_summary_t *out, base_err_t *err) {
+                  const report_controller_t *ctl, report_summary_t *out, base_err_t *err) {
     if (rep->oom)
         return base_err_set(err, BASE_ENOMEM, "out of memory collecting trip records");
     if (rep->signals != NULL) {
@@ -372,16 +466,20 @@ int report_finish(report_t *rep, const sim_t *sim, uint64_t seed, double wall_s,
         if (close_out(rep, f, "signals.csv", err) < 0)
             return BASE_EIO;
     }
-    qsort(rep->trips, rep->n_trips, sizeof *rep->trips, cmp_trip);
-    qsort(rep->esc, rep->n_esc, sizeof *rep->esc, cmp_esc);
+    if (rep->n_trips > 1)
+        qsort(rep->trips, rep->n_trips, sizeof *rep->trips, cmp_trip);
+    if (rep->n_esc > 1)
+        qsort(rep->esc, rep->n_esc, sizeof *rep->esc, cmp_esc);
     report_summary_t s;
     compute(rep, sim, &s);
     s.wall_s = wall_s;
+    sim_safety_t sf = sim_safety(sim);
+    s.safety_rejections = sf.min_green_refusals + sf.clearance_refusals + sf.conflict_refusals;
     int rc = write_trips(rep, err);
     if (rc == BASE_OK)
         rc = write_escorts(rep, err);
     if (rc == BASE_OK)
-        rc = write_summary(rep, sim, seed, &s, err);
+        rc = write_summary(rep, sim, seed, &s, ctl, err);
     if (out != NULL)
         *out = s;
     return rc;

@@ -30,7 +30,26 @@ typedef struct report_summary {
     double vehicle_seconds;
     uint64_t events;
     double sim_s, wall_s;
+    /* Cost to others, over the vehicles in the network during the escort's trip. */
+    int64_t during_escort_vehicles, cross_street_vehicles;
+    double during_escort_mean_delay_s, cross_street_mean_delay_s;
+    /* Safety and recovery. */
+    int64_t safety_rejections;
+    double recovery_time_s, recovery_cycles;
 } report_summary_t;
+
+/* Figures of the controller link, when a controller was in the loop (filled by the caller
+ * from bridge/; report/ does not depend on it). */
+typedef struct report_controller {
+    const char *endpoint;
+    const char *strategy;
+    int64_t ticks, ticks_sent;
+    double rtt_us_p50, rtt_us_p99;
+    double lost_s;
+    int64_t lost_events, taken_back;
+    int64_t rejected_messages, stale_messages;
+    int64_t commands, commands_refused;
+} report_controller_t;
 
 /* Creates the output directory dir (and parents) if needed and opens signals.csv there.
  * Returns the report, or NULL with the message in err (BASE_EIO naming the path). */
@@ -43,9 +62,10 @@ void report_destroy(report_t **self_p);
 sim_observer_t report_observer(report_t *rep);
 
 /* Writes trips.csv, escort.csv and summary.json for the finished run sim, seed and wall
- * time, closes signals.csv, and fills *out (if not NULL). Returns 0 or BASE_EIO. */
+ * time (and the controller's figures, or NULL when it ran on local plans), closes
+ * signals.csv, and fills *out (if not NULL). Returns 0 or BASE_EIO. */
 int report_finish(report_t *rep, const sim_t *sim, uint64_t seed, double wall_s,
-                  report_summary_t *out, base_err_t *err);
+                  const report_controller_t *ctl, report_summary_t *out, base_err_t *err);
 
 /* Writes s to f as one CSV field, quoted if it holds a comma, quote or newline. */
 void report_csv_field(FILE *f, const char *s);

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* ---- a small string -> index table (open addressing, FNV-1a) ----------------------- */
 
@@ -85,9 +86,12 @@ typedef struct {
     base_err_t *err;
     sim_scenario_t *scn;
     names_t nodes, links, movements, classes, corridors, detectors;
+    uint64_t *move_keys; /* (from << 32 | to) of every movement, sorted: routes are checked
+                            against it in O(log n) per step */
 } ld_t;
 
 #define PATH_MAX_LEN 256
+#define SECONDS_MAX  1e9 /* any duration or time in seconds: ~31 years, far from int64 ms */
 
 /* Formats a JSON path into dst; long paths are truncated (they only appear in messages). */
 static void path_fmt(char *dst, size_t n, const char *fmt, ...)
@@ -110,6 +114,19 @@ static int fail(ld_t *ld, const char *path, const char *fmt, ...) {
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
     return base_err_set(ld->err, BASE_EINVAL, "%s: %s: %s", ld->file, path, what);
+}
+
+static int fail_field(ld_t *ld, const char *path, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Like fail(), for the member key of the object at path: "$.links[3].lanes: ...". */
+static int fail_field(ld_t *ld, const char *path, const char *key, const char *fmt, ...) {
+    char what[BASE_ERR_MSG_MAX / 2];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    return base_err_set(ld->err, BASE_EINVAL, "%s: %s.%s: %s", ld->file, path, key, what);
 }
 
 static const char *type_name(const json_t *v) {
@@ -181,9 +198,9 @@ static int get_string(ld_t *ld, const json_t *obj, const char *path, const char 
         return 0;
     }
     if (!json_is_string(v))
-        return fail(ld, path, "field \"%s\" must be a string, got %s", key, type_name(v));
+        return fail_field(ld, path, key, "must be a string, got %s", type_name(v));
     if (json_string_length(v) == 0)
-        return fail(ld, path, "field \"%s\" must not be empty", key);
+        return fail_field(ld, path, key, "must not be empty");
     *out = base_arena_strdup(&ld->scn->arena, json_string_value(v));
     if (*out == NULL)
         return base_err_set(ld->err, BASE_ENOMEM, "out of memory");
@@ -203,16 +220,19 @@ static int get_number(ld_t *ld, const json_t *obj, const char *path, const char 
         return 0;
     }
     if (!json_is_number(v))
-        return fail(ld, path, "field \"%s\" must be a number, got %s", key, type_name(v));
+        return fail_field(ld, path, key, "must be a number, got %s", type_name(v));
     double x = json_number_value(v);
+    size_t klen = strlen(key);
+    if (klen > 2 && strcmp(key + klen - 2, "_s") == 0 && isfinite(x) && x > SECONDS_MAX)
+        return fail_field(ld, path, key, "must be at most %g s, got %g", SECONDS_MAX, x);
     int bad = !isfinite(x) || (lo_kind == GT && !(x > lo)) || (lo_kind == GE && !(x >= lo)) ||
               (!isnan(hi) && x > hi);
     if (bad) {
         if (!isnan(hi))
-            return fail(ld, path, "field \"%s\" must be in %s%g, %g], got %g", key,
-                        lo_kind == GT ? "(" : "[", lo, hi, x);
-        return fail(ld, path, "field \"%s\" must be %s %g, got %g", key,
-                    lo_kind == GT ? ">" : ">=", lo, x);
+            return fail_field(ld, path, key, "must be in %s%g, %g], got %g",
+                              lo_kind == GT ? "(" : "[", lo, hi, x);
+        return fail_field(ld, path, key, "must be %s %g, got %g", lo_kind == GT ? ">" : ">=", lo,
+                          x);
     }
     *out = x;
     return 0;
@@ -229,10 +249,9 @@ static int get_int(ld_t *ld, const json_t *obj, const char *path, const char *ke
     }
     if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > INT32_MAX) {
         if (json_is_number(v))
-            return fail(ld, path, "field \"%s\" must be an integer >= %d, got %g", key, (int)lo,
-                        json_number_value(v));
-        return fail(ld, path, "field \"%s\" must be an integer >= %d, got %s", key, (int)lo,
-                    type_name(v));
+            return fail_field(ld, path, key, "must be an integer >= %d, got %g", (int)lo,
+                              json_number_value(v));
+        return fail_field(ld, path, key, "must be an integer >= %d, got %s", (int)lo, type_name(v));
     }
     *out = (int32_t)json_integer_value(v);
     return 0;
@@ -243,7 +262,7 @@ static int get_array(ld_t *ld, const json_t *obj, const char *path, const char *
     if (member(ld, obj, path, key, required, out) < 0)
         return -1;
     if (*out != NULL && !json_is_array(*out))
-        return fail(ld, path, "field \"%s\" must be an array, got %s", key, type_name(*out));
+        return fail_field(ld, path, key, "must be an array, got %s", type_name(*out));
     return 0;
 }
 
@@ -303,22 +322,20 @@ static int parse_tod(ld_t *ld, const json_t *obj, const char *path, const char *
     const char *s = def;
     if (v != NULL) {
         if (!json_is_string(v))
-            return fail(ld, path, "field \"%s\" must be a time of day string, got %s", key,
-                        type_name(v));
+            return fail_field(ld, path, key, "must be a time of day string, got %s", type_name(v));
         s = json_string_value(v);
     }
-    int h = -1, m = -1, sec = 0, used = 0;
-    int ok = sscanf(s, "%2d:%2d%n", &h, &m, &used) == 2;
-    if (ok && s[used] == ':') {
-        int used2 = 0;
-        ok = sscanf(s + used + 1, "%2d%n", &sec, &used2) == 1;
-        used += 1 + used2;
-    } else if (ok && !allow_hm) {
-        ok = 0;
-    }
-    if (!ok || s[used] != '\0' || h < 0 || h > 23 || m < 0 || m > 59 || sec < 0 || sec > 59)
-        return fail(ld, path, "field \"%s\" must be a time of day \"%s\", got \"%s\"", key,
-                    allow_hm ? "HH:MM[:SS]" : "HH:MM:SS", s);
+    /* Exactly HH:MM or HH:MM:SS, two digits each. */
+    size_t n = strlen(s);
+    int ok = (n == 8 || (allow_hm && n == 5));
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (i % 3 == 2) ? s[i] == ':' : (s[i] >= '0' && s[i] <= '9');
+    int h = ok ? (s[0] - '0') * 10 + (s[1] - '0') : -1;
+    int m = ok ? (s[3] - '0') * 10 + (s[4] - '0') : -1;
+    int sec = ok && n == 8 ? (s[6] - '0') * 10 + (s[7] - '0') : 0;
+    if (!ok || h > 23 || m > 59 || sec > 59)
+        return fail_field(ld, path, key, "must be a time of day \"%s\", got \"%s\"",
+                          allow_hm ? "HH:MM[:SS]" : "HH:MM:SS", s);
     *out = ((sim_time_t)h * 3600 + m * 60 + sec) * SIM_MS_PER_S;
     return 0;
 }
@@ -339,7 +356,7 @@ static int index_ids(ld_t *ld, const json_t *arr, const char *path, names_t *tab
         if (id == NULL)
             return fail(ld, p, "missing required field \"id\"");
         if (!json_is_string(id) || json_string_length(id) == 0)
-            return fail(ld, p, "field \"id\" must be a non-empty string, got %s", type_name(id));
+            return fail_field(ld, p, "id", "must be a non-empty string, got %s", type_name(id));
         int32_t prev = names_put(table, json_string_value(id), (int32_t)i);
         if (prev >= 0)
             return fail(ld, p, "duplicate %s id \"%s\" (also %s[%d])", what, json_string_value(id),
@@ -400,7 +417,7 @@ static int load_classes(ld_t *ld, const json_t *root) {
         double pce, vmax;
         if (check_keys(ld, o, p, keys) < 0 || get_string(ld, o, p, "id", 1, NULL, &c->id) < 0 ||
             get_number(ld, o, p, "pce", 0, 1.0, GT, 0, NAN, &pce) < 0 ||
-            get_number(ld, o, p, "max_speed_kmh", 0, 0.0, GE, 0, NAN, &vmax) < 0)
+            get_number(ld, o, p, "max_speed_kmh", 0, 0.0, GT, 0, NAN, &vmax) < 0)
             return -1;
         c->pce = pce;
         c->max_speed_mps = vmax / 3.6;
@@ -435,10 +452,10 @@ static int load_nodes(ld_t *ld, const json_t *arr) {
         else if (strcmp(kind, "boundary") == 0)
             nd->kind = SIM_NODE_BOUNDARY;
         else
-            return fail(ld, p,
-                        "field \"kind\" must be \"signalized\", \"unsignalized\" or "
-                        "\"boundary\", got \"%s\"",
-                        kind);
+            return fail_field(ld, p, "kind",
+                              "must be \"signalized\", \"unsignalized\" or "
+                              "\"boundary\", got \"%s\"",
+                              kind);
         nd->signal = -1;
     }
     return 0;
@@ -514,18 +531,18 @@ static int load_movements(ld_t *ld, const json_t *arr) {
         else if (strcmp(turn, "uturn") == 0)
             m->turn = SIM_TURN_UTURN;
         else
-            return fail(ld, p,
-                        "field \"turn\" must be \"through\", \"left\", \"right\" or \"uturn\", "
-                        "got \"%s\"",
-                        turn);
+            return fail_field(ld, p, "turn",
+                              "must be \"through\", \"left\", \"right\" or \"uturn\", "
+                              "got \"%s\"",
+                              turn);
         const sim_link_t *from = &scn->links[m->from];
         const sim_link_t *to = &scn->links[m->to];
         int32_t def_lanes = m->turn == SIM_TURN_THROUGH ? from->lanes : 1;
         if (get_int(ld, o, p, "lanes", 0, def_lanes, 1, &m->lanes) < 0)
             return -1;
         if (m->lanes > from->lanes)
-            return fail(ld, p, "field \"lanes\" is %d but link \"%s\" has only %d", (int)m->lanes,
-                        from->id, (int)from->lanes);
+            return fail_field(ld, p, "lanes", "is %d but link \"%s\" has only %d", (int)m->lanes,
+                              from->id, (int)from->lanes);
         if (from->to != to->from)
             return fail(ld, p,
                         "links \"%s\" and \"%s\" do not meet: \"%s\" ends at node \"%s\", "
@@ -535,6 +552,23 @@ static int load_movements(ld_t *ld, const json_t *arr) {
         m->signal = -1;
         m->group = -1;
     }
+    return 0;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int index_movements(ld_t *ld) {
+    const sim_scenario_t *scn = ld->scn;
+    ld->move_keys = malloc(((size_t)scn->n_movements + 1) * sizeof *ld->move_keys);
+    if (ld->move_keys == NULL)
+        return base_err_set(ld->err, BASE_ENOMEM, "out of memory");
+    for (int32_t m = 0; m < scn->n_movements; m++)
+        ld->move_keys[m] =
+            (uint64_t)(uint32_t)scn->movements[m].from << 32 | (uint32_t)scn->movements[m].to;
+    qsort(ld->move_keys, (size_t)scn->n_movements, sizeof *ld->move_keys, cmp_u64);
     return 0;
 }
 
@@ -701,14 +735,14 @@ static int load_signal(ld_t *ld, const json_t *o, const char *p, int32_t s) {
             get_array(ld, po, q, "splits_s", 1, &splits) < 0)
             goto done;
         if (offset >= cycle) {
-            fail(ld, q, "field \"offset_s\" must be less than cycle_s (%g), got %g", cycle, offset);
+            fail_field(ld, q, "offset_s", "must be less than cycle_s (%g), got %g", cycle, offset);
             goto done;
         }
         pl->cycle = sim_time_from_s(cycle);
         pl->offset = sim_time_from_s(offset);
         if (json_array_size(splits) != ns) {
-            fail(ld, q, "field \"splits_s\" must have one entry per stage (%zu), got %zu", ns,
-                 json_array_size(splits));
+            fail_field(ld, q, "splits_s", "must have one entry per stage (%zu), got %zu", ns,
+                       json_array_size(splits));
             goto done;
         }
         pl->splits = base_arena_calloc(&scn->arena, ns, sizeof *pl->splits);
@@ -821,10 +855,8 @@ static int check_consecutive(ld_t *ld, const char *p, const char *key, const int
         if (a->to != b->from)
             return fail(ld, p, "%s[%d] \"%s\" does not start where %s[%d] \"%s\" ends", key, (int)i,
                         b->id, key, (int)(i - 1), a->id);
-        int found = 0;
-        for (int32_t m = 0; m < scn->n_movements && !found; m++)
-            found = scn->movements[m].from == links[i - 1] && scn->movements[m].to == links[i];
-        if (!found)
+        uint64_t mkey = (uint64_t)(uint32_t)links[i - 1] << 32 | (uint32_t)links[i];
+        if (bsearch(&mkey, ld->move_keys, (size_t)scn->n_movements, sizeof key, cmp_u64) == NULL)
             return fail(ld, p, "%s[%d]: no movement from link \"%s\" to link \"%s\"", key, (int)i,
                         a->id, b->id);
     }
@@ -849,7 +881,7 @@ static int load_corridors(ld_t *ld, const json_t *arr) {
             get_ref_list(ld, o, p, "links", 1, &ld->links, "link", &c->links, &c->n_links) < 0)
             return -1;
         if (c->n_links == 0)
-            return fail(ld, p, "field \"links\" must not be empty");
+            return fail_field(ld, p, "links", "must not be empty");
         if (check_consecutive(ld, p, "links", c->links, c->n_links) < 0)
             return -1;
     }
@@ -876,8 +908,8 @@ static int load_detectors(ld_t *ld, const json_t *arr) {
             return -1;
         int advance = strcmp(kind, "advance") == 0;
         if (!advance && strcmp(kind, "stop_line") != 0)
-            return fail(ld, p, "field \"kind\" must be \"stop_line\" or \"advance\", got \"%s\"",
-                        kind);
+            return fail_field(ld, p, "kind", "must be \"stop_line\" or \"advance\", got \"%s\"",
+                              kind);
         d->kind = advance ? SIM_DETECTOR_ADVANCE : SIM_DETECTOR_STOP_LINE;
         double len = scn->links[d->link].length_m;
         if (get_number(ld, o, p, "distance_m", advance, 0, GE, 0, len, &d->distance_m) < 0)
@@ -927,6 +959,9 @@ static int load_class_mix(ld_t *ld, const json_t *o, const char *p, double **cdf
     return 0;
 }
 
+static int load_flows_trips(ld_t *ld, const json_t *flows, const json_t *trips, size_t nf,
+                            size_t nt, names_t *ids);
+
 static int load_demand(ld_t *ld, const json_t *root) {
     sim_scenario_t *scn = ld->scn;
     json_t *d = json_object_get(root, "demand");
@@ -947,7 +982,7 @@ static int load_demand(ld_t *ld, const json_t *root) {
         return -1;
     scn->demand_interval = sim_time_from_s(interval);
     if (scn->demand_interval < 1)
-        return fail(ld, path, "field \"interval_s\" must be at least 0.001");
+        return fail_field(ld, path, "interval_s", "must be at least 0.001");
     size_t nf = flows ? json_array_size(flows) : 0;
     size_t nt = trips ? json_array_size(trips) : 0;
     scn->flows = base_arena_calloc(&scn->arena, nf + 1, sizeof *scn->flows);
@@ -956,6 +991,18 @@ static int load_demand(ld_t *ld, const json_t *root) {
         return base_err_set(ld->err, BASE_ENOMEM, "out of memory");
     scn->n_flows = (int32_t)nf;
     scn->n_trips = (int32_t)nt;
+    names_t ids = {0};
+    if (names_init(&ids, nf + nt) < 0)
+        return base_err_set(ld->err, BASE_ENOMEM, "out of memory");
+    int rc = load_flows_trips(ld, flows, trips, nf, nt, &ids);
+    names_fini(&ids);
+    return rc;
+}
+
+/* Reads demand.flows and demand.trips; ids (given or default) must be unique among both. */
+static int load_flows_trips(ld_t *ld, const json_t *flows, const json_t *trips, size_t nf,
+                            size_t nt, names_t *ids) {
+    sim_scenario_t *scn = ld->scn;
     static const char *const fkeys[] = {"id",        "origin", "destination", "via",
                                         "class_mix", "vph",    NULL};
     for (size_t i = 0; i < nf; i++) {
@@ -975,9 +1022,11 @@ static int load_demand(ld_t *ld, const json_t *root) {
             return -1;
         if (f->id == NULL && (f->id = base_arena_strdup(&scn->arena, defid)) == NULL)
             return base_err_set(ld->err, BASE_ENOMEM, "out of memory");
+        if (names_put(ids, f->id, (int32_t)i) >= 0)
+            return fail_field(ld, p, "id", "duplicate flow or trip id \"%s\"", f->id);
         size_t nv = json_array_size(vph);
         if (nv == 0)
-            return fail(ld, p, "field \"vph\" must not be empty");
+            return fail_field(ld, p, "vph", "must not be empty");
         f->vph = base_arena_calloc(&scn->arena, nv, sizeof *f->vph);
         if (f->vph == NULL)
             return base_err_set(ld->err, BASE_ENOMEM, "out of memory");
@@ -990,7 +1039,8 @@ static int load_demand(ld_t *ld, const json_t *root) {
             f->vph[k] = json_number_value(x);
         }
     }
-    static const char *const tkeys[] = {"id", "depart_s", "origin", "destination", "class", NULL};
+    static const char *const tkeys[] = {"id",    "depart_s", "origin", "destination",
+                                        "class", "route",    NULL};
     for (size_t i = 0; i < nt; i++) {
         char p[PATH_MAX_LEN];
         path_fmt(p, sizeof p, "$.demand.trips[%zu]", i);
@@ -1011,11 +1061,25 @@ static int load_demand(ld_t *ld, const json_t *root) {
             if ((t->id = base_arena_strdup(&scn->arena, defid)) == NULL)
                 return base_err_set(ld->err, BASE_ENOMEM, "out of memory");
         }
+        if (names_put(ids, t->id, (int32_t)i) >= 0)
+            return fail_field(ld, p, "id", "duplicate flow or trip id \"%s\"", t->id);
         t->vclass = names_get(&ld->classes, cls);
         if (t->vclass < 0)
-            return fail(ld, p, "unknown vehicle class \"%s\"", cls);
+            return fail_field(ld, p, "class", "unknown vehicle class \"%s\"", cls);
         t->depart = sim_time_from_s(depart);
         t->seq = (int32_t)i;
+        if (get_ref_list(ld, o, p, "route", 0, &ld->links, "link", &t->route.links,
+                         &t->route.n_links) < 0)
+            return -1;
+        if (t->route.links != NULL) {
+            const sim_route_t *r = &t->route;
+            if (r->n_links == 0 || r->links[0] != t->origin ||
+                r->links[r->n_links - 1] != t->destination)
+                return fail_field(ld, p, "route",
+                                  "must start with the origin and end with the destination");
+            if (check_consecutive(ld, p, "route", r->links, r->n_links) < 0)
+                return -1;
+        }
     }
     return 0;
 }
@@ -1052,9 +1116,9 @@ static int load_escorts(ld_t *ld, const json_t *arr) {
             return -1;
         e->vclass = names_get(&ld->classes, cls);
         if (e->vclass < 0)
-            return fail(ld, p, "unknown vehicle class \"%s\"", cls);
+            return fail_field(ld, p, "class", "unknown vehicle class \"%s\"", cls);
         if (e->route.n_links == 0)
-            return fail(ld, p, "field \"route\" must not be empty");
+            return fail_field(ld, p, "route", "must not be empty");
         if (check_consecutive(ld, p, "route", e->route.links, e->route.n_links) < 0)
             return -1;
         e->depart = sim_time_from_s(depart);
@@ -1116,9 +1180,10 @@ static int load_root(ld_t *ld, const json_t *root) {
         index_ids(ld, detectors, "$.detectors", &ld->detectors, "detector") < 0)
         return -1;
     if (load_nodes(ld, nodes) < 0 || load_links(ld, links) < 0 ||
-        load_movements(ld, movements) < 0 || load_signals(ld, signals) < 0 ||
-        load_corridors(ld, corridors) < 0 || load_detectors(ld, detectors) < 0 ||
-        load_demand(ld, root) < 0 || load_escorts(ld, escorts) < 0)
+        load_movements(ld, movements) < 0 || index_movements(ld) < 0 ||
+        load_signals(ld, signals) < 0 || load_corridors(ld, corridors) < 0 ||
+        load_detectors(ld, detectors) < 0 || load_demand(ld, root) < 0 ||
+        load_escorts(ld, escorts) < 0)
         return -1;
 
     if (sim_scenario_prepare(scn, ld->err) < 0)
@@ -1149,6 +1214,7 @@ static sim_scenario_t *load_json(json_t *root, const char *name, base_err_t *err
     names_fini(&ld.classes);
     names_fini(&ld.corridors);
     names_fini(&ld.detectors);
+    free(ld.move_keys);
     if (rc < 0)
         sim_scenario_destroy(&ld.scn);
     return ld.scn;
@@ -1171,6 +1237,11 @@ sim_scenario_t *scn_loader_load_string(const char *text, const char *name, base_
 }
 
 sim_scenario_t *scn_loader_load_file(const char *path, base_err_t *err) {
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        base_err_set(err, BASE_EIO, "%s: is a directory, not a scenario file", path);
+        return NULL;
+    }
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
         base_err_set(err, BASE_EIO, "%s: cannot open: %s", path, strerror(errno));

@@ -247,6 +247,8 @@ int sim_scenario_route_all(sim_scenario_t *scn, char *bad_kind, int32_t *bad_ind
         qsort(order, (size_t)scn->n_trips, sizeof *order, cmp_pair);
         for (int32_t i = 0; i < scn->n_trips && rc == BASE_OK; i++) {
             sim_trip_t *t = &scn->trips[order[i].index];
+            if (t->route.n_links > 0)
+                continue; /* given in the scenario */
             rc = sim_router_route(r, t->origin, NULL, 0, t->destination, &scn->arena, &t->route,
                                   err);
             if (rc < 0) {

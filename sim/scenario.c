@@ -154,6 +154,13 @@ static int cmp_trip(const void *a, const void *b) {
 }
 
 int sim_scenario_prepare(sim_scenario_t *scn, base_err_t *err) {
+    for (int32_t t = 0; t < scn->n_trips; t++) {
+        if (scn->trips[t].route.n_links > 0) {
+            int rc = check_route(scn, &scn->trips[t].route, "trip", scn->trips[t].id, err);
+            if (rc < 0)
+                return rc;
+        }
+    }
     for (int32_t l = 0; l < scn->n_links; l++) {
         const sim_link_t *lk = &scn->links[l];
         if (lk->from < 0 || lk->from >= scn->n_nodes || lk->to < 0 || lk->to >= scn->n_nodes)

@@ -138,7 +138,13 @@ static void plan_current_green(sim_t *sim, int32_t s) {
         st->green_end = p;
         return;
     }
+    if (sig->n_stages == 1) {
+        st->green_end = SIM_TIME_MAX; /* a single stage never changes */
+        return;
+    }
     st->green_end = plan_green_end(sim, s, st->stage, hold);
+    if (st->green_end == st->stage_start)
+        st->green_end += sig->plans[st->plan].cycle; /* never a green of zero length */
 }
 
 /* A transition step at each cycle boundary (start of stage 0). */

@@ -13,11 +13,12 @@
  * one is a dead end. Links are measured node to node (SUMO's lanes are shorter by the junction
  * area; its internal lanes make up the difference).
  *
- * Each signalized node gets, for every incoming link, the through, left and right movements to
- * the outgoing links that exist (no U-turns); two signal groups, "NS" (every movement from the
- * north and south approaches) and "EW", in conflict; one stage each, NS first as in SUMO's
- * static programs; one fixed-time plan with equal splits and offset 0. A node with only one
- * group (a one-row grid without fringe) gets a one-stage plan.
+ * Each junction gets, for every incoming link, the through, left and right movements to the
+ * outgoing links that exist (no U-turns). Each signalized junction gets two signal groups, "NS"
+ * (every movement from the north and south approaches) and "EW", in conflict; one stage each, NS
+ * first as in SUMO's static programs; one fixed-time plan with equal splits and offset 0. Without
+ * fringe nodes, a junction reached on one axis only (in a one-row or one-column grid) is left
+ * unsignalized.
  *
  * Demand: --pairs Poisson flows splitting --vph equally, drawn as SUMO's randomTrips.py draws
  * trips: origin and destination links chosen with probability proportional to length (an
@@ -436,7 +437,7 @@ static int grid_build(grid_t *g, const gen_options_t *o) {
     for (long k = 0; k < g->n_links; k++) {
         gen_link_t *l = &g->links[k];
         const gen_node_t *n = &g->nodes[l->to];
-        if (n->kind != NODE_SIGNALIZED) {
+        if (n->kind == NODE_BOUNDARY) {
             continue;
         }
         int turns[3] = {dir_opposite(l->from_dir), (l->from_dir + 1) % DIR_COUNT,
@@ -447,15 +448,21 @@ static int grid_build(grid_t *g, const gen_options_t *o) {
             }
         }
     }
-    /* A junction with no movement at all (the ends of a one-row grid without fringe, where the
-     * only way on would be a U-turn) has nothing to signal. */
+    /* A signal needs two conflicting groups: a junction where traffic arrives on one axis only
+     * (in a grid without fringe, the ends of a one-row or one-column grid, whose only other way
+     * on would be a U-turn, and the inner junctions of such a grid) is left unsignalized. */
     for (long k = 0; k < inner; k++) {
         gen_node_t *n = &g->nodes[k];
-        int movements = 0;
+        int ns = 0, ew = 0;
         for (int d = 0; d < DIR_COUNT; d++) {
-            movements += n->in[d] >= 0 ? g->links[n->in[d]].n_succ : 0;
+            int m = n->in[d] >= 0 ? g->links[n->in[d]].n_succ : 0;
+            if (d == DIR_N || d == DIR_S) {
+                ns += m;
+            } else {
+                ew += m;
+            }
         }
-        if (movements == 0) {
+        if (ns == 0 || ew == 0) {
             n->kind = NODE_UNSIGNALIZED;
         }
     }
@@ -524,7 +531,7 @@ static void movement_id(const gen_link_t *from, const gen_link_t *to, char *buf,
     snprintf(buf, size, "%s_%s", from->id, to->id);
 }
 
-/* Movements of every link ending at a signalized node: through, left, right. */
+/* Movements of every link ending at a junction: through, left, right. */
 static json_t *emit_movements(builder_t *b, const grid_t *g, const gen_options_t *opt) {
     static const char *const turn_names[3] = {"through", "left", "right"};
     json_t *arr = json_array();
@@ -532,7 +539,7 @@ static json_t *emit_movements(builder_t *b, const grid_t *g, const gen_options_t
     for (long k = 0; k < g->n_links && !b->failed; k++) {
         const gen_link_t *l = &g->links[k];
         const gen_node_t *n = &g->nodes[l->to];
-        if (n->kind != NODE_SIGNALIZED) {
+        if (n->kind == NODE_BOUNDARY) {
             continue;
         }
         int turns[3] = {dir_opposite(l->from_dir), (l->from_dir + 1) % DIR_COUNT,
@@ -559,15 +566,15 @@ static json_t *emit_movements(builder_t *b, const grid_t *g, const gen_options_t
     return arr;
 }
 
-/* One signal entry for signalized node n. Returns NULL (and sets b->failed) on failure. */
+/* One signal entry for signalized node n (it has movements on both axes). Returns NULL (and
+ * sets b->failed) on failure. */
 static json_t *emit_signal(builder_t *b, const grid_t *g, const gen_node_t *n,
                            const gen_options_t *opt) {
     static const char *const group_ids[2] = {"NS", "EW"};
     json_t *groups = json_array(), *stages = json_array();
-    json_t *splits = json_array(), *conflicts = json_array();
+    json_t *splits = json_array(), *conflicts = json_array(), *pair = json_array();
     json_t *group_movs[2] = {json_array(), json_array()};
     char id[4 * GEN_ID_LEN + 2];
-    int present[2] = {0, 0};
     /* Approaches in SUMO's order: from north, east, south, west. */
     for (int d = 0; d < DIR_COUNT; d++) {
         long in = n->in[d];
@@ -579,19 +586,12 @@ static json_t *emit_signal(builder_t *b, const grid_t *g, const gen_node_t *n,
         for (int t = 0; t < l->n_succ; t++) {
             movement_id(l, &g->links[l->succ[t]], id, sizeof id);
             push(b, group_movs[grp], json_string(id));
-            present[grp] = 1;
         }
     }
-    int n_stages = present[0] + present[1];
-    double split = opt->cycle_s / n_stages;
-    double green = n_stages > 1 ? split - opt->yellow_s - opt->red_clearance_s : split;
+    double split = opt->cycle_s / 2.0;
+    double green = split - opt->yellow_s - opt->red_clearance_s;
     double max_green = green > GEN_MAX_GREEN_S ? green : GEN_MAX_GREEN_S;
-    int stage_no = 0;
     for (int grp = 0; grp < 2; grp++) {
-        if (!present[grp]) {
-            json_decref(group_movs[grp]);
-            continue;
-        }
         json_t *o = json_object();
         put(b, o, "id", json_string(group_ids[grp]));
         put(b, o, "movements", group_movs[grp]);
@@ -601,21 +601,15 @@ static json_t *emit_signal(builder_t *b, const grid_t *g, const gen_node_t *n,
         put(b, o, "red_clearance_s", json_real(opt->red_clearance_s));
         push(b, groups, o);
 
-        char stage_id[16];
-        snprintf(stage_id, sizeof stage_id, "S%d", ++stage_no);
         json_t *s = json_object(), *sg = json_array();
         push(b, sg, json_string(group_ids[grp]));
-        put(b, s, "id", json_string(stage_id));
+        put(b, s, "id", json_string(grp == 0 ? "S1" : "S2"));
         put(b, s, "groups", sg);
         push(b, stages, s);
         push(b, splits, json_real(split));
+        push(b, pair, json_string(group_ids[grp]));
     }
-    if (n_stages == 2) {
-        json_t *pair = json_array();
-        push(b, pair, json_string(group_ids[0]));
-        push(b, pair, json_string(group_ids[1]));
-        push(b, conflicts, pair);
-    }
+    push(b, conflicts, pair);
     json_t *plan = json_object(), *plans = json_array();
     put(b, plan, "id", json_string("P1"));
     put(b, plan, "cycle_s", json_real(opt->cycle_s));

@@ -6,7 +6,7 @@ GW_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 # Build and test dependencies (Debian 12 package names).
 GW_PACKAGES=(build-essential cmake ninja-build pkg-config git python3
-             libgsl-dev libjansson-dev check libsubunit-dev clang-format)
+             libgsl-dev libjansson-dev libzmq3-dev check libsubunit-dev clang-format)
 
 gw_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

@@ -1,0 +1,78 @@
+/*
+ * bridge/bridge.h - the simulator's side of the controller link: builds ticks (SPaT,
+ * detectors, the on-board units' SRMs) from a sim_t, exchanges them in lockstep with a
+ * controller over a ZeroMQ DEALER socket, and applies the commands it gets back through the
+ * simulator's conflict monitor.
+ *
+ * The simulation is the clock: the caller runs the sim to the next tick and calls
+ * bridge_tick(). A controller that does not answer within the timeout is declared lost: every
+ * signal it held is released to its local plan, the run goes on, and the bridge keeps offering
+ * a hello without waiting ("lazy pirate": the socket is closed and reopened) until the
+ * controller answers and is taken back. Malformed, stale or out-of-sequence replies are
+ * refused, logged and counted; the run goes on. The bridge borrows the sim_t and the ZeroMQ
+ * context (process-wide, created by main()). Not thread-safe.
+ */
+#ifndef BRIDGE_BRIDGE_H
+#define BRIDGE_BRIDGE_H
+
+#include "base/err.h"
+#include "sim/sim.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct bridge bridge_t;
+
+typedef struct bridge_config {
+    const char *endpoint;      /* controller endpoint: ipc://, tcp://host:port, inproc:// */
+    const char *strategy;      /* strategy to request, or NULL for the controller's default */
+    sim_time_t tick_ms;        /* control interval (default 1000) */
+    int timeout_ms;            /* wall time to wait for a reply before declaring it lost */
+    int connect_timeout_ms;    /* wall time to wait for the first welcome */
+    sim_transition_t fallback; /* transition of signals released when the controller is lost */
+    FILE *log;                 /* events and decisions, one line each, or NULL */
+} bridge_config_t;
+
+typedef struct bridge_stats {
+    int64_t ticks; /* ticks answered in time */
+    int64_t ticks_sent;
+    double rtt_us_p50, rtt_us_p99;
+    double lost_s;             /* simulated seconds without a controller */
+    int64_t lost_events;       /* times the controller was declared lost */
+    int64_t taken_back;        /* times it was taken back */
+    int64_t rejected_messages; /* malformed, wrong version, wrong type */
+    int64_t stale_messages;    /* replies to older ticks, duplicates */
+    int64_t commands;          /* commands received */
+    int64_t commands_refused;  /* refused by the conflict monitor or naming unknown ids */
+    const char *strategy;      /* the strategy the controller said it runs ("" if none) */
+} bridge_stats_t;
+
+/* Sets *cfg to the defaults: tick 1000 ms, timeout 1000 ms, connect timeout 10000 ms,
+ * fallback shortway. */
+void bridge_config_defaults(bridge_config_t *cfg);
+
+/* Returns a bridge for sim with the given map (a scenario document without demand, JSON
+ * text; copied), or NULL with the message in err. Nothing is sent yet. */
+bridge_t *bridge_new(void *zmq_ctx, sim_t *sim, const char *map_json, uint64_t seed,
+                     const bridge_config_t *cfg, base_err_t *err);
+
+/* Sends bye (without waiting) and frees the bridge; NULL-safe, sets *self_p to NULL. */
+void bridge_destroy(bridge_t **self_p);
+
+/* Sends the hello and waits up to the connect timeout for the welcome. Returns 0 when the
+ * controller answered, or BASE_EIO (the controller is then 'lost' and will be taken back if
+ * it answers later; the run may go on). */
+int bridge_connect(bridge_t *b);
+
+/* Exchanges one tick at the sim's current time and applies the reply. Returns 0, also when
+ * the controller is lost (see bridge_stats); a negative code only for out of memory. */
+int bridge_tick(bridge_t *b);
+
+/* Returns the counters; the p50/p99 are computed on demand. */
+bridge_stats_t bridge_stats(bridge_t *b);
+
+/* Reads the scenario file at path and returns it without "demand" as compact JSON text
+ * (caller frees), or NULL with the message in err. */
+char *bridge_map_json(const char *path, base_err_t *err);
+
+#endif
