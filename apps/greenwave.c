@@ -11,6 +11,7 @@
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,7 +81,7 @@ static int mkdir_p(const char *dir) {
 }
 
 /* Starts argv with stdout and stderr to log_path; returns the pid or -1. */
-static pid_t spawn(char *const argv[], const char *log_path) {
+static pid_t spawn(const char *const argv[], const char *log_path) {
     pid_t pid = fork();
     if (pid != 0)
         return pid;
@@ -89,7 +90,8 @@ static pid_t spawn(char *const argv[], const char *log_path) {
         dup2(fileno(log), STDOUT_FILENO);
         dup2(fileno(log), STDERR_FILENO);
     }
-    execv(argv[0], argv);
+    /* execv's prototype predates const; it does not modify the strings. */
+    execv(argv[0], (char *const *)(uintptr_t)argv);
     fprintf(stderr, "greenwave: cannot run %s: %s\n", argv[0], strerror(errno));
     _exit(127);
 }
@@ -212,8 +214,8 @@ int main(int argc, char **argv) {
     snprintf(endpoint, sizeof endpoint, "ipc://%s/controller.ipc", sockdir);
     snprintf(ctl_log, sizeof ctl_log, "%s/controller.log", out);
     snprintf(ctl_out, sizeof ctl_out, "%s/controller.out", out);
-    char *ctl_argv[] = {ctl_bin, "--bind", endpoint, "--transition", (char *)transition,
-                        "--log", ctl_log,  NULL};
+    const char *ctl_argv[] = {ctl_bin,    "--bind", endpoint, "--transition",
+                              transition, "--log",  ctl_log,  NULL};
     pid_t ctl = spawn(ctl_argv, ctl_out);
     if (ctl < 0) {
         fprintf(stderr, "greenwave: cannot start the controller: %s\n", strerror(errno));
@@ -229,12 +231,12 @@ int main(int argc, char **argv) {
         snprintf(run_dir, sizeof run_dir, "%s/%s", out, names[i]);
         snprintf(sim_log, sizeof sim_log, "%s/%s.sim.log", out, names[i]);
         snprintf(sim_out, sizeof sim_out, "%s/%s.sim.out", out, names[i]);
-        char *sim_argv[20];
+        const char *sim_argv[20];
         int k = 0;
         sim_argv[k++] = sim_bin;
-        sim_argv[k++] = (char *)scenario;
+        sim_argv[k++] = scenario;
         sim_argv[k++] = "--seed";
-        sim_argv[k++] = (char *)seed;
+        sim_argv[k++] = seed;
         sim_argv[k++] = "--out";
         sim_argv[k++] = run_dir;
         sim_argv[k++] = "--controller";
@@ -245,7 +247,7 @@ int main(int argc, char **argv) {
         sim_argv[k++] = sim_log;
         if (until != NULL) {
             sim_argv[k++] = "--until";
-            sim_argv[k++] = (char *)until;
+            sim_argv[k++] = until;
         }
         sim_argv[k] = NULL;
         if (!quiet) {

@@ -14,6 +14,7 @@
 #include <gsl/gsl_statistics_double.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -28,6 +29,28 @@ struct report {
     size_t n_esc, cap_esc;
     int oom;
 };
+
+/* Writes a time in ms as seconds with three decimals, exactly ("12.345"), without going
+ * through floating point: faster than printf("%.3f") and never rounded. */
+static void put_s(FILE *f, sim_time_t ms) {
+    char buf[32];
+    int neg = ms < 0;
+    uint64_t u = neg ? (uint64_t)(-(ms + 1)) + 1 : (uint64_t)ms;
+    char *p = buf + sizeof buf;
+    *--p = '\0';
+    for (int i = 0; i < 3; i++) {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    }
+    *--p = '.';
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u > 0);
+    if (neg)
+        *--p = '-';
+    fputs(p, f);
+}
 
 static const char *state_name(sim_signal_state_t s) {
     switch (s) {
@@ -59,7 +82,8 @@ void report_csv_field(FILE *f, const char *s) {
 static void on_signal(void *ud, sim_time_t t, int32_t s, int32_t g, sim_signal_state_t state) {
     report_t *rep = ud;
     const sim_signal_t *sig = &rep->scn->signals[s];
-    fprintf(rep->signals, "%.3f,", sim_time_to_s(t));
+    put_s(rep->signals, t);
+    fputc(',', rep->signals);
     report_csv_field(rep->signals, rep->scn->nodes[sig->node].id);
     fputc(',', rep->signals);
     report_csv_field(rep->signals, sig->groups[g].id);

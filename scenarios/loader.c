@@ -1247,17 +1247,38 @@ sim_scenario_t *scn_loader_load_file(const char *path, base_err_t *err) {
         base_err_set(err, BASE_EIO, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
-    json_error_t je;
-    json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
+    /* Read it whole, then parse from memory: much faster than jansson's getc loop. */
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    while (buf != NULL) {
+        len += fread(buf + len, 1, cap - len, f);
+        if (len < cap)
+            break;
+        char *nb = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
+        if (nb == NULL) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = nb;
+        cap *= 2;
+    }
     int read_error = ferror(f);
     fclose(f);
-    if (root == NULL) {
-        if (read_error) {
-            base_err_set(err, BASE_EIO, "%s: read error", path);
-            return NULL;
-        }
-        return syntax_error(&je, path, err);
+    if (buf == NULL) {
+        base_err_set(err, BASE_ENOMEM, "%s: out of memory reading the file", path);
+        return NULL;
     }
+    if (read_error) {
+        free(buf);
+        base_err_set(err, BASE_EIO, "%s: read error", path);
+        return NULL;
+    }
+    json_error_t je;
+    json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+    free(buf);
+    if (root == NULL)
+        return syntax_error(&je, path, err);
     sim_scenario_t *scn = load_json(root, path, err);
     json_decref(root);
     return scn;
