@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <gsl/gsl_errno.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -138,8 +139,8 @@ int main(int argc, char **argv) {
             if (strcmp(a, "--connect-timeout-ms") == 0 && parse_ms(v, &connect_timeout) < 0)
                 return usage_error(
                     "--connect-timeout-ms: not a positive number of milliseconds: '%s'", v);
-            if (strcmp(a, "--seed") == 0 && parse_u64(v, &seed) < 0)
-                return usage_error("--seed: not a non-negative integer: '%s'", v);
+            if (strcmp(a, "--seed") == 0 && (parse_u64(v, &seed) < 0 || seed > INT64_MAX))
+                return usage_error("--seed: not an integer in [0, 2^63 - 1]: '%s'", v);
             if (strcmp(a, "--until") == 0 && parse_seconds(v, &until_s) < 0)
                 return usage_error("--until: not a positive number of seconds: '%s'", v);
             if (strcmp(a, "--out") == 0)

@@ -172,9 +172,9 @@ typedef struct proto_command {
     const char *intersection;
     proto_cmd_action_t action;
     const char *stage;             /* CALL: the stage; NULL otherwise */
-    int hold;                      /* CALL: hold the stage once it is green */
-    proto_transition_t transition; /* RELEASE */
-    int preempt;                   /* set preemptIsActive (1) or signalPriorityIsActive (0) */
+    int hold;                      /* CALL: hold the stage once it is green; 0 otherwise */
+    proto_transition_t transition; /* RELEASE; 0 otherwise */
+    int preempt; /* set preemptIsActive (1) or signalPriorityIsActive (0); 0 with RELEASE */
 } proto_command_t;
 
 typedef struct proto_ssm_entry {
