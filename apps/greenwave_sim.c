@@ -6,6 +6,7 @@
  */
 #include "base/err.h"
 #include "bridge/bridge.h"
+#include "bridge/publish.h"
 #include "report/report.h"
 #include "scenarios/loader.h"
 #include "sim/sim.h"
@@ -13,9 +14,9 @@
 #include <errno.h>
 #include <gsl/gsl_errno.h>
 #include <inttypes.h>
-#include <stdint.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +49,10 @@ static const char USAGE[] =
     "  --connect-timeout-ms MS  wait for the first answer (default 10000)\n"
     "  --log FILE       controller link events and decisions, one line each ('-': stderr)\n"
     "  --realtime X     pace the simulation at X times the wall clock (1: real time)\n"
+    "  --publish EP     publish map, frames and events on a PUB socket (for greenwave-viz)\n"
+    "  --record FILE    write the same messages to a recording (greenwave-viz --replay)\n"
+    "  --listen EP      accept pause/resume/step/speed requests from greenwave-viz\n"
+    "  --frame-ms MS    simulated time between frames (default 1000)\n"
     "  --quiet          print nothing but errors\n"
     "  -h, --help       show this help\n"
     "\n"
@@ -81,6 +86,10 @@ static int parse_seconds(const char *s, double *out) {
     return 0;
 }
 
+static void publish_decision(void *ud, const char *line) {
+    bridge_pub_decision(ud, line);
+}
+
 static int parse_ms(const char *s, sim_time_t *out) {
     uint64_t v;
     if (parse_u64(s, &v) < 0 || v == 0 || v > 86400000)
@@ -105,7 +114,8 @@ int main(int argc, char **argv) {
     const char *scenario = NULL, *out = "out", *log_path = NULL;
     bridge_config_t bcfg;
     bridge_config_defaults(&bcfg);
-    sim_time_t timeout = 1000, connect_timeout = 10000;
+    sim_time_t timeout = 1000, connect_timeout = 10000, frame_ms = 1000;
+    bridge_pub_config_t pcfg = {0};
     uint64_t seed = 1;
     double until_s = 0, realtime = 0;
     int quiet = 0;
@@ -120,7 +130,9 @@ int main(int argc, char **argv) {
                    strcmp(a, "--out") == 0 || strcmp(a, "--controller") == 0 ||
                    strcmp(a, "--strategy") == 0 || strcmp(a, "--tick-ms") == 0 ||
                    strcmp(a, "--timeout-ms") == 0 || strcmp(a, "--connect-timeout-ms") == 0 ||
-                   strcmp(a, "--log") == 0 || strcmp(a, "--realtime") == 0) {
+                   strcmp(a, "--log") == 0 || strcmp(a, "--realtime") == 0 ||
+                   strcmp(a, "--publish") == 0 || strcmp(a, "--record") == 0 ||
+                   strcmp(a, "--listen") == 0 || strcmp(a, "--frame-ms") == 0) {
             if (i + 1 >= argc)
                 return usage_error("option %s needs a value", a);
             const char *v = argv[++i];
@@ -130,6 +142,14 @@ int main(int argc, char **argv) {
                 bcfg.strategy = v;
             if (strcmp(a, "--log") == 0)
                 log_path = v;
+            if (strcmp(a, "--publish") == 0)
+                pcfg.publish = v;
+            if (strcmp(a, "--record") == 0)
+                pcfg.record = v;
+            if (strcmp(a, "--listen") == 0)
+                pcfg.listen = v;
+            if (strcmp(a, "--frame-ms") == 0 && parse_ms(v, &frame_ms) < 0)
+                return usage_error("--frame-ms: not a positive number of milliseconds: '%s'", v);
             if (strcmp(a, "--realtime") == 0 && parse_seconds(v, &realtime) < 0)
                 return usage_error("--realtime: not a positive factor: '%s'", v);
             if (strcmp(a, "--tick-ms") == 0 && parse_ms(v, &bcfg.tick_ms) < 0)
@@ -197,13 +217,23 @@ int main(int argc, char **argv) {
         }
         bcfg.log = log;
     }
-    if (bcfg.endpoint != NULL) {
+    bridge_pub_t *pub = NULL;
+    int want_pub = pcfg.publish != NULL || pcfg.record != NULL || pcfg.listen != NULL;
+    if (bcfg.endpoint != NULL || want_pub) {
         char *map = bridge_map_json(scenario, &err);
         zctx = map ? zmq_ctx_new() : NULL;
-        bridge = zctx ? bridge_new(zctx, sim, map, seed, &bcfg, &err) : NULL;
+        if (zctx != NULL && want_pub) {
+            pub = bridge_pub_new(zctx, sim, map, &pcfg, &err);
+            bcfg.on_decision = publish_decision;
+            bcfg.ud = pub;
+        }
+        if (zctx != NULL && (pub != NULL || !want_pub) && bcfg.endpoint != NULL)
+            bridge = bridge_new(zctx, sim, map, seed, &bcfg, &err);
         free(map);
-        if (bridge == NULL) {
-            fprintf(stderr, "greenwave-sim: %s\n", err.msg);
+        if (zctx == NULL || (want_pub && pub == NULL) ||
+            (bcfg.endpoint != NULL && bridge == NULL)) {
+            fprintf(stderr, "greenwave-sim: %s\n", zctx ? err.msg : "cannot start ZeroMQ");
+            bridge_pub_destroy(&pub);
             sim_destroy(&sim);
             report_destroy(&rep);
             sim_scenario_destroy(&scn);
@@ -211,27 +241,66 @@ int main(int argc, char **argv) {
                 zmq_ctx_term(zctx);
             return 1;
         }
-        if (bridge_connect(bridge) < 0 && !quiet)
+        if (bridge != NULL && bridge_connect(bridge) < 0 && !quiet)
             fprintf(stderr,
                     "greenwave-sim: no answer from the controller at %s: running on local "
                     "plans until it answers\n",
                     bcfg.endpoint);
     }
     int tty = !quiet && isatty(STDERR_FILENO);
-    int progress_shown = 0;
+    int progress_shown = 0, paused = 0, step_once = 0;
     double last_progress = t0;
     int rc = 0;
-    sim_time_t step = bridge != NULL ? bcfg.tick_ms : 10 * SIM_MS_PER_S;
-    if (realtime > 0 && bridge == NULL)
-        step = SIM_MS_PER_S / 10;
+    /* The loop advances to the next of: a control tick, a frame, a 10 s progress point. The
+     * pace (real-time factor) is measured from an anchor that moves when it changes. */
+    sim_time_t next_tick = bridge ? bcfg.tick_ms : SIM_TIME_MAX;
+    sim_time_t next_frame = pub ? 0 : SIM_TIME_MAX;
+    double pace_wall = t0;
+    sim_time_t pace_sim = 0;
     for (sim_time_t t = 0; t < until && rc == 0;) {
-        t = t + step < until ? t + step : until;
-        rc = sim_run_until(sim, t);
-        if (rc == 0 && bridge != NULL && t < until)
-            rc = bridge_tick(bridge);
+        if (pub != NULL) {
+            double before = realtime;
+            bridge_pub_control(pub, paused && !step_once ? 50 : 0, &paused, &realtime, &step_once);
+            if (realtime != before) {
+                pace_wall = wall_now();
+                pace_sim = t;
+            }
+            if (paused && !step_once) {
+                pace_wall = wall_now();
+                pace_sim = t;
+                continue;
+            }
+        }
+        sim_time_t target = t + 10 * SIM_MS_PER_S;
+        if (realtime > 0 && t + SIM_MS_PER_S / 10 < target)
+            target = t + SIM_MS_PER_S / 10;
+        if (next_tick < target)
+            target = next_tick;
+        if (next_frame < target)
+            target = next_frame;
+        if (target > until)
+            target = until;
+        if (target > t || t == 0)
+            rc = sim_run_until(sim, target);
+        t = target;
+        if (rc == 0 && t == next_tick) {
+            if (t < until)
+                rc = bridge_tick(bridge);
+            next_tick += bcfg.tick_ms;
+        }
+        if (rc == 0 && t == next_frame) {
+            rc = bridge_pub_frame(pub, realtime, paused, &err);
+            if (rc < 0)
+                fprintf(stderr, "greenwave-sim: %s\n", err.msg);
+            next_frame += frame_ms;
+            if (step_once) {
+                step_once = 0;
+                paused = 1;
+            }
+        }
         if (realtime > 0) {
-            /* Pace: simulated time t is due at wall t0 + t / realtime. */
-            double ahead = t0 + sim_time_to_s(t) / realtime - wall_now();
+            /* Pace: simulated time t is due at the anchor + (t - anchor) / realtime. */
+            double ahead = pace_wall + sim_time_to_s(t - pace_sim) / realtime - wall_now();
             if (ahead > 0) {
                 struct timespec ts = {(time_t)ahead, (long)((ahead - floor(ahead)) * 1e9)};
                 nanosleep(&ts, NULL);
@@ -317,6 +386,7 @@ int main(int argc, char **argv) {
         printf("  outputs: %s/{trips.csv, signals.csv, escort.csv, summary.json}\n", out);
     }
     bridge_destroy(&bridge);
+    bridge_pub_destroy(&pub);
     if (zctx != NULL)
         zmq_ctx_term(zctx);
     if (log != NULL && log != stderr)

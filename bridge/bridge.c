@@ -479,8 +479,11 @@ static int32_t find_stage(const sim_signal_t *sig, const char *id) {
 
 static void apply_control(bridge_t *b, const proto_control_t *c) {
     const sim_scenario_t *scn = b->scn;
-    for (int32_t i = 0; i < c->n_log; i++)
+    for (int32_t i = 0; i < c->n_log; i++) {
         logf_(b, "controller: %s", c->log[i]);
+        if (b->cfg.on_decision != NULL)
+            b->cfg.on_decision(b->cfg.ud, c->log[i]);
+    }
     for (int32_t i = 0; i < c->n_commands; i++) {
         const proto_command_t *pc = &c->commands[i];
         b->st.commands++;

@@ -31,6 +31,9 @@ typedef struct bridge_config {
     int connect_timeout_ms;    /* wall time to wait for the first welcome */
     sim_transition_t fallback; /* transition of signals released when the controller is lost */
     FILE *log;                 /* events and decisions, one line each, or NULL */
+    /* Called with every decision line the controller sends (e.g. to publish it), or NULL. */
+    void (*on_decision)(void *ud, const char *line);
+    void *ud;
 } bridge_config_t;
 
 typedef struct bridge_stats {

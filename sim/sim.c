@@ -746,6 +746,14 @@ int sim_vehicle_get(const sim_t *sim, int32_t slot, sim_vehicle_info_t *out) {
     return 1;
 }
 
+int32_t sim_movement_queue_head(const sim_t *sim, int32_t m) {
+    return sim->moves[m].head;
+}
+
+int32_t sim_vehicle_queue_next(const sim_t *sim, int32_t slot) {
+    return sim->vehicles[slot].next;
+}
+
 int32_t sim_escort_slot(const sim_t *sim, int32_t e) {
     return sim->escorts[e].slot;
 }

@@ -213,6 +213,11 @@ int32_t sim_vehicle_slots(const sim_t *sim);
 /* Fills *out for the vehicle in slot and returns 1, or returns 0 for an empty slot. */
 int sim_vehicle_get(const sim_t *sim, int32_t slot, sim_vehicle_info_t *out);
 
+/* The queue of movement m, front first: the slot of its first vehicle (or -1), and the slot
+ * after a queued vehicle's (or -1). */
+int32_t sim_movement_queue_head(const sim_t *sim, int32_t m);
+int32_t sim_vehicle_queue_next(const sim_t *sim, int32_t slot);
+
 /* Slot of escort e's vehicle while it travels, else -1. */
 int32_t sim_escort_slot(const sim_t *sim, int32_t e);
 

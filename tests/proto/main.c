@@ -6,9 +6,11 @@
 #include <stdlib.h>
 
 Suite *suite_proto_msg(void);
+Suite *suite_proto_frame(void);
 
 int main(void) {
     SRunner *sr = srunner_create(suite_proto_msg());
+    srunner_add_suite(sr, suite_proto_frame());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
