@@ -7,7 +7,7 @@ Standard library only (xml.etree, json, statistics). Subcommands:
       Checks that the greenwave grid matches SUMO's: same junction ids and positions, fringe
       nodes are boundary nodes, same edge ids with the same ends, and the same turning
       movements (SUMO connections with dir s/l/r against our through/left/right).
-  set-trips ROUTES.xml SCENARIO.json OUT.json
+  set-trips ROUTES.xml SCENARIO.json OUT.json [--exact-routes]
       Copies SCENARIO.json to OUT.json with demand = {"trips": [...]}: one trip per SUMO vehicle
       (duarouter output, <vehicle><route edges=.../>) or trip (randomTrips output, <trip from to>):
       id, depart_s, origin = first edge, destination = last edge, class car.
@@ -88,17 +88,19 @@ def check_net(args):
 
 
 def read_sumo_trips(path):
-    """Yields (id, depart_s, from_edge, to_edge) from a route or trip file, in file order."""
+    """Yields (id, depart_s, from_edge, to_edge, edges or None) from a route or trip file,
+    in file order."""
     for _, el in ET.iterparse(path, events=("end",)):
         if el.tag == "vehicle":
             route = el.find("route")
             if route is None:
                 fail("%s: vehicle %s has no inline <route>" % (path, el.get("id")))
             route_edges = route.get("edges").split()
-            yield el.get("id"), float(el.get("depart")), route_edges[0], route_edges[-1]
+            yield (el.get("id"), float(el.get("depart")), route_edges[0], route_edges[-1],
+                   route_edges)
             el.clear()
         elif el.tag == "trip":
-            yield el.get("id"), float(el.get("depart")), el.get("from"), el.get("to")
+            yield el.get("id"), float(el.get("depart")), el.get("from"), el.get("to"), None
             el.clear()
 
 
@@ -106,19 +108,24 @@ def set_trips(args):
     scen = load_json(args.scenario)
     link_ids = {l["id"] for l in scen["links"]}
     trips = []
-    for vid, depart, origin, dest in read_sumo_trips(args.routes):
-        for edge in (origin, dest):
+    for vid, depart, origin, dest, edges in read_sumo_trips(args.routes):
+        for edge in edges or (origin, dest):
             if edge not in link_ids:
                 fail("%s: vehicle %s: edge %s is not a link of %s"
                      % (args.routes, vid, edge, args.scenario))
-        trips.append({"id": vid, "depart_s": depart, "origin": origin,
-                      "destination": dest, "class": "car"})
+        trip = {"id": vid, "depart_s": depart, "origin": origin, "destination": dest,
+                "class": "car"}
+        if edges and args.exact_routes:
+            trip["route"] = edges  # duarouter's route, so both simulators drive the same paths
+        trips.append(trip)
     if not trips:
         fail("%s: no vehicle or trip" % args.routes)
     scen["demand"] = {"trips": trips}
     scen["description"] = (scen.get("description", "") + " Demand replaced by the %d trips of "
-                           "SUMO's %s (origin = first edge, destination = last edge)."
-                           % (len(trips), os.path.basename(args.routes)))
+                           "SUMO's %s%s."
+                           % (len(trips), os.path.basename(args.routes),
+                              ", with duarouter's routes" if args.exact_routes else
+                              " (origin = first edge, destination = last edge)"))
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump(scen, f, indent=1, ensure_ascii=False)
         f.write("\n")
@@ -272,6 +279,9 @@ def main():
     c.add_argument("routes")
     c.add_argument("scenario")
     c.add_argument("out")
+    c.add_argument("--exact-routes", action="store_true",
+                   help="give each trip duarouter's route (bigger file: more load time and "
+                        "memory; by default greenwave routes origin to destination itself)")
     c.set_defaults(func=set_trips)
     c = sub.add_parser("record")
     c.add_argument("--model", required=True)
