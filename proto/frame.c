@@ -68,7 +68,7 @@ static uint32_t get_u32(const unsigned char *b) {
     return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
 }
 
-static const char *PRIO_NAMES[] = {"none", "requested", "granted", "serving", "recovering"};
+static const char *const PRIO_NAMES[] = {"none", "requested", "granted", "serving", "recovering"};
 
 int proto_frame_encode(const proto_frame_t *f, proto_parts_t *out, base_err_t *err) {
     memset(out, 0, sizeof *out);

@@ -5,8 +5,10 @@
 GW_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 # Build and test dependencies (Debian 12 package names).
-GW_PACKAGES=(build-essential cmake ninja-build pkg-config git python3
-             libgsl-dev libjansson-dev libzmq3-dev check libsubunit-dev clang-format)
+GW_PACKAGES=(build-essential cmake ninja-build pkg-config git python3 python3-zmq
+             libgsl-dev libjansson-dev libzmq3-dev check libsubunit-dev clang-format
+             libsdl2-dev libsdl2-ttf-dev libpng-dev fonts-dejavu-core fonts-noto-cjk
+             fontconfig xvfb)
 
 gw_log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
