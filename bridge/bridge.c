@@ -3,9 +3,10 @@
  *
  * States: online (a tick is sent and the matching control awaited up to the timeout) and
  * lost (no waiting: a hello is offered every few ticks and the socket drained without
- * blocking until a welcome arrives). The DEALER socket has a fixed routing id for the whole
- * run, so a controller that survives keeps the session, and one that restarts gets a new
- * hello. Sends never block (ZMQ_DONTWAIT): a full pipe is the same as no answer.
+ * blocking until a welcome arrives). Declaring the controller lost closes the DEALER socket
+ * and opens a new one with a new routing id (run id + "." + reconnect count), whose hello
+ * starts a fresh session, whether the controller restarted or was only slow. Sends never
+ * block (ZMQ_DONTWAIT): a full pipe is the same as no answer.
  *
  * The on-board units: each travelling escort sends one SRM per tick listing every signalized
  * intersection still ahead on its route, with ETAs from its position and its desired speed
@@ -42,6 +43,7 @@ struct bridge {
     uint64_t seed;
     bridge_config_t cfg;
     char identity[64];
+    int reconnects; /* each new socket gets a new routing id: identity.N */
     int64_t seq;
     int online;
     int hello_age; /* ticks since the last hello while lost */
@@ -89,9 +91,14 @@ static int open_socket(bridge_t *b, base_err_t *err) {
     b->sock = zmq_socket(b->ctx, ZMQ_DEALER);
     if (b->sock == NULL)
         return base_err_set(err, BASE_EIO, "zmq_socket: %s", zmq_strerror(zmq_errno()));
+    /* A fresh routing id per socket: the old connection may still be known to the controller's
+     * ROUTER, which would refuse (or race with) a second connection under the same id. The new
+     * socket starts a new session with its hello anyway. */
+    char rid[80];
+    snprintf(rid, sizeof rid, "%s.%d", b->identity, b->reconnects++);
     int linger = 0;
     if (zmq_setsockopt(b->sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
-        zmq_setsockopt(b->sock, ZMQ_ROUTING_ID, b->identity, strlen(b->identity)) != 0 ||
+        zmq_setsockopt(b->sock, ZMQ_ROUTING_ID, rid, strlen(rid)) != 0 ||
         zmq_connect(b->sock, b->cfg.endpoint) != 0)
         return base_err_set(err, BASE_EIO, "%s: %s", b->cfg.endpoint, zmq_strerror(zmq_errno()));
     return BASE_OK;
@@ -152,6 +159,8 @@ static int send_msg(bridge_t *b, proto_msg_t *m) {
     }
     int rc = zmq_send(b->sock, text, len, ZMQ_DONTWAIT);
     free(text);
+    if (rc < 0)
+        logf_(b, "cannot send a %s now (%s)", proto_type_name(m->type), zmq_strerror(zmq_errno()));
     return rc < 0 ? BASE_EIO : BASE_OK;
 }
 

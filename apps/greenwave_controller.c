@@ -1,0 +1,187 @@
+/*
+ * greenwave-controller - the controller process: serves any number of simulations over
+ * ZeroMQ until interrupted.
+ *
+ * Exit status: 0 after SIGINT/SIGTERM (or --idle-exit), 2 on a bad command line, 1 when the
+ * endpoint cannot be bound.
+ */
+#include "base/err.h"
+#include "controller/ctl.h"
+#include "controller/server.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+static const char USAGE[] =
+    "usage: greenwave-controller --bind ENDPOINT [options]\n"
+    "\n"
+    "Serves signal-control decisions to greenwave-sim processes (any number at once, each a\n"
+    "session keyed by its socket identity) until interrupted. See docs/protocol.md.\n"
+    "\n"
+    "options:\n"
+    "  --bind ENDPOINT       ipc://PATH, tcp://127.0.0.1:PORT or inproc://NAME (required)\n"
+    "  --strategy S          default strategy when a simulation asks for none:\n"
+    "                        none | actuated | local | corridor | route-green (default: none)\n"
+    "  --transition T        return to coordination: dwell | shortway | longway (default: "
+    "shortway)\n"
+    "  --detection-range S   local preemption: ETA in seconds at which a signal is preempted (20)\n"
+    "  --margin S            corridor: seconds of green before the queue must be clear (3)\n"
+    "  --no-tsp              no transit signal priority for buses\n"
+    "  --log FILE            write every decision with its reason to FILE ('-': stderr)\n"
+    "  --allow-remote        allow a tcp:// endpoint on a non-loopback address\n"
+    "  --idle-exit MS        exit after MS milliseconds without a message (for scripts)\n"
+    "  --crash-after N       testing aid: die abruptly (exit 70, no goodbye) after N messages\n"
+    "  --quiet               print nothing but errors\n"
+    "  -h, --help            show this help\n";
+
+static volatile sig_atomic_t g_stop = 0;
+
+static void on_signal(int sig) {
+    (void)sig;
+    g_stop = 1;
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("greenwave-controller: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputs("\ntry 'greenwave-controller --help'\n", stderr);
+    va_end(ap);
+    return 2;
+}
+
+static int parse_double(const char *s, double *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno != 0 || end == s || *end != '\0' || !(v >= 0) || v > 1e6)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    ctl_config_t cfg;
+    ctl_config_defaults(&cfg);
+    const char *bind = NULL, *log_path = NULL;
+    int allow_remote = 0, quiet = 0;
+    double idle_ms = 0, crash_after = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(USAGE, stdout);
+            return 0;
+        } else if (strcmp(a, "--no-tsp") == 0) {
+            cfg.tsp = 0;
+        } else if (strcmp(a, "--allow-remote") == 0) {
+            allow_remote = 1;
+        } else if (strcmp(a, "--quiet") == 0) {
+            quiet = 1;
+        } else if (strcmp(a, "--bind") == 0 || strcmp(a, "--strategy") == 0 ||
+                   strcmp(a, "--transition") == 0 || strcmp(a, "--detection-range") == 0 ||
+                   strcmp(a, "--margin") == 0 || strcmp(a, "--log") == 0 ||
+                   strcmp(a, "--idle-exit") == 0 || strcmp(a, "--crash-after") == 0) {
+            if (v == NULL)
+                return usage_error("option %s needs a value", a);
+            i++;
+            if (strcmp(a, "--bind") == 0) {
+                bind = v;
+            } else if (strcmp(a, "--strategy") == 0) {
+                cfg.strategy = v;
+            } else if (strcmp(a, "--log") == 0) {
+                log_path = v;
+            } else if (strcmp(a, "--transition") == 0) {
+                if (strcmp(v, "dwell") == 0)
+                    cfg.transition = PROTO_TRANSITION_DWELL;
+                else if (strcmp(v, "shortway") == 0)
+                    cfg.transition = PROTO_TRANSITION_SHORTWAY;
+                else if (strcmp(v, "longway") == 0)
+                    cfg.transition = PROTO_TRANSITION_LONGWAY;
+                else
+                    return usage_error(
+                        "--transition: expected dwell, shortway or longway, got '%s'", v);
+            } else if (strcmp(a, "--detection-range") == 0) {
+                if (parse_double(v, &cfg.detection_range_s) < 0)
+                    return usage_error("--detection-range: not a number of seconds: '%s'", v);
+            } else if (strcmp(a, "--margin") == 0) {
+                if (parse_double(v, &cfg.safety_margin_s) < 0)
+                    return usage_error("--margin: not a number of seconds: '%s'", v);
+            } else if (strcmp(a, "--crash-after") == 0) {
+                if (parse_double(v, &crash_after) < 0 || crash_after < 1)
+                    return usage_error("--crash-after: not a positive count: '%s'", v);
+            } else if (parse_double(v, &idle_ms) < 0) {
+                return usage_error("--idle-exit: not a number of milliseconds: '%s'", v);
+            }
+        } else {
+            return usage_error("unknown argument '%s'", a);
+        }
+    }
+    if (bind == NULL)
+        return usage_error("%s", "--bind ENDPOINT is required");
+
+    FILE *log = NULL;
+    if (log_path != NULL) {
+        log = strcmp(log_path, "-") == 0 ? stderr : fopen(log_path, "w");
+        if (log == NULL) {
+            fprintf(stderr, "greenwave-controller: %s: %s\n", log_path, strerror(errno));
+            return 1;
+        }
+        setvbuf(log, NULL, _IOLBF, 0);
+    }
+    cfg.log = log;
+    base_err_t err = {0};
+    ctl_t *ctl = ctl_new(&cfg, &err);
+    if (ctl == NULL) {
+        fprintf(stderr, "greenwave-controller: %s\n", err.msg);
+        return 2;
+    }
+    void *zctx = zmq_ctx_new();
+    ctl_server_t *srv = zctx ? ctl_server_new(zctx, bind, allow_remote, ctl, log, &err) : NULL;
+    if (srv == NULL) {
+        fprintf(stderr, "greenwave-controller: %s\n",
+                zctx ? err.msg : "cannot create a ZeroMQ context");
+        ctl_destroy(&ctl);
+        if (zctx)
+            zmq_ctx_term(zctx);
+        return err.code == BASE_EINVAL ? 2 : 1;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    if (!quiet) {
+        printf("greenwave-controller: listening on %s (default strategy %s)\n", bind, cfg.strategy);
+        fflush(stdout);
+    }
+    int rc = 0;
+    if (crash_after > 0) {
+        while (!g_stop && rc >= 0) {
+            rc = ctl_server_poll(srv, 100);
+            if ((double)ctl_server_stats(srv).received >= crash_after)
+                _exit(70); /* a crash: no bye, no cleanup, the socket just goes away */
+        }
+    } else {
+        rc = ctl_server_run(srv, &g_stop, (int)idle_ms);
+    }
+    ctl_server_stats_t st = ctl_server_stats(srv);
+    if (!quiet)
+        printf("greenwave-controller: %lld messages, %lld replies, %lld refused\n",
+               (long long)st.received, (long long)st.replied, (long long)st.rejected);
+    ctl_server_destroy(&srv);
+    ctl_destroy(&ctl);
+    zmq_ctx_term(zctx);
+    if (log != NULL && log != stderr)
+        fclose(log);
+    return rc < 0 ? 1 : 0;
+}

@@ -1,0 +1,251 @@
+/*
+ * controller/corridor.c - strategy "corridor": the green wave. The controller plans the
+ * escort's whole route from its SRM (an ETA per intersection ahead) and the queues it
+ * estimates from detectors, and opens each signal just in time.
+ *
+ * Plan, per escort and intersection, re-made every tick:
+ *   queue     vehicles between the escort and the stop line, all of which cross it before
+ *             the escort: on the approach link, advance count - stop-line count (advance
+ *             loops count vehicles entering the link, stop-line loops those leaving); plus the
+ *             same on every route link before it (the approaches of the SRM's earlier
+ *             requests: a green held upstream pours them onto the approach ahead of the
+ *             escort), where on the escort's own link only those counted in before it are
+ *             ahead (the advance count when it was first seen there, less itself, less the
+ *             stop-line count now). Links without detectors count 0 (no turning shares are
+ *             known: vehicles turning off upstream are counted, an early green rather than a
+ *             late one);
+ *   clear     startup lost time (the map's model, 2 s by default) + queue x the saturation
+ *             headway of the escort's movement, 3600 / (sat flow x lanes x sat factor);
+ *   green_at  ETA - clear - safety_margin_s: the escort's stage must be green by then.
+ * The plan is logged when first made and whenever green_at moves by more than 2 s.
+ *
+ * Execution at each signal, for the escort with the earliest ETA among those engaged (its
+ * green_at within CTL__ENGAGE_MS, or already served):
+ *   - its stage is red: call it (with hold, preempt flag) at the last tick at which the
+ *     call still gets the green by green_at: the call waits for the current stage's minimum
+ *     green and then runs the intergreen, so the earliest green after a call at t is
+ *     E(t) = max(t, min_end) + intergreen (or what the change interval under way allows);
+ *     the call goes out when E(now + tick) > green_at, so the green starts in
+ *     (green_at - tick, green_at] when the minimum green does not bind, never much earlier;
+ *   - its stage is green under the plan: hold it only when the plan would end it before
+ *     the escort has crossed and the signal could not come back to it by green_at;
+ *   - held for an escort whose ETA has slipped so far that the signal can serve the next
+ *     stage for its minimum green and return by the new green_at, with a tick to spare
+ *     either side: serve that stage meanwhile (call without hold), and call back later;
+ *   - the escort has crossed (its SRM drops the intersection or cancels it): release with
+ *     the configured transition.
+ * Before an escort departs, its planned route from the map stands in for its SRM, so the
+ * first signals can be opened in time. Buses get TSP where no escort is engaged.
+ */
+#include "controller/ctl_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static double secs(int64_t ms) {
+    return (double)ms / 1000.0;
+}
+
+static int ours(const ctl__session_t *s, int32_t sig, const ctl__req_t *r) {
+    const ctl__svc_t *svc = &s->svc[sig];
+    return svc->active && svc->kind == CTL__SVC_ESCORT &&
+           strncmp(svc->vehicle, r->vehicle, sizeof svc->vehicle - 1) == 0;
+}
+
+static int engaged(const ctl__session_t *s, const ctl__req_t *r) {
+    return ours(s, r->sig, r) || r->green_at - s->now <= CTL__ENGAGE_MS;
+}
+
+/* Vehicles ahead of the escort on the link it is on: those counted in by the advance loop
+ * before it (the count when it was first seen there, less itself) and not yet out over the
+ * stop line. Kept per vehicle in the memo (vehicle, -1). -1 when unknown. */
+static int64_t ahead_on_own_link(ctl__session_t *s, const ctl__req_t *r) {
+    if (r->at_link < 0)
+        return -1;
+    ctl__memo_t *m = ctl__memo(s, r->vehicle, -1);
+    if (m == NULL)
+        return -1;
+    if (m->link != r->at_link) {
+        m->link = r->at_link;
+        m->entry = ctl__view_adv_count(s, r->at_link);
+    }
+    int64_t out = ctl__view_stop_count(s, r->at_link);
+    if (m->entry >= 0 && out >= 0)
+        return m->entry - 1 > out ? m->entry - 1 - out : 0;
+    int64_t n = ctl__view_link_vehicles(s, r->at_link);
+    return n > 0 ? n - 1 : n;
+}
+
+/* Vehicles between the escort and r's stop line: on each link of its route up to r's
+ * approach (the approaches of the SRM's requests before r), counting on its own link only
+ * those ahead of it. They all cross r's stop line before the escort. -1 when no detector
+ * covers any of them. */
+static int64_t vehicles_ahead(ctl__session_t *s, const ctl__req_t *r, int64_t own) {
+    int64_t n = -1;
+    for (const ctl__req_t *q = &s->reqs[r->first]; q <= r; q++) {
+        if (q->cancel || q->in_link < 0 || strcmp(q->vehicle, r->vehicle) != 0)
+            continue;
+        int64_t v = q->in_link == r->at_link ? own : ctl__view_link_vehicles(s, q->in_link);
+        if (v >= 0)
+            n = (n < 0 ? 0 : n) + v;
+    }
+    return n;
+}
+
+/* Plans escort request r (queue ahead, clear time, latest green start) and logs the plan. */
+static void plan(ctl__session_t *s, ctl__req_t *r, int64_t own) {
+    const sim_scenario_t *scn = s->map.scn;
+    int64_t q = vehicles_ahead(s, r, own);
+    int64_t on_approach = r->in_link == r->at_link ? own : ctl__view_link_vehicles(s, r->in_link);
+    double h = ctl__map_headway_ms(&s->map, r->movement);
+    r->queue = q;
+    double clear = (double)scn->model.startup_lost_time + (double)(q > 0 ? q : 0) * h + 0.5;
+    r->clear = clear < (double)CTL__TIME_MAX ? (int64_t)clear : CTL__TIME_MAX;
+    r->green_at = r->eta - r->clear - (int64_t)(s->cfg->safety_margin_s * 1000.0 + 0.5);
+    ctl__memo_t *m = ctl__memo(s, r->vehicle, r->sig);
+    if (m == NULL)
+        return;
+    int64_t moved = r->green_at - m->green_at;
+    if (m->green_at != CTL__NEVER && moved <= CTL__PLAN_LOG_MS && moved >= -CTL__PLAN_LOG_MS)
+        return;
+    char queue[512];
+    if (q < 0)
+        snprintf(queue, sizeof queue, "queue unknown (no detectors)");
+    else if (on_approach != q)
+        snprintf(queue, sizeof queue, "queue %lld veh (%lld on the approach) x %.1f s",
+                 (long long)q, (long long)(on_approach > 0 ? on_approach : 0), h / 1000.0);
+    else
+        snprintf(queue, sizeof queue, "queue %lld veh x %.1f s", (long long)q, h / 1000.0);
+    char reason[96];
+    if (m->green_at == CTL__NEVER)
+        snprintf(reason, sizeof reason, "%s", r->planned ? "planned from the map" : "first plan");
+    else
+        snprintf(reason, sizeof reason, "re-plan: green moved %+.1f s, ETA moved %+.1f s",
+                 secs(moved), secs(r->eta - m->eta));
+    ctl__log(s, "%s: plan for %s: ETA %.1f s, %s, clear %.1f s, green by %.1f s (%s)",
+             ctl__sig_name(s, r->sig), r->vehicle, secs(r->eta), queue, secs(r->clear),
+             secs(r->green_at), reason);
+    m->green_at = r->green_at;
+    m->eta = r->eta;
+}
+
+/* The escort's stage k is green now. Returns the request's status. */
+static proto_ssm_status_t green_now(ctl__session_t *s, int32_t sig, ctl__req_t *e, int32_t k) {
+    const ctl__sigview_t *v = &s->views[sig];
+    const ctl__svc_t *svc = &s->svc[sig];
+    char why[CTL__LOG_LINE_MAX];
+    if (ours(s, sig, e) && svc->hold && svc->stage == k) {
+        int64_t back = ctl__view_return_green(s, sig, k, s->now);
+        if (!e->on_approach && ctl__view_can_force_off(s, sig) &&
+            back + 2 * s->tick_ms < e->green_at) {
+            const sim_signal_t *sg = &s->map.scn->signals[sig];
+            int32_t n = v->next >= 0 && v->next != k ? v->next : (k + 1) % sg->n_stages;
+            snprintf(why, sizeof why,
+                     "re-plan: %s now needs green only by %.1f s (ETA %.1f s); serving %s "
+                     "meanwhile, back by %.1f s",
+                     e->vehicle, secs(e->green_at), secs(e->eta), ctl__stage_name(s, sig, n),
+                     secs(back));
+            if (n != k && ctl__svc_call(s, sig, CTL__SVC_ESCORT, e->vehicle, n, 1, why))
+                return PROTO_SSM_REQUESTED;
+        }
+        snprintf(why, sizeof why, "green wave: keep %s held for %s", ctl__stage_name(s, sig, k),
+                 e->vehicle);
+        ctl__svc_hold(s, sig, CTL__SVC_ESCORT, e->vehicle, k, 1, why);
+        return PROTO_SSM_GRANTED;
+    }
+    int held_by_other = v->held || v->green_end < 0;
+    int64_t plan_end = held_by_other ? s->now : v->green_end;
+    if (!held_by_other && plan_end >= e->eta + e->duration)
+        return PROTO_SSM_GRANTED; /* the plan's green covers the passage */
+    if (plan_end <= s->now + s->tick_ms &&
+        ctl__view_return_green(s, sig, k, plan_end) > e->green_at) {
+        snprintf(why, sizeof why,
+                 "green wave for %s: hold %s (ETA in %.1f s, green needed from %.1f s; the "
+                 "plan would end it in %.1f s and could not return in time)",
+                 e->vehicle, ctl__stage_name(s, sig, k), secs(e->eta - s->now), secs(e->green_at),
+                 secs(plan_end - s->now));
+        ctl__svc_hold(s, sig, CTL__SVC_ESCORT, e->vehicle, k, 1, why);
+        return PROTO_SSM_GRANTED;
+    }
+    return PROTO_SSM_REQUESTED;
+}
+
+/* The escort's stage k is not green now. Returns the request's status. */
+static proto_ssm_status_t red_now(ctl__session_t *s, int32_t sig, ctl__req_t *e, int32_t k) {
+    const ctl__svc_t *svc = &s->svc[sig];
+    char why[CTL__LOG_LINE_MAX];
+    if (ours(s, sig, e) && svc->hold && svc->stage == k) {
+        snprintf(why, sizeof why, "green wave for %s: call %s again (the signal lost the call)",
+                 e->vehicle, ctl__stage_name(s, sig, k));
+        ctl__svc_hold(s, sig, CTL__SVC_ESCORT, e->vehicle, k, 1, why);
+        return PROTO_SSM_PROCESSING;
+    }
+    int64_t now_e = ctl__view_earliest_green(s, sig, k, s->now);
+    int64_t next_e = ctl__view_earliest_green(s, sig, k, s->now + s->tick_ms);
+    if (next_e <= e->green_at)
+        return PROTO_SSM_REQUESTED; /* calling at the next tick is still in time */
+    char late[48] = "";
+    if (now_e == INT64_MAX)
+        snprintf(late, sizeof late, " (unknown: a minimum end is not reported)");
+    else if (now_e > e->green_at)
+        snprintf(late, sizeof late, ", late by %.1f s", secs(now_e - e->green_at));
+    snprintf(why, sizeof why,
+             "green wave for %s: ETA %.1f s, queue %lld veh, green needed by %.1f s, "
+             "earliest green %.1f s%s",
+             e->vehicle, secs(e->eta), (long long)(e->queue > 0 ? e->queue : 0), secs(e->green_at),
+             secs(now_e), late);
+    ctl__svc_hold(s, sig, CTL__SVC_ESCORT, e->vehicle, k, 1, why);
+    return PROTO_SSM_PROCESSING;
+}
+
+void ctl__corridor_tick(ctl__session_t *s) {
+    const sim_scenario_t *scn = s->map.scn;
+    if (ctl__requests_add_planned(s) < 0) {
+        s->oom = 1;
+        return;
+    }
+    int64_t own = -1;
+    for (int32_t i = 0; i < s->n_reqs; i++) {
+        ctl__req_t *r = &s->reqs[i];
+        if (r->cls != CTL__CLASS_ESCORT)
+            continue;
+        if (i == r->first)
+            own = ahead_on_own_link(s, r); /* once per SRM */
+        if (r->valid && !r->cancel)
+            plan(s, r, own);
+    }
+    for (int32_t sig = 0; sig < scn->n_signals; sig++) {
+        ctl__req_t *e = ctl__requests_winner(s, sig, CTL__CLASS_ESCORT, engaged);
+        if (e == NULL) {
+            ctl__requests_others(s, sig, CTL__CLASS_ESCORT, NULL, -1, engaged, PROTO_SSM_REJECTED,
+                                 PROTO_SSM_REJECTED, "unresolved");
+            if (!ctl__tsp_signal(s, sig))
+                ctl__svc_end(s, sig);
+            continue;
+        }
+        const ctl__sigview_t *v = &s->views[sig];
+        int32_t k = ctl__view_stage_for_group(s, sig, e->group);
+        e->stage = k;
+        proto_ssm_status_t st = PROTO_SSM_REQUESTED;
+        if (k < 0) {
+            st = PROTO_SSM_REJECTED;
+            e->why = "no stage serves its movement";
+        } else if (v->seen && !v->in_change && v->stage == k)
+            st = green_now(s, sig, e, k);
+        else if (v->seen)
+            st = red_now(s, sig, e, k);
+        ctl__req_status(e, st);
+        /* A service for someone else (a bus, an escort that has passed) gives way. */
+        const ctl__svc_t *svc = &s->svc[sig];
+        if (svc->active && !ours(s, sig, e) && !s->commanded[sig]) {
+            char why[CTL__LOG_LINE_MAX];
+            snprintf(why, sizeof why, "%s of %s ends: escort %s engages this intersection",
+                     svc->kind == CTL__SVC_BUS ? "TSP" : "service", svc->vehicle, e->vehicle);
+            ctl__svc_release(s, sig, why);
+        }
+        ctl__requests_others(s, sig, CTL__CLASS_ESCORT, e, k, engaged,
+                             e->ssm ? e->status : PROTO_SSM_REQUESTED, PROTO_SSM_REJECTED,
+                             "an escort with an earlier ETA is served");
+        ctl__tsp_lose(s, sig, k);
+    }
+}

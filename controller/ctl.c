@@ -1,0 +1,558 @@
+/*
+ * controller/ctl.c - the controller: sessions, message dispatch and the reply.
+ *
+ * Sessions live in an array searched by peer identity (O(n) per message; fine for the few
+ * hundred simulations of a batch, whose per-tick work dwarfs the search). A hello always
+ * ends the peer's previous session (the simulator started a new run) and, if it is valid,
+ * starts a new one; a refused hello therefore leaves the peer without a session, so its
+ * ticks are refused until a valid hello arrives.
+ *
+ * A tick runs in a fixed order: read the SPaT and detectors into the view, note which
+ * services the SPaT shows lost, resolve the SRMs into requests, run the strategy (which
+ * emits commands through ctl__emit() and sets request statuses), then build the SSMs and log
+ * the status changes. Everything the reply points to lives in the session's arena, reset at
+ * the next tick, or in the map: it stays valid until the next call for the same peer.
+ */
+#include "controller/ctl.h"
+
+#include "controller/ctl_internal.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CTL_NAME "greenwave-controller 0.1.0"
+
+const char *const CTL_STRATEGIES[] = {"none", "actuated", "local", "corridor", "route-green", NULL};
+
+static void none_tick(ctl__session_t *s) {
+    (void)s;
+}
+
+static const ctl__strategy_t STRATEGIES[] = {
+    {"none", none_tick, 0},
+    {"actuated", ctl__actuated_tick, 1},
+    {"local", ctl__local_tick, 1},
+    {"corridor", ctl__corridor_tick, 1},
+    {"route-green", ctl__route_green_tick, 0},
+};
+
+#define N_STRATEGIES ((int)(sizeof STRATEGIES / sizeof STRATEGIES[0]))
+
+struct ctl {
+    ctl_config_t cfg;
+    const ctl__strategy_t *strategy; /* default */
+    ctl__session_t **sessions;
+    int n_sessions, cap_sessions;
+};
+
+static const ctl__strategy_t *find_strategy(const char *name) {
+    for (int i = 0; name != NULL && i < N_STRATEGIES; i++)
+        if (strcmp(STRATEGIES[i].name, name) == 0)
+            return &STRATEGIES[i];
+    return NULL;
+}
+
+static int unknown_strategy(base_err_t *err, const char *name) {
+    char known[128] = "";
+    for (int i = 0; i < N_STRATEGIES; i++) {
+        strncat(known, i ? ", " : "", sizeof known - strlen(known) - 1);
+        strncat(known, STRATEGIES[i].name, sizeof known - strlen(known) - 1);
+    }
+    return base_err_set(err, BASE_EINVAL, "unknown strategy \"%.64s\" (known: %s)", name, known);
+}
+
+void ctl_config_defaults(ctl_config_t *cfg) {
+    memset(cfg, 0, sizeof *cfg);
+    cfg->strategy = "none";
+    cfg->transition = PROTO_TRANSITION_SHORTWAY;
+    cfg->detection_range_s = 20.0;
+    cfg->safety_margin_s = 3.0;
+    cfg->tsp = 1;
+    cfg->log = NULL;
+    cfg->passage_s = 3.0;
+}
+
+ctl_t *ctl_new(const ctl_config_t *cfg, base_err_t *err) {
+    ctl_config_t def;
+    if (cfg == NULL) {
+        ctl_config_defaults(&def);
+        cfg = &def;
+    }
+    const char *name = cfg->strategy != NULL ? cfg->strategy : "none";
+    const ctl__strategy_t *st = find_strategy(name);
+    if (st == NULL) {
+        unknown_strategy(err, name);
+        return NULL;
+    }
+    if (cfg->transition != PROTO_TRANSITION_DWELL && cfg->transition != PROTO_TRANSITION_SHORTWAY &&
+        cfg->transition != PROTO_TRANSITION_LONGWAY) {
+        base_err_set(err, BASE_EINVAL, "transition %d: must be dwell, shortway or longway",
+                     (int)cfg->transition);
+        return NULL;
+    }
+    if (!isfinite(cfg->detection_range_s) || cfg->detection_range_s < 0 ||
+        !isfinite(cfg->safety_margin_s) || cfg->safety_margin_s < 0 || !isfinite(cfg->passage_s) ||
+        cfg->passage_s <= 0 || cfg->detection_range_s > 86400 || cfg->safety_margin_s > 86400 ||
+        cfg->passage_s > 86400) {
+        base_err_set(err, BASE_EINVAL,
+                     "detection range %g s, safety margin %g s, passage %g s: must be finite, "
+                     ">= 0 (passage > 0) and at most a day",
+                     cfg->detection_range_s, cfg->safety_margin_s, cfg->passage_s);
+        return NULL;
+    }
+    ctl_t *ctl = calloc(1, sizeof *ctl);
+    if (ctl == NULL) {
+        base_err_set(err, BASE_ENOMEM, "out of memory");
+        return NULL;
+    }
+    ctl->cfg = *cfg;
+    ctl->strategy = st;
+    ctl->cfg.strategy = st->name; /* static: the caller's string need not outlive us */
+    return ctl;
+}
+
+static void session_destroy(ctl__session_t **sp) {
+    ctl__session_t *s = *sp;
+    if (s == NULL)
+        return;
+    ctl__map_fini(&s->map);
+    base_arena_fini(&s->arena);
+    free(s->peer);
+    free(s->views);
+    free(s->dets);
+    free(s->svc);
+    free(s->tsp);
+    free(s->memos);
+    free(s->escort_seen);
+    free(s->commanded);
+    free(s->log);
+    free(s);
+    *sp = NULL;
+}
+
+void ctl_destroy(ctl_t **self_p) {
+    if (self_p == NULL || *self_p == NULL)
+        return;
+    ctl_t *ctl = *self_p;
+    for (int i = 0; i < ctl->n_sessions; i++)
+        session_destroy(&ctl->sessions[i]);
+    free(ctl->sessions);
+    free(ctl);
+    *self_p = NULL;
+}
+
+int ctl_sessions(const ctl_t *ctl) {
+    return ctl != NULL ? ctl->n_sessions : 0;
+}
+
+static int find_session(const ctl_t *ctl, const void *peer, size_t len) {
+    for (int i = 0; i < ctl->n_sessions; i++) {
+        const ctl__session_t *s = ctl->sessions[i];
+        if (s->peer_len == len && (len == 0 || memcmp(s->peer, peer, len) == 0))
+            return i;
+    }
+    return -1;
+}
+
+static void drop_session(ctl_t *ctl, int i) {
+    session_destroy(&ctl->sessions[i]);
+    ctl->sessions[i] = ctl->sessions[ctl->n_sessions - 1];
+    ctl->n_sessions--;
+}
+
+/* ---- output ---------------------------------------------------------------------------- */
+
+const char *ctl__sig_name(const ctl__session_t *s, int32_t sig) {
+    const sim_scenario_t *scn = s->map.scn;
+    return sig >= 0 && sig < scn->n_signals ? scn->nodes[scn->signals[sig].node].id : "?";
+}
+
+const char *ctl__stage_name(const ctl__session_t *s, int32_t sig, int32_t k) {
+    const sim_scenario_t *scn = s->map.scn;
+    if (sig < 0 || sig >= scn->n_signals || k < 0 || k >= scn->signals[sig].n_stages)
+        return "?";
+    return scn->signals[sig].stages[k].id;
+}
+
+static int push_log(ctl__session_t *s, const char *line) {
+    if (s->n_log == s->cap_log) {
+        int32_t cap = s->cap_log ? 2 * s->cap_log : 16;
+        const char **log = realloc(s->log, (size_t)cap * sizeof *log);
+        if (log == NULL)
+            return BASE_ENOMEM;
+        s->log = log;
+        s->cap_log = cap;
+    }
+    char *copy = base_arena_strdup(&s->arena, line);
+    if (copy == NULL)
+        return BASE_ENOMEM;
+    s->log[s->n_log++] = copy;
+    return BASE_OK;
+}
+
+void ctl__log(ctl__session_t *s, const char *fmt, ...) {
+    char line[CTL__LOG_LINE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (push_log(s, line) < 0)
+        s->oom = 1;
+    FILE *f = s->cfg->log;
+    if (f != NULL) {
+        fprintf(f, "%lld.%03lld %s %s: %s\n", (long long)(s->now / 1000),
+                (long long)(s->now % 1000), s->scenario, s->strategy->name, line);
+        fflush(f);
+    }
+}
+
+static const char *action_word(proto_cmd_action_t a) {
+    switch (a) {
+    case PROTO_CMD_HOLD:
+        return "hold";
+    case PROTO_CMD_FORCE_OFF:
+        return "force-off";
+    case PROTO_CMD_CALL:
+        return "call";
+    case PROTO_CMD_RELEASE:
+        return "release";
+    }
+    return "?";
+}
+
+static const char *transition_word(proto_transition_t t) {
+    switch (t) {
+    case PROTO_TRANSITION_DWELL:
+        return "dwell";
+    case PROTO_TRANSITION_SHORTWAY:
+        return "shortway";
+    case PROTO_TRANSITION_LONGWAY:
+        return "longway";
+    }
+    return "?";
+}
+
+int ctl__emit(ctl__session_t *s, int32_t sig, proto_cmd_action_t action, int32_t stage, int hold,
+              int preempt, const char *why) {
+    const sim_scenario_t *scn = s->map.scn;
+    const char *bad = NULL;
+    if (sig < 0 || sig >= scn->n_signals)
+        bad = "no such intersection";
+    else if (s->commanded[sig])
+        bad = "a second command for the same intersection in one tick";
+    else if (action == PROTO_CMD_CALL && (stage < 0 || stage >= scn->signals[sig].n_stages))
+        bad = "no such stage";
+    else if (action == PROTO_CMD_FORCE_OFF && !ctl__view_can_force_off(s, sig))
+        bad = "force-off before the minimum green or during a change interval";
+    else if (s->n_cmds >= scn->n_signals)
+        bad = "too many commands";
+    if (bad != NULL) {
+        ctl__log(s, "internal error: %s %s at %s not sent (%s)", action_word(action),
+                 ctl__stage_name(s, sig, stage), ctl__sig_name(s, sig), bad);
+        return 0;
+    }
+    proto_command_t *c = &s->cmds[s->n_cmds++];
+    memset(c, 0, sizeof *c);
+    c->intersection = ctl__sig_name(s, sig);
+    c->action = action;
+    if (action == PROTO_CMD_CALL) {
+        c->stage = scn->signals[sig].stages[stage].id;
+        c->hold = hold != 0;
+    }
+    if (action == PROTO_CMD_RELEASE)
+        c->transition = s->cfg->transition;
+    else
+        c->preempt = preempt != 0;
+    s->commanded[sig] = 1;
+    if (action == PROTO_CMD_CALL)
+        ctl__log(s, "%s: call %s%s%s: %s", c->intersection, c->stage, c->hold ? " hold" : "",
+                 c->preempt ? " preempt" : "", why);
+    else if (action == PROTO_CMD_RELEASE)
+        ctl__log(s, "%s: release (%s): %s", c->intersection, transition_word(c->transition), why);
+    else
+        ctl__log(s, "%s: %s %s: %s", c->intersection, action_word(action),
+                 ctl__stage_name(s, sig, s->views[sig].stage), why);
+    return 1;
+}
+
+ctl__memo_t *ctl__memo(ctl__session_t *s, const char *vehicle, int32_t sig) {
+    for (int32_t i = 0; i < s->n_memos; i++) {
+        ctl__memo_t *m = &s->memos[i];
+        if (m->sig == sig && strncmp(m->vehicle, vehicle, sizeof m->vehicle - 1) == 0) {
+            m->mark = 1;
+            return m;
+        }
+    }
+    if (s->n_memos == s->cap_memos) {
+        int32_t cap = s->cap_memos ? 2 * s->cap_memos : 16;
+        ctl__memo_t *memos = realloc(s->memos, (size_t)cap * sizeof *memos);
+        if (memos == NULL) {
+            s->oom = 1;
+            return NULL;
+        }
+        s->memos = memos;
+        s->cap_memos = cap;
+    }
+    ctl__memo_t *m = &s->memos[s->n_memos++];
+    memset(m, 0, sizeof *m);
+    snprintf(m->vehicle, sizeof m->vehicle, "%s", vehicle);
+    m->sig = sig;
+    m->status = -1;
+    m->green_at = CTL__NEVER;
+    m->link = -1;
+    m->entry = -1;
+    m->mark = 1;
+    return m;
+}
+
+static const char *status_word(proto_ssm_status_t st) {
+    switch (st) {
+    case PROTO_SSM_UNKNOWN:
+        return "unknown";
+    case PROTO_SSM_REQUESTED:
+        return "requested";
+    case PROTO_SSM_PROCESSING:
+        return "processing";
+    case PROTO_SSM_WATCH_OTHER_TRAFFIC:
+        return "watchOtherTraffic";
+    case PROTO_SSM_GRANTED:
+        return "granted";
+    case PROTO_SSM_REJECTED:
+        return "rejected";
+    case PROTO_SSM_MAX_PRESENCE:
+        return "maxPresence";
+    case PROTO_SSM_RESERVICE_LOCKED:
+        return "reserviceLocked";
+    }
+    return "?";
+}
+
+/* Builds the SSM list from the requests' statuses and logs each change of status. */
+static void build_ssm(ctl__session_t *s) {
+    s->ssm = base_arena_calloc(&s->arena, (size_t)s->n_reqs + 1, sizeof *s->ssm);
+    if (s->ssm == NULL) {
+        s->oom = 1;
+        return;
+    }
+    for (int32_t i = 0; i < s->n_reqs; i++) {
+        const ctl__req_t *r = &s->reqs[i];
+        if (!r->ssm || r->request_id < 0 || r->request_id > 255)
+            continue;
+        proto_ssm_entry_t *e = &s->ssm[s->n_ssm++];
+        e->request_id = r->request_id;
+        e->vehicle_id = base_arena_strdup(&s->arena, r->vehicle);
+        e->intersection =
+            r->sig >= 0 ? ctl__sig_name(s, r->sig) : base_arena_strdup(&s->arena, r->intersection);
+        e->status = r->status;
+        if (e->vehicle_id == NULL || e->intersection == NULL) {
+            s->oom = 1;
+            return;
+        }
+        if (r->sig < 0) {
+            continue;
+        }
+        ctl__memo_t *m = ctl__memo(s, r->vehicle, r->sig);
+        if (m != NULL && m->status != (int)r->status) {
+            ctl__log(s, "%s: SSM %s: %s%s%s (ETA in %.1f s)%s%s", ctl__sig_name(s, r->sig),
+                     r->vehicle, m->status < 0 ? "" : status_word((proto_ssm_status_t)m->status),
+                     m->status < 0 ? "" : " -> ", status_word(r->status),
+                     (double)(r->eta - s->now) / 1000.0,
+                     r->status == PROTO_SSM_REJECTED && r->why ? ": " : "",
+                     r->status == PROTO_SSM_REJECTED && r->why ? r->why : "");
+            m->status = (int)r->status;
+        }
+    }
+}
+
+/* Requests the strategy left unanswered (an unknown intersection, a role without priority)
+ * are rejected; the strategy none answers nothing. */
+static void reject_unanswered(ctl__session_t *s) {
+    if (s->strategy->tick == none_tick)
+        return;
+    for (int32_t i = 0; i < s->n_reqs; i++)
+        if (!s->reqs[i].ssm)
+            ctl__req_reject(&s->reqs[i], "not served by this strategy");
+}
+
+/* Forgets the memos of requests not seen in this tick. */
+static void sweep_memos(ctl__session_t *s) {
+    int32_t n = 0;
+    for (int32_t i = 0; i < s->n_memos; i++) {
+        if (s->memos[i].mark) {
+            s->memos[i].mark = 0;
+            s->memos[n++] = s->memos[i];
+        }
+    }
+    s->n_memos = n;
+}
+
+/* ---- messages -------------------------------------------------------------------------- */
+
+static int handle_hello(ctl_t *ctl, const void *peer, size_t peer_len, const proto_msg_t *msg,
+                        proto_msg_t *reply, base_err_t *err) {
+    const proto_hello_t *h = &msg->u.hello;
+    int old = find_session(ctl, peer, peer_len);
+    if (old >= 0)
+        drop_session(ctl, old); /* a new run of this peer */
+    const ctl__strategy_t *st = ctl->strategy;
+    if (h->session.strategy != NULL) {
+        st = find_strategy(h->session.strategy);
+        if (st == NULL)
+            return unknown_strategy(err, h->session.strategy);
+    }
+    if (h->session.tick_ms <= 0 || h->session.tick_ms > INT64_C(86400000))
+        return base_err_set(err, BASE_EINVAL, "hello: tick_ms %lld: must be in (0, 1 day]",
+                            (long long)h->session.tick_ms);
+    if (ctl->n_sessions == ctl->cap_sessions) {
+        int cap = ctl->cap_sessions ? 2 * ctl->cap_sessions : 4;
+        ctl__session_t **ss = realloc(ctl->sessions, (size_t)cap * sizeof *ss);
+        if (ss == NULL)
+            return base_err_set(err, BASE_ENOMEM, "out of memory");
+        ctl->sessions = ss;
+        ctl->cap_sessions = cap;
+    }
+    ctl__session_t *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return base_err_set(err, BASE_ENOMEM, "out of memory");
+    base_arena_init(&s->arena);
+    int rc = ctl__map_init(&s->map, h->map_json, err);
+    if (rc < 0) {
+        session_destroy(&s);
+        return rc;
+    }
+    const sim_scenario_t *scn = s->map.scn;
+    s->peer = malloc(peer_len + 1);
+    s->views = calloc((size_t)scn->n_signals + 1, sizeof *s->views);
+    s->dets = calloc((size_t)scn->n_detectors + 1, sizeof *s->dets);
+    s->svc = calloc((size_t)scn->n_signals + 1, sizeof *s->svc);
+    s->tsp = calloc((size_t)scn->n_signals + 1, sizeof *s->tsp);
+    s->escort_seen = calloc((size_t)scn->n_escorts + 1, 1);
+    s->commanded = calloc((size_t)scn->n_signals + 1, 1);
+    if (s->peer == NULL || s->views == NULL || s->dets == NULL || s->svc == NULL || !s->tsp ||
+        s->escort_seen == NULL || s->commanded == NULL) {
+        session_destroy(&s);
+        return base_err_set(err, BASE_ENOMEM, "out of memory");
+    }
+    if (peer_len > 0)
+        memcpy(s->peer, peer, peer_len);
+    s->peer_len = peer_len;
+    s->cfg = &ctl->cfg;
+    s->strategy = st;
+    snprintf(s->scenario, sizeof s->scenario, "%s",
+             h->session.scenario != NULL ? h->session.scenario : scn->name);
+    s->tick_ms = h->session.tick_ms;
+    s->last_time = -1;
+    for (int32_t i = 0; i < scn->n_signals; i++) {
+        s->svc[i].stage = s->svc[i].early_stage = -1;
+        s->tsp[i].at = CTL__NEVER;
+    }
+    ctl__view_reset(s);
+    ctl->sessions[ctl->n_sessions++] = s;
+
+    memset(reply, 0, sizeof *reply);
+    reply->type = PROTO_WELCOME;
+    reply->version = PROTO_VERSION;
+    reply->seq = s->out_seq++;
+    reply->u.welcome.strategy = st->name;
+    reply->u.welcome.controller = CTL_NAME;
+    return 1;
+}
+
+static int check_tick(const proto_tick_t *t, base_err_t *err) {
+    if (t->time_ms < 0 || t->time_ms > CTL__TIME_MAX)
+        return base_err_set(err, BASE_EPROTO, "tick: time_ms %lld: out of range",
+                            (long long)t->time_ms);
+    if (t->n_spat < 0 || (t->n_spat > 0 && t->spat == NULL) || t->n_detectors < 0 ||
+        (t->n_detectors > 0 && t->detectors == NULL) || t->n_srms < 0 ||
+        (t->n_srms > 0 && t->srms == NULL))
+        return base_err_set(err, BASE_EPROTO, "tick: an array with a bad length");
+    for (int32_t j = 0; j < t->n_spat; j++)
+        if (t->spat[j].n_groups < 0 || (t->spat[j].n_groups > 0 && t->spat[j].groups == NULL))
+            return base_err_set(err, BASE_EPROTO, "tick: spat[%d]: groups with a bad length",
+                                (int)j);
+    for (int32_t j = 0; j < t->n_srms; j++)
+        if (t->srms[j].n_requests < 0 || (t->srms[j].n_requests > 0 && t->srms[j].requests == NULL))
+            return base_err_set(err, BASE_EPROTO, "tick: srm[%d]: requests with a bad length",
+                                (int)j);
+    return BASE_OK;
+}
+
+static int handle_tick(ctl_t *ctl, const void *peer, size_t peer_len, const proto_msg_t *msg,
+                       proto_msg_t *reply, base_err_t *err) {
+    const proto_tick_t *t = &msg->u.tick;
+    int i = find_session(ctl, peer, peer_len);
+    if (i < 0)
+        return base_err_set(err, BASE_ESTATE, "tick from a peer without a session (no hello)");
+    ctl__session_t *s = ctl->sessions[i];
+    int rc = check_tick(t, err);
+    if (rc < 0)
+        return rc;
+    if (s->last_time >= 0 && t->time_ms < s->last_time)
+        return base_err_set(err, BASE_EINVAL, "tick at %lld ms goes back in time (last %lld ms)",
+                            (long long)t->time_ms, (long long)s->last_time);
+    const sim_scenario_t *scn = s->map.scn;
+    base_arena_fini(&s->arena);
+    base_arena_init(&s->arena);
+    s->now = t->time_ms;
+    s->tick = t;
+    s->n_cmds = s->n_ssm = s->n_log = 0;
+    s->reqs = NULL;
+    s->n_reqs = 0;
+    s->oom = 0;
+    memset(s->commanded, 0, (size_t)scn->n_signals + 1);
+    s->cmds = base_arena_calloc(&s->arena, (size_t)scn->n_signals + 1, sizeof *s->cmds);
+    if (s->cmds == NULL)
+        return base_err_set(err, BASE_ENOMEM, "out of memory");
+    ctl__view_update(s, t);
+    ctl__svc_observe(s);
+    if (ctl__requests_collect(s, t) < 0)
+        return base_err_set(err, BASE_ENOMEM, "out of memory");
+    s->strategy->tick(s);
+    reject_unanswered(s);
+    build_ssm(s);
+    sweep_memos(s);
+    s->last_time = s->now;
+    s->ticks++;
+    s->tick = NULL;
+    if (s->oom)
+        return base_err_set(err, BASE_ENOMEM, "out of memory");
+
+    memset(reply, 0, sizeof *reply);
+    reply->type = PROTO_CONTROL;
+    reply->version = PROTO_VERSION;
+    reply->seq = s->out_seq++;
+    proto_control_t *c = &reply->u.control;
+    c->ack = msg->seq;
+    c->commands = s->cmds;
+    c->n_commands = s->n_cmds;
+    c->ssm = s->ssm;
+    c->n_ssm = s->n_ssm;
+    c->log = s->log;
+    c->n_log = s->n_log;
+    return 1;
+}
+
+int ctl_handle(ctl_t *ctl, const void *peer, size_t peer_len, const proto_msg_t *msg,
+               proto_msg_t *reply, base_err_t *err) {
+    if (ctl == NULL || msg == NULL || reply == NULL || (peer == NULL && peer_len > 0))
+        return base_err_set(err, BASE_EINVAL, "ctl_handle: NULL argument");
+    switch (msg->type) {
+    case PROTO_HELLO:
+        return handle_hello(ctl, peer, peer_len, msg, reply, err);
+    case PROTO_TICK:
+        return handle_tick(ctl, peer, peer_len, msg, reply, err);
+    case PROTO_BYE: {
+        int i = find_session(ctl, peer, peer_len);
+        if (i < 0)
+            return base_err_set(err, BASE_ESTATE, "bye from a peer without a session");
+        drop_session(ctl, i);
+        return 0;
+    }
+    default:
+        return base_err_set(err, BASE_EPROTO, "unexpected message type %d from a simulator",
+                            (int)msg->type);
+    }
+}

@@ -1,0 +1,360 @@
+/*
+ * tests/controller/test_ctl.c - suite ctl: configuration, sessions and messages (hello,
+ * tick, bye, refusals), the decision log, and the strategy "none".
+ */
+#include "controller/ctl.h"
+#include "tests/controller/fixture.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+static proto_msg_t hello_msg(const char *strategy, const char *map) {
+    proto_msg_t m = {.type = PROTO_HELLO, .version = PROTO_VERSION, .seq = 0};
+    m.u.hello.session =
+        (proto_session_t){.scenario = "t", .seed = 1, .strategy = strategy, .tick_ms = 1000};
+    m.u.hello.map_json = map;
+    return m;
+}
+
+static proto_msg_t tick_msg(int64_t seq, int64_t t) {
+    proto_msg_t m = {.type = PROTO_TICK, .version = PROTO_VERSION, .seq = seq};
+    m.u.tick.time_ms = t;
+    return m;
+}
+
+START_TEST(test_config) {
+    ctl_config_t cfg;
+    ctl_config_defaults(&cfg);
+    ck_assert_str_eq(cfg.strategy, "none");
+    ck_assert_int_eq(cfg.transition, PROTO_TRANSITION_SHORTWAY);
+    ck_assert(cfg.detection_range_s == 20.0 && cfg.safety_margin_s == 3.0);
+    ck_assert(cfg.tsp == 1 && cfg.log == NULL && cfg.passage_s == 3.0);
+    const char *want[] = {"none", "actuated", "local", "corridor", "route-green"};
+    for (int i = 0; i < 5; i++)
+        ck_assert_str_eq(CTL_STRATEGIES[i], want[i]);
+    ck_assert_ptr_null(CTL_STRATEGIES[5]);
+
+    base_err_t err = {0};
+    ctl_t *ctl = ctl_new(NULL, &err); /* NULL: the defaults */
+    ck_assert_ptr_nonnull(ctl);
+    ck_assert_int_eq(ctl_sessions(ctl), 0);
+    ctl_destroy(&ctl);
+    ck_assert_ptr_null(ctl);
+    ctl_destroy(&ctl); /* NULL-safe */
+    ctl_destroy(NULL);
+
+    cfg.strategy = "green-everywhere";
+    ck_assert_ptr_null(ctl_new(&cfg, &err));
+    ck_assert_int_eq(err.code, BASE_EINVAL);
+    ck_assert_str_eq(err.msg, "unknown strategy \"green-everywhere\" (known: none, actuated, "
+                              "local, corridor, route-green)");
+    ctl_config_defaults(&cfg);
+    cfg.transition = (proto_transition_t)1;
+    ck_assert_ptr_null(ctl_new(&cfg, &err));
+    ck_assert_ptr_nonnull(strstr(err.msg, "transition"));
+    ctl_config_defaults(&cfg);
+    cfg.safety_margin_s = -1;
+    ck_assert_ptr_null(ctl_new(&cfg, &err));
+    ctl_config_defaults(&cfg);
+    cfg.passage_s = 0;
+    ck_assert_ptr_null(ctl_new(&cfg, &err));
+    ctl_config_defaults(&cfg);
+    cfg.detection_range_s = 0.0 / 0.0;
+    ck_assert_ptr_null(ctl_new(&cfg, &err));
+}
+END_TEST
+
+START_TEST(test_hello_refusals) {
+    char *json = fx_cross_json();
+    base_err_t err = {0};
+    ctl_t *ctl = ctl_new(NULL, &err);
+    proto_msg_t reply;
+    proto_msg_t m = hello_msg("bogus", json);
+    ck_assert_int_eq(ctl_handle(ctl, "p", 1, &m, &reply, &err), BASE_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "unknown strategy \"bogus\""));
+    ck_assert_int_eq(ctl_sessions(ctl), 0);
+
+    m = hello_msg("local", "{\"format\":\"greenwave-scenario\",");
+    ck_assert_int_lt(ctl_handle(ctl, "p", 1, &m, &reply, &err), 0);
+    ck_assert_msg(strncmp(err.msg, "map", 3) == 0, "message: %s", err.msg);
+    m = hello_msg("local", "{\"format\":\"greenwave-scenario\",\"version\":1}");
+    ck_assert_int_eq(ctl_handle(ctl, "p", 1, &m, &reply, &err), BASE_EINVAL);
+    ck_assert_str_eq(err.msg, "map: $: missing required field \"name\"");
+    m = hello_msg("local", NULL);
+    ck_assert_int_eq(ctl_handle(ctl, "p", 1, &m, &reply, &err), BASE_EINVAL);
+    m = hello_msg("local", json);
+    m.u.hello.session.tick_ms = 0;
+    ck_assert_int_eq(ctl_handle(ctl, "p", 1, &m, &reply, &err), BASE_EINVAL);
+    ck_assert_int_eq(ctl_sessions(ctl), 0);
+
+    /* A refused hello ends the peer's earlier session: its next run has no controller. */
+    m = hello_msg("local", json);
+    ck_assert_int_eq(ctl_handle(ctl, "p", 1, &m, &reply, &err), 1);
+    ck_assert_int_eq(ctl_sessions(ctl), 1);
+    m = hello_msg("bogus", json);
+    ck_assert_int_lt(ctl_handle(ctl, "p", 1, &m, &reply, &err), 0);
+    ck_assert_int_eq(ctl_sessions(ctl), 0);
+
+    /* Messages a simulator does not send. */
+    proto_msg_t w = {.type = PROTO_WELCOME, .version = PROTO_VERSION};
+    ck_assert_int_eq(ctl_handle(ctl, "p", 1, &w, &reply, &err), BASE_EPROTO);
+    ck_assert_int_eq(ctl_handle(ctl, NULL, 3, &w, &reply, &err), BASE_EINVAL);
+    ctl_destroy(&ctl);
+    free(json);
+}
+END_TEST
+
+START_TEST(test_sessions) {
+    char *json = fx_cross_json();
+    ctl_config_t cfg;
+    ctl_config_defaults(&cfg);
+    cfg.strategy = "local";
+    base_err_t err = {0};
+    ctl_t *ctl = ctl_new(&cfg, &err);
+    proto_msg_t reply;
+
+    /* A tick before any hello. */
+    proto_msg_t t = tick_msg(1, 0);
+    ck_assert_int_eq(ctl_handle(ctl, "a", 1, &t, &reply, &err), BASE_ESTATE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "no hello"));
+
+    /* Two peers, one with the default strategy (local), one with none. */
+    proto_msg_t h = hello_msg(NULL, json);
+    ck_assert_int_eq(ctl_handle(ctl, "a", 1, &h, &reply, &err), 1);
+    ck_assert_int_eq(reply.type, PROTO_WELCOME);
+    ck_assert_str_eq(reply.u.welcome.strategy, "local");
+    ck_assert_ptr_nonnull(reply.u.welcome.controller);
+    h = hello_msg("none", json);
+    ck_assert_int_eq(ctl_handle(ctl, "ab", 2, &h, &reply, &err), 1);
+    ck_assert_str_eq(reply.u.welcome.strategy, "none");
+    ck_assert_int_eq(ctl_sessions(ctl), 2);
+
+    t = tick_msg(7, 5000);
+    ck_assert_int_eq(ctl_handle(ctl, "a", 1, &t, &reply, &err), 1);
+    ck_assert_int_eq(reply.type, PROTO_CONTROL);
+    ck_assert_int_eq((int)reply.u.control.ack, 7);
+    /* Time may repeat, not go back; each session has its own clock. */
+    t = tick_msg(8, 5000);
+    ck_assert_int_eq(ctl_handle(ctl, "a", 1, &t, &reply, &err), 1);
+    t = tick_msg(9, 4999);
+    ck_assert_int_eq(ctl_handle(ctl, "a", 1, &t, &reply, &err), BASE_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "back in time"));
+    ck_assert_int_eq(ctl_handle(ctl, "ab", 2, &t, &reply, &err), 1);
+    t = tick_msg(10, 6000);
+    ck_assert_int_eq(ctl_handle(ctl, "a", 1, &t, &reply, &err), 1); /* the session goes on */
+
+    /* Malformed arrays are refused, not read. */
+    t = tick_msg(11, 7000);
+    t.u.tick.n_spat = 3;
+    ck_assert_int_eq(ctl_handle(ctl, "a", 1, &t, &reply, &err), BASE_EPROTO);
+    t = tick_msg(11, -1);
+    ck_assert_int_eq(ctl_handle(ctl, "a", 1, &t, &reply, &err), BASE_EPROTO);
+
+    /* A hello replaces the session (a new run restarts its clock). */
+    h = hello_msg("corridor", json);
+    ck_assert_int_eq(ctl_handle(ctl, "a", 1, &h, &reply, &err), 1);
+    ck_assert_int_eq(ctl_sessions(ctl), 2);
+    t = tick_msg(1, 0);
+    ck_assert_int_eq(ctl_handle(ctl, "a", 1, &t, &reply, &err), 1);
+
+    /* Bye frees the session; then its ticks are refused. */
+    proto_msg_t bye = {.type = PROTO_BYE, .version = PROTO_VERSION};
+    ck_assert_int_eq(ctl_handle(ctl, "a", 1, &bye, &reply, &err), 0);
+    ck_assert_int_eq(ctl_sessions(ctl), 1);
+    ck_assert_int_eq(ctl_handle(ctl, "a", 1, &t, &reply, &err), BASE_ESTATE);
+    ck_assert_int_eq(ctl_handle(ctl, "a", 1, &bye, &reply, &err), BASE_ESTATE);
+    t = tick_msg(12, 8000);
+    ck_assert_int_eq(ctl_handle(ctl, "ab", 2, &t, &reply, &err), 1);
+    /* An empty identity is an identity like any other. */
+    h = hello_msg("none", json);
+    ck_assert_int_eq(ctl_handle(ctl, NULL, 0, &h, &reply, &err), 1);
+    ck_assert_int_eq(ctl_sessions(ctl), 2);
+    ctl_destroy(&ctl); /* frees the sessions left */
+    free(json);
+}
+END_TEST
+
+START_TEST(test_none_emits_nothing) {
+    char *json = fx_cross_json();
+    fx_t *fx = fx_new(json, "none", NULL);
+    for (int64_t t = 0; t <= 120000; t += 1000) {
+        fx_srm_t m[2];
+        const char *nodes[] = {"C"}, *in[] = {"N_in"}, *out[] = {"S_out"};
+        const int64_t eta = 60000;
+        fx_srm(&m[0], "ESC", 1, PROTO_ROLE_POLICE, "N_in", 1, nodes, in, out, &eta);
+        const char *bin[] = {"W_in"}, *bout[] = {"E_out"};
+        const int64_t beta = t + 5000;
+        fx_srm(&m[1], "bus-9", 137, PROTO_ROLE_TRANSIT, "W_in", 1, nodes, bin, bout, &beta);
+        proto_srm_t srms[2] = {m[0].srm, m[1].srm};
+        fx_det(fx, "dW_a", t / 1000, 0);
+        ck_assert_int_eq(fx_tick(fx, t, srms, t <= 60000 ? 2 : 1), 1);
+        ck_assert_int_eq(fx_n_cmds(fx), 0);
+        ck_assert_int_eq(fx_control(fx)->n_ssm, 0);
+        ck_assert_int_eq(fx_control(fx)->n_log, 0);
+    }
+    fx_free(&fx);
+    free(json);
+}
+END_TEST
+
+START_TEST(test_decision_log_file) {
+    char *json = fx_cross_json();
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    ctl_config_t cfg;
+    ctl_config_defaults(&cfg);
+    cfg.log = f;
+    fx_t *fx = fx_new(json, "local", &cfg);
+    fx_srm_t m;
+    const char *nodes[] = {"C"}, *in[] = {"N_in"}, *out[] = {"S_out"};
+    const int64_t eta = 40000;
+    fx_srm(&m, "ESC", 1, PROTO_ROLE_POLICE, "N_in", 1, nodes, in, out, &eta);
+    ck_assert_int_eq(fx_tick(fx, 20000, &m.srm, 1), 1);
+    ck_assert_int_eq(fx_control(fx)->n_log, 2);
+    ck_assert_str_eq(fx_control(fx)->log[0], "C: call S2 hold preempt: preemption entry for ESC: "
+                                             "ETA in 20.0 s, within the 20 s range");
+    fx_free(&fx);
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(text, "20.000 test local: C: call S2 hold preempt: "));
+    ck_assert_ptr_nonnull(strstr(text, "20.000 test local: C: SSM ESC: processing"));
+    /* One line per decision. */
+    int lines = 0;
+    for (const char *p = text; *p; p++)
+        lines += *p == '\n';
+    ck_assert_int_eq(lines, 2);
+    free(text);
+    free(json);
+}
+END_TEST
+
+START_TEST(test_garbage_in_tick_ignored) {
+    char *json = fx_cross_json();
+    fx_t *fx = fx_new(json, "local", NULL);
+    /* Unknown ids everywhere, NULL strings, roles without priority, an id too long. */
+    proto_group_state_t g[2] = {{"nope", PROTO_PHASE_PROTECTED_ALLOWED, 0, -1},
+                                {NULL, PROTO_PHASE_DARK, 0, 0}};
+    proto_intersection_state_t is[2] = {
+        {.id = "Z", .stage = "S1", .groups = g, .n_groups = 2},
+        {.id = "C", .stage = "S9", .groups = g, .n_groups = 2},
+    };
+    proto_detector_state_t d[2] = {{"dX", 5, 1}, {NULL, 1, 0}};
+    proto_request_t r[2] = {{"C", PROTO_REQ_REQUEST, "N_in", "S_out", 1000, 0},
+                            {NULL, PROTO_REQ_REQUEST, NULL, NULL, 0, 0}};
+    char long_id[PROTO_ID_MAX + 8];
+    memset(long_id, 'x', sizeof long_id - 1);
+    long_id[sizeof long_id - 1] = 0;
+    proto_srm_t srm[3] = {
+        {.request_id = 3,
+         .vehicle_id = "car",
+         .role = PROTO_ROLE_BASIC,
+         .requests = r,
+         .n_requests = 2},
+        {.request_id = 4,
+         .vehicle_id = long_id,
+         .role = PROTO_ROLE_POLICE,
+         .requests = r,
+         .n_requests = 1},
+        {.request_id = 300,
+         .vehicle_id = "ESC",
+         .role = PROTO_ROLE_POLICE,
+         .requests = r,
+         .n_requests = 1},
+    };
+    proto_msg_t m = {.type = PROTO_TICK, .version = PROTO_VERSION, .seq = 5};
+    m.u.tick = (proto_tick_t){.time_ms = 1000,
+                              .spat = is,
+                              .n_spat = 2,
+                              .detectors = d,
+                              .n_detectors = 2,
+                              .srms = srm,
+                              .n_srms = 3};
+    proto_msg_t reply;
+    base_err_t err = {0};
+    ck_assert_int_eq(ctl_handle(fx->ctl, fx->peer, strlen(fx->peer), &m, &reply, &err), 1);
+    /* No SPaT for C that names a known stage: no command can be checked, none is sent. */
+    ck_assert_int_eq(reply.u.control.n_commands, 0);
+    /* The basic vehicle is rejected; the too-long id and the out-of-range requestID get no
+     * answer (it could not be encoded). */
+    ck_assert_int_eq(reply.u.control.n_ssm, 1);
+    ck_assert_str_eq(reply.u.control.ssm[0].vehicle_id, "car");
+    ck_assert_int_eq(reply.u.control.ssm[0].status, PROTO_SSM_REJECTED);
+    char *text = proto_msg_encode(&reply, NULL, &err);
+    ck_assert_msg(text != NULL, "%s", err.msg);
+    free(text);
+    fx_free(&fx);
+    free(json);
+}
+END_TEST
+
+START_TEST(test_extreme_values) {
+    /* Values at the ends of their types: nothing overflows (UBSan watches), nothing crashes,
+     * and every reply still encodes. */
+    fx_map_opts_t o = {.three_stage = 1};
+    char *json = fx_arterial_json(&o);
+    const int64_t ext[] = {INT64_MIN, -1, 0, 1, INT64_MAX / 2, INT64_MAX};
+    for (int st = 0; CTL_STRATEGIES[st] != NULL; st++) {
+        fx_t *fx = fx_new(json, CTL_STRATEGIES[st], NULL);
+        for (int k = 0; k < 36; k++) {
+            int64_t a = ext[k % 6], b = ext[(k / 6) % 6];
+            ck_assert_int_eq(fx_tick(fx, 1000 * k, NULL, 0), 1); /* a sane SPaT first */
+            for (int32_t s = 0; s < fx->scn->n_signals; s++)
+                for (int32_t g = 0; g < fx->spat[s].n_groups; g++) {
+                    fx->spat[s].groups[g].min_end_ms = a;
+                    fx->spat[s].groups[g].max_end_ms = b;
+                }
+            for (int32_t d = 0; d < fx->scn->n_detectors; d++)
+                fx->dets[d].count = d % 2 ? a : b;
+            const char *nodes[] = {"A", "B", "C"}, *in[] = {"L0", "L1", "L2"},
+                       *out[] = {"L1", "L2", "L3"};
+            const int64_t etas[] = {a, b, a};
+            fx_srm_t m[2];
+            fx_srm(&m[0], "ESC", 1, PROTO_ROLE_POLICE, "L0", 3, nodes, in, out, etas);
+            m[0].req[1].duration_ms = a;
+            fx_srm(&m[1], "bus-1", 200, PROTO_ROLE_TRANSIT, "L1", 1, nodes + 1, in + 1, out + 1,
+                   etas + 1);
+            proto_srm_t srms[2] = {m[0].srm, m[1].srm};
+            proto_msg_t msg = {.type = PROTO_TICK, .version = PROTO_VERSION, .seq = 1000 + k};
+            msg.u.tick = (proto_tick_t){.time_ms = 1000 * k + 500,
+                                        .spat = fx->spat,
+                                        .n_spat = fx->scn->n_signals,
+                                        .detectors = fx->dets,
+                                        .n_detectors = fx->scn->n_detectors,
+                                        .srms = srms,
+                                        .n_srms = 2};
+            proto_msg_t reply;
+            base_err_t err = {0};
+            ck_assert_int_eq(ctl_handle(fx->ctl, fx->peer, strlen(fx->peer), &msg, &reply, &err),
+                             1);
+            char *text = proto_msg_encode(&reply, NULL, &err);
+            ck_assert_msg(text != NULL, "%s: %s", CTL_STRATEGIES[st], err.msg);
+            free(text);
+        }
+        proto_msg_t msg = {.type = PROTO_TICK, .version = PROTO_VERSION, .seq = 1};
+        msg.u.tick.time_ms = INT64_MAX;
+        proto_msg_t reply;
+        base_err_t err = {0};
+        ck_assert_int_eq(ctl_handle(fx->ctl, fx->peer, strlen(fx->peer), &msg, &reply, &err),
+                         BASE_EPROTO);
+        fx_free(&fx);
+    }
+    free(json);
+}
+END_TEST
+
+Suite *suite_ctl(void);
+
+Suite *suite_ctl(void) {
+    Suite *s = suite_create("ctl");
+    TCase *tc = tcase_create("ctl");
+    tcase_add_test(tc, test_config);
+    tcase_add_test(tc, test_hello_refusals);
+    tcase_add_test(tc, test_sessions);
+    tcase_add_test(tc, test_none_emits_nothing);
+    tcase_add_test(tc, test_decision_log_file);
+    tcase_add_test(tc, test_garbage_in_tick_ignored);
+    tcase_add_test(tc, test_extreme_values);
+    suite_add_tcase(s, tc);
+    return s;
+}

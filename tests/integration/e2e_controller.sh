@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Integration tests of the real processes over ipc://, each a function:
+#   corridor     a full Bayiqi run with the controller in the loop: zero conflict-monitor
+#                rejections, every tick answered, the escort faster than under 'none';
+#                same seed twice -> identical outputs (determinism with the controller)
+#   killed       the controller dies mid-run: the run finishes on local plans and says so
+#   restarted    the controller dies and a new one starts on the same endpoint: taken back
+#   garbage      a controller that sends garbage, wrong versions, replays and impossible
+#                commands: all refused and counted, the run goes on
+#   server       garbage sent to greenwave-controller: refused, counted, it keeps serving
+# usage: e2e_controller.sh BIN_DIR SCENARIO WORK_DIR TEST
+set -euo pipefail
+bin=$1 scenario=$2 work=$3 test=$4
+py=python3
+[ -x /usr/bin/python3 ] && py=/usr/bin/python3
+rm -rf "$work" && mkdir -p "$work"
+sock=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$sock"; }
+trap cleanup EXIT
+ep="ipc://$sock/ctl.ipc"
+fail() { echo "FAIL: $*"; exit 1; }
+json() { "$py" -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, {'d': d}))" "$@"; }
+
+start_controller() { # args...; waits for its 'listening' line (the bind is done)
+  "$bin/greenwave-controller" --bind "$ep" "$@" > "$work/ctl.$#.out" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 500); do
+    grep -q listening "$work/ctl.$#.out" 2>/dev/null && return 0
+    kill -0 "${pids[-1]}" 2>/dev/null || { cat "$work/ctl.$#.out"; fail "controller died"; }
+    sleep 0.01
+  done
+  fail "controller did not start"
+}
+
+case $test in
+corridor)
+  start_controller --log "$work/controller.log"
+  for s in none corridor corridor; do
+    out="$work/$s"; [ -d "$out" ] && out="$work/$s.again"
+    "$bin/greenwave-sim" "$scenario" --seed 3 --controller "$ep" --strategy "$s" \
+      --out "$out" --log "$out.log" --quiet
+  done
+  for s in none corridor; do
+    [ "$(json "$work/$s/summary.json" 'd["safety"]["conflict_rejections"]')" = 0 ] || fail "$s: conflict rejections"
+    [ "$(json "$work/$s/summary.json" 'd["controller"]["ticks"] == d["controller"]["ticks_sent"] > 3000')" = True ] || fail "$s: unanswered ticks"
+    [ "$(json "$work/$s/summary.json" 'd["controller"]["strategy"]')" = "$s" ] || fail "$s: wrong strategy"
+  done
+  tn=$(json "$work/none/summary.json" 'd["escort"]["travel_time_s"]')
+  tc=$(json "$work/corridor/summary.json" 'd["escort"]["travel_time_s"]')
+  "$py" -c "import sys; sys.exit(0 if $tc < $tn else 1)" || fail "corridor ($tc s) not faster than none ($tn s)"
+  for f in trips.csv signals.csv escort.csv; do
+    cmp "$work/corridor/$f" "$work/corridor.again/$f" || fail "corridor run not deterministic: $f"
+  done
+  echo "ok: none $tn s, corridor $tc s, identical reruns"
+  ;;
+killed)
+  start_controller --crash-after 300
+  "$bin/greenwave-sim" "$scenario" --seed 1 --controller "$ep" --strategy corridor \
+    --timeout-ms 300 --out "$work/out" --log "$work/sim.log" > "$work/sim.out"
+  grep -q "controller lost" "$work/sim.out" || fail "the summary does not say the controller was lost"
+  [ "$(json "$work/out/summary.json" 'd["controller"]["lost_events"] >= 1 and d["controller"]["lost_s"] > 1000')" = True ] || fail "lost time not counted"
+  [ "$(json "$work/out/summary.json" 'd["traffic"]["vehicles_completed"] > 5000')" = True ] || fail "the run did not finish"
+  grep -q "signals back on their local plans" "$work/sim.log" || fail "no fallback in the log"
+  echo "ok: lost after 300 messages, run finished on local plans"
+  ;;
+restarted)
+  start_controller --crash-after 200
+  first=${pids[-1]}
+  "$bin/greenwave-sim" "$scenario" --seed 1 --until 900 --controller "$ep" --strategy corridor \
+    --timeout-ms 200 --realtime 150 --out "$work/out" --log "$work/sim.log" > "$work/sim.out" &
+  sim=$!
+  pids+=($sim)
+  wait "$first" || true   # the first controller 'crashes' after 200 messages
+  start_controller
+  wait "$sim" || fail "the simulation failed"
+  [ "$(json "$work/out/summary.json" 'd["controller"]["taken_back"] >= 1')" = True ] || { cat "$work/sim.log"; fail "not taken back"; }
+  grep -q "taken back" "$work/sim.log" || fail "the log does not say taken back"
+  echo "ok: taken back after a restart ($(json "$work/out/summary.json" 'd["controller"]["lost_s"]') s lost)"
+  ;;
+garbage)
+  "$py" "$(dirname "$0")/fake_controller.py" "$ep" "$work/ready" > "$work/fake.out" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 500); do [ -e "$work/ready" ] && break; sleep 0.01; done
+  [ -e "$work/ready" ] || fail "fake controller did not start"
+  "$bin/greenwave-sim" "$scenario" --seed 1 --until 600 --controller "$ep" \
+    --out "$work/out" --log "$work/sim.log" --quiet
+  s="$work/out/summary.json"
+  [ "$(json "$s" 'd["controller"]["ticks"] == d["controller"]["ticks_sent"] == 599')" = True ] || fail "ticks lost: $(json "$s" 'd["controller"]')"
+  [ "$(json "$s" 'd["controller"]["rejected_messages"] >= 2 * 599')" = True ] || fail "garbage not refused"
+  [ "$(json "$s" 'd["controller"]["stale_messages"] >= 598')" = True ] || fail "replays not refused"
+  [ "$(json "$s" 'd["safety"]["invalid_commands"] >= 599')" = True ] || fail "unknown intersection accepted"
+  [ "$(json "$s" 'd["safety"]["min_green_rejections"] > 0')" = True ] || fail "no force-off refused by min green"
+  [ "$(json "$s" 'd["controller"]["lost_events"]')" = 0 ] || fail "declared lost"
+  echo "ok: $(json "$s" 'd["controller"]["rejected_messages"]') malformed, $(json "$s" 'd["controller"]["stale_messages"]') stale, $(json "$s" 'd["safety"]["min_green_rejections"]') force-offs refused"
+  ;;
+server)
+  start_controller --log "$work/controller.log"
+  "$py" - "$ep" <<'PY'
+import json, sys, zmq
+ctx = zmq.Context()
+s = ctx.socket(zmq.DEALER)
+s.setsockopt(zmq.LINGER, 0)
+s.connect(sys.argv[1])
+s.send(b"garbage")
+s.send(json.dumps({"type": "tick", "version": 1, "seq": 1, "time_ms": 0, "spat": [],
+                   "detectors": [], "srm": []}).encode())          # no session
+s.send(json.dumps({"type": "hello", "version": 9, "seq": 2}).encode())  # wrong version
+s.send_multipart([b"two", b"frames"])
+assert not s.poll(300), "the controller answered garbage"
+PY
+  "$bin/greenwave-sim" "$scenario" --seed 1 --until 300 --controller "$ep" --strategy local \
+    --out "$work/out" --quiet
+  [ "$(json "$work/out/summary.json" 'd["controller"]["ticks"] == 299')" = True ] || fail "controller stopped serving"
+  n=$(grep -c "refused" "$work/controller.log" || true)
+  [ "$n" -ge 4 ] || fail "controller log shows $n refusals, expected 4"
+  echo "ok: 4 bad messages refused, then a full session served"
+  ;;
+*) fail "unknown test $test" ;;
+esac
