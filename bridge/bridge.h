@@ -8,9 +8,10 @@
  * bridge_tick(). A controller that does not answer within the timeout is declared lost: every
  * signal it held is released to its local plan, the run goes on, and the bridge keeps offering
  * a hello without waiting ("lazy pirate": the socket is closed and reopened) until the
- * controller answers and is taken back (under a new socket identity, so as a new session). Malformed,
- * stale or out-of-sequence replies are refused, logged and counted; the run goes on. The bridge
- * borrows the sim_t and the ZeroMQ context (process-wide, created by main()). Not thread-safe.
+ * controller answers and is taken back (under a new socket identity, so as a new session).
+ * Malformed, stale or out-of-sequence replies are refused, logged and counted; the run goes on. The
+ * bridge borrows the sim_t and the ZeroMQ context (process-wide, created by main()). Not
+ * thread-safe.
  */
 #ifndef BRIDGE_BRIDGE_H
 #define BRIDGE_BRIDGE_H
