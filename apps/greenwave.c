@@ -34,6 +34,7 @@ static const char USAGE[] =
     "  --out DIR         output directory (default out/run)\n"
     "  --until SECONDS   simulated time (default: the scenario's duration)\n"
     "  --transition T    return to coordination: dwell, shortway, longway (default shortway)\n"
+    "  --tsp             transit signal priority for buses (off by default)\n"
     "  --quiet           print only the table\n"
     "  -h, --help        show this help\n";
 
@@ -137,7 +138,7 @@ int main(int argc, char **argv) {
         return usage_error("unknown command '%s' (expected 'run')", argv[1]);
     const char *scenario = NULL, *out = "out/run", *strategies = "none,corridor";
     const char *seed = "1", *until = NULL, *transition = "shortway";
-    int quiet = 0;
+    int quiet = 0, tsp = 0;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -145,6 +146,8 @@ int main(int argc, char **argv) {
             return 0;
         } else if (strcmp(a, "--quiet") == 0) {
             quiet = 1;
+        } else if (strcmp(a, "--tsp") == 0) {
+            tsp = 1;
         } else if (strcmp(a, "--strategy") == 0 || strcmp(a, "--seed") == 0 ||
                    strcmp(a, "--out") == 0 || strcmp(a, "--until") == 0 ||
                    strcmp(a, "--transition") == 0) {
@@ -215,7 +218,8 @@ int main(int argc, char **argv) {
     snprintf(ctl_log, sizeof ctl_log, "%s/controller.log", out);
     snprintf(ctl_out, sizeof ctl_out, "%s/controller.out", out);
     const char *ctl_argv[] = {ctl_bin,    "--bind", endpoint, "--transition",
-                              transition, "--log",  ctl_log,  NULL};
+                              transition, "--log",  ctl_log,  tsp ? "--tsp" : "--no-tsp",
+                              NULL};
     pid_t ctl = spawn(ctl_argv, ctl_out);
     if (ctl < 0) {
         fprintf(stderr, "greenwave: cannot start the controller: %s\n", strerror(errno));

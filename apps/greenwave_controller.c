@@ -32,7 +32,9 @@ static const char USAGE[] =
     "shortway)\n"
     "  --detection-range S   local preemption: ETA in seconds at which a signal is preempted (20)\n"
     "  --margin S            corridor: seconds of green before the queue must be clear (3)\n"
-    "  --no-tsp              no transit signal priority for buses\n"
+    "  --tsp                 transit signal priority for buses (green extension, early\n"
+    "                        green) below escorts, in actuated, local and corridor\n"
+    "  --no-tsp              no transit signal priority (the default)\n"
     "  --log FILE            write every decision with its reason to FILE ('-': stderr)\n"
     "  --allow-remote        allow a tcp:// endpoint on a non-loopback address\n"
     "  --idle-exit MS        exit after MS milliseconds without a message (for scripts)\n"
@@ -81,6 +83,8 @@ int main(int argc, char **argv) {
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             fputs(USAGE, stdout);
             return 0;
+        } else if (strcmp(a, "--tsp") == 0) {
+            cfg.tsp = 1;
         } else if (strcmp(a, "--no-tsp") == 0) {
             cfg.tsp = 0;
         } else if (strcmp(a, "--allow-remote") == 0) {

@@ -70,7 +70,7 @@ void ctl_config_defaults(ctl_config_t *cfg) {
     cfg->transition = PROTO_TRANSITION_SHORTWAY;
     cfg->detection_range_s = 20.0;
     cfg->safety_margin_s = 3.0;
-    cfg->tsp = 1;
+    cfg->tsp = 0; /* opt-in: strategies are compared on escort priority alone by default */
     cfg->log = NULL;
     cfg->passage_s = 3.0;
 }

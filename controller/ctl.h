@@ -38,7 +38,7 @@ typedef struct ctl_config {
     double passage_s;              /* actuated: passage time (unit extension), > 0 */
 } ctl_config_t;
 
-/* Sets *cfg to the defaults: strategy "none", shortway, 20 s, 3 s, TSP on, no log, passage
+/* Sets *cfg to the defaults: strategy "none", shortway, 20 s, 3 s, TSP off, no log, passage
  * 3 s. */
 void ctl_config_defaults(ctl_config_t *cfg);
 

@@ -259,7 +259,21 @@ static int write_escorts(report_t *rep, base_err_t *err) {
     return close_out(rep, f, "escort.csv", err);
 }
 
+typedef struct {
+    sim_time_t depart, end; /* wanted to enter; left the network (or the end of the run) */
+    double delay_s;
+    const sim_route_t *route;
+} drec_t;
+
+static void compute_all(const report_t *rep, const sim_t *sim, report_summary_t *s, drec_t **dp);
+
 static void compute(const report_t *rep, const sim_t *sim, report_summary_t *s) {
+    drec_t *d = NULL;
+    compute_all(rep, sim, s, &d);
+    free(d);
+}
+
+static void compute_all(const report_t *rep, const sim_t *sim, report_summary_t *s, drec_t **dp) {
     const sim_scenario_t *scn = rep->scn;
     sim_stats_t st = sim_stats(sim, 1);
     memset(s, 0, sizeof *s);
@@ -270,25 +284,58 @@ static void compute(const report_t *rep, const sim_t *sim, report_summary_t *s) 
     s->vehicle_seconds = st.vehicle_seconds;
     s->events = st.events;
     s->sim_s = sim_time_to_s(sim_now(sim));
-    size_t n = 0;
-    double *delay = malloc((rep->n_trips + 1) * sizeof *delay);
-    double sum_tt = 0;
-    for (size_t i = 0; delay != NULL && i < rep->n_trips; i++) {
+    /* Delay records: finished vehicles, then those still in the network or waiting to enter,
+     * with the delay they have accrued so far (counting only finished vehicles would flatter
+     * a strategy that gridlocks a street: its victims never finish). */
+    size_t cap = rep->n_trips + (size_t)sim_vehicle_slots(sim) + 1, n = 0;
+    drec_t *d = malloc(cap * sizeof *d);
+    *dp = d;
+    double *delay = malloc(cap * sizeof *delay);
+    if (d == NULL || delay == NULL) {
+        free(delay);
+        return;
+    }
+    double sum_tt = 0, sum_fin = 0;
+    size_t n_fin = 0;
+    for (size_t i = 0; i < rep->n_trips; i++) {
         const sim_trip_record_t *t = &rep->trips[i];
         if (t->escort >= 0)
             continue;
-        delay[n++] = sim_time_to_s(t->arrive - t->depart - t->free_time);
+        double dl = sim_time_to_s(t->arrive - t->depart - t->free_time);
+        d[n++] = (drec_t){t->depart, t->arrive, dl, t->route};
         sum_tt += sim_time_to_s(t->arrive - t->depart);
+        sum_fin += dl;
+        n_fin++;
     }
+    for (int32_t v = 0; v < sim_vehicle_slots(sim); v++) {
+        sim_vehicle_info_t vi;
+        if (!sim_vehicle_get(sim, v, &vi) || vi.escort >= 0)
+            continue;
+        double vmax = scn->classes[vi.vclass].max_speed_mps;
+        sim_route_t done = {vi.route->links, vi.route_pos};
+        sim_time_t free_so_far = sim_scenario_route_free_time(scn, &done, vmax);
+        if (vi.in_network) {
+            sim_route_t cur = {vi.route->links + vi.route_pos, 1};
+            free_so_far += (sim_time_t)((double)sim_scenario_route_free_time(scn, &cur, vmax) *
+                                        vi.pos_m / scn->links[vi.link].length_m);
+        }
+        double dl = sim_time_to_s(sim_now(sim) - vi.depart - free_so_far);
+        d[n++] = (drec_t){vi.depart, sim_now(sim), dl > 0 ? dl : 0, vi.route};
+    }
+    for (size_t i = 0; i < n; i++)
+        delay[i] = d[i].delay_s;
     if (n > 0) {
         double sum = 0;
         for (size_t i = 0; i < n; i++)
             sum += delay[i];
         s->mean_delay_s = sum / (double)n;
         s->vehicle_hours_delay = sum / 3600.0;
-        s->mean_travel_time_s = sum_tt / (double)n;
         gsl_sort(delay, 1, n);
         s->p95_delay_s = gsl_stats_quantile_from_sorted_data(delay, 1, n, 0.95);
+    }
+    if (n_fin > 0) {
+        s->finished_mean_delay_s = sum_fin / (double)n_fin;
+        s->mean_travel_time_s = sum_tt / (double)n_fin;
     }
     free(delay);
     if (scn->n_escorts > 0) {
@@ -305,13 +352,12 @@ static void compute(const report_t *rep, const sim_t *sim, report_summary_t *s) 
                     route_node[scn->links[er->links[i]].to] = 1;
             }
             double sum_d = 0, sum_c = 0;
-            for (size_t i = 0; i < rep->n_trips; i++) {
-                const sim_trip_record_t *t = &rep->trips[i];
-                if (t->escort >= 0 || t->depart > to || t->arrive < from)
+            for (size_t i = 0; i < n; i++) {
+                const drec_t *t = &d[i];
+                if (t->depart > to || t->end < from)
                     continue;
-                double d = sim_time_to_s(t->arrive - t->depart - t->free_time);
                 s->during_escort_vehicles++;
-                sum_d += d;
+                sum_d += t->delay_s;
                 int cross = 0;
                 for (int32_t k = 0; k + 1 < t->route->n_links && !cross; k++) {
                     int32_t l = t->route->links[k];
@@ -319,7 +365,7 @@ static void compute(const report_t *rep, const sim_t *sim, report_summary_t *s) 
                 }
                 if (cross) {
                     s->cross_street_vehicles++;
-                    sum_c += d;
+                    sum_c += t->delay_s;
                 }
             }
             if (s->during_escort_vehicles > 0)
@@ -416,6 +462,7 @@ static int write_summary(report_t *rep, const sim_t *sim, uint64_t seed, const r
     json_object_set_new(tr, "vehicles_waiting_to_enter", json_integer(s->vehicles_waiting));
     json_object_set_new(tr, "mean_delay_s", json_real(r3(s->mean_delay_s)));
     json_object_set_new(tr, "p95_delay_s", json_real(r3(s->p95_delay_s)));
+    json_object_set_new(tr, "finished_mean_delay_s", json_real(r3(s->finished_mean_delay_s)));
     json_object_set_new(tr, "mean_travel_time_s", json_real(r3(s->mean_travel_time_s)));
     json_object_set_new(tr, "vehicle_hours_delay", json_real(r3(s->vehicle_hours_delay)));
     json_object_set_new(tr, "vehicle_seconds", json_real(r3(s->vehicle_seconds)));

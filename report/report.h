@@ -26,7 +26,10 @@ typedef struct report_summary {
     double escort_travel_time_s, escort_free_flow_time_s, escort_wait_s;
     int32_t escort_stops, escort_stop_lines;
     int64_t vehicles_completed, vehicles_in_network, vehicles_waiting, vehicles_entered;
-    double mean_delay_s, p95_delay_s, mean_travel_time_s, vehicle_hours_delay;
+    /* Delay over every non-escort vehicle that entered or wanted to: finished ones in full,
+     * the others as accrued by the end of the run. */
+    double mean_delay_s, p95_delay_s, vehicle_hours_delay;
+    double finished_mean_delay_s, mean_travel_time_s; /* finished vehicles only */
     double vehicle_seconds;
     uint64_t events;
     double sim_s, wall_s;

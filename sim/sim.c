@@ -729,6 +729,7 @@ int sim_vehicle_get(const sim_t *sim, int32_t slot, sim_vehicle_info_t *out) {
     out->link = vh->link;
     out->in_network = vh->in_network;
     out->queued = vh->queued;
+    out->depart = vh->depart;
     out->link_enter = vh->link_enter;
     out->stopline_at = vh->stopline_at;
     if (!vh->in_network) {

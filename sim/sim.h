@@ -201,6 +201,7 @@ typedef struct sim_vehicle_info {
     int32_t link;
     int in_network;         /* 0: waiting to enter */
     int queued;             /* standing at the stop line */
+    sim_time_t depart;      /* when it wanted to enter the network */
     sim_time_t link_enter;  /* when it entered the link */
     sim_time_t stopline_at; /* when it reaches the end of the link (if moving) */
     double speed_mps;       /* its speed on the link (0 when queued) */

@@ -529,8 +529,10 @@ fx_t *fx_new_tick(const char *json, const char *strategy, const ctl_config_t *cf
     ck_assert_msg(fx->scn != NULL, "map: %s", err.msg);
     if (cfg != NULL)
         fx->cfg = *cfg;
-    else
+    else {
         ctl_config_defaults(&fx->cfg);
+        fx->cfg.tsp = 1; /* the suites were written with TSP on */
+    }
     fx->log = open_memstream(&fx->logbuf, &fx->loglen);
     ck_assert_ptr_nonnull(fx->log);
     if (fx->cfg.log == NULL)

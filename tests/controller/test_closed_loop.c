@@ -218,6 +218,7 @@ static result_t run(const char *strategy, const char *json, uint64_t seed, int64
     ck_assert_msg(L.sim != NULL, "%s", err.msg);
     ctl_config_t cfg;
     ctl_config_defaults(&cfg);
+    cfg.tsp = 1; /* written with TSP on */
     if (getenv("FX_TRACE"))
         cfg.log = stderr;
     L.ctl = ctl_new(&cfg, &err);

@@ -29,7 +29,7 @@ START_TEST(test_config) {
     ck_assert_str_eq(cfg.strategy, "none");
     ck_assert_int_eq(cfg.transition, PROTO_TRANSITION_SHORTWAY);
     ck_assert(cfg.detection_range_s == 20.0 && cfg.safety_margin_s == 3.0);
-    ck_assert(cfg.tsp == 1 && cfg.log == NULL && cfg.passage_s == 3.0);
+    ck_assert(cfg.tsp == 0 && cfg.log == NULL && cfg.passage_s == 3.0);
     const char *want[] = {"none", "actuated", "local", "corridor", "route-green"};
     for (int i = 0; i < 5; i++)
         ck_assert_str_eq(CTL_STRATEGIES[i], want[i]);
