@@ -5,6 +5,8 @@
  *
  * Exit status: 0 when every run succeeded, 2 on a bad command line or scenario, 1 otherwise.
  */
+#include "base/fs.h"
+
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
@@ -60,24 +62,6 @@ static int self_dir(char *buf, size_t n) {
     if (slash == NULL)
         return -1;
     *slash = '\0';
-    return 0;
-}
-
-static int mkdir_p(const char *dir) {
-    char buf[PATH_MAX];
-    size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof buf)
-        return -1;
-    memcpy(buf, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] == '/' || buf[i] == '\0') {
-            char c = buf[i];
-            buf[i] = '\0';
-            if (mkdir(buf, 0777) < 0 && errno != EEXIST)
-                return -1;
-            buf[i] = c;
-        }
-    }
     return 0;
 }
 
@@ -202,7 +186,7 @@ int main(int argc, char **argv) {
     }
     snprintf(sim_bin, sizeof sim_bin, "%s/greenwave-sim", dir);
     snprintf(ctl_bin, sizeof ctl_bin, "%s/greenwave-controller", dir);
-    if (mkdir_p(out) < 0) {
+    if (base_fs_mkdir_p(out) < 0) {
         fprintf(stderr, "greenwave: %s: cannot create: %s\n", out, strerror(errno));
         return 1;
     }

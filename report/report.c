@@ -9,6 +9,8 @@
  */
 #include "report/report.h"
 
+#include "base/fs.h"
+
 #include <errno.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
@@ -120,25 +122,6 @@ static void on_escort(void *ud, const sim_escort_record_t *rec) {
     rep->esc[rep->n_esc++] = *rec;
 }
 
-static int mkdir_p(const char *dir) {
-    char buf[4096];
-    size_t n = strlen(dir);
-    if (n == 0 || n >= sizeof buf)
-        return -1;
-    memcpy(buf, dir, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (buf[i] == '/' || buf[i] == '\0') {
-            char c = buf[i];
-            buf[i] = '\0';
-            if (mkdir(buf, 0777) < 0 && errno != EEXIST)
-                return -1;
-            buf[i] = c;
-        }
-    }
-    struct stat st;
-    return (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) ? 0 : -1;
-}
-
 static FILE *open_out(const report_t *rep, const char *name, base_err_t *err) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", rep->dir, name);
@@ -163,7 +146,7 @@ report_t *report_new(const sim_scenario_t *scn, const char *dir, base_err_t *err
         return NULL;
     }
     rep->scn = scn;
-    if (mkdir_p(dir) < 0) {
+    if (base_fs_mkdir_p(dir) < 0) {
         base_err_set(err, BASE_EIO, "%s: cannot create output directory: %s", dir, strerror(errno));
         report_destroy(&rep);
         return NULL;
