@@ -37,6 +37,10 @@ static const char USAGE[] =
     "  --until SECONDS   simulated time (default: the scenario's duration)\n"
     "  --transition T    return to coordination: dwell, shortway, longway (default shortway)\n"
     "  --tsp             transit signal priority for buses (off by default)\n"
+    "  --record FILE     record each run for greenwave-viz --replay (FILE, or FILE.STRATEGY\n"
+    "                    when several strategies run)\n"
+    "  --viz             watch each run live in greenwave-viz (paced at --realtime, default 10x)\n"
+    "  --realtime X      pace the simulation at X times the wall clock\n"
     "  --quiet           print only the table\n"
     "  -h, --help        show this help\n";
 
@@ -122,7 +126,8 @@ int main(int argc, char **argv) {
         return usage_error("unknown command '%s' (expected 'run')", argv[1]);
     const char *scenario = NULL, *out = "out/run", *strategies = "none,corridor";
     const char *seed = "1", *until = NULL, *transition = "shortway";
-    int quiet = 0, tsp = 0;
+    int quiet = 0, tsp = 0, viz = 0;
+    const char *record = NULL, *realtime = NULL;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -132,6 +137,13 @@ int main(int argc, char **argv) {
             quiet = 1;
         } else if (strcmp(a, "--tsp") == 0) {
             tsp = 1;
+        } else if (strcmp(a, "--viz") == 0) {
+            viz = 1;
+        } else if ((strcmp(a, "--record") == 0 || strcmp(a, "--realtime") == 0) && i + 1 < argc) {
+            if (strcmp(a, "--record") == 0)
+                record = argv[++i];
+            else
+                realtime = argv[++i];
         } else if (strcmp(a, "--strategy") == 0 || strcmp(a, "--seed") == 0 ||
                    strcmp(a, "--out") == 0 || strcmp(a, "--until") == 0 ||
                    strcmp(a, "--transition") == 0) {
@@ -186,6 +198,10 @@ int main(int argc, char **argv) {
     }
     snprintf(sim_bin, sizeof sim_bin, "%s/greenwave-sim", dir);
     snprintf(ctl_bin, sizeof ctl_bin, "%s/greenwave-controller", dir);
+    char viz_bin[PATH_MAX + 32];
+    snprintf(viz_bin, sizeof viz_bin, "%s/greenwave-viz", dir);
+    if (viz && realtime == NULL)
+        realtime = "10";
     if (base_fs_mkdir_p(out) < 0) {
         fprintf(stderr, "greenwave: %s: cannot create: %s\n", out, strerror(errno));
         return 1;
@@ -219,7 +235,7 @@ int main(int argc, char **argv) {
         snprintf(run_dir, sizeof run_dir, "%s/%s", out, names[i]);
         snprintf(sim_log, sizeof sim_log, "%s/%s.sim.log", out, names[i]);
         snprintf(sim_out, sizeof sim_out, "%s/%s.sim.out", out, names[i]);
-        const char *sim_argv[20];
+        const char *sim_argv[32];
         int k = 0;
         sim_argv[k++] = sim_bin;
         sim_argv[k++] = scenario;
@@ -237,6 +253,34 @@ int main(int argc, char **argv) {
             sim_argv[k++] = "--until";
             sim_argv[k++] = until;
         }
+        char rec_path[PATH_MAX + 64], pub_ep[PATH_MAX + 32], lis_ep[PATH_MAX + 32];
+        if (record != NULL) {
+            if (n > 1)
+                snprintf(rec_path, sizeof rec_path, "%s.%s", record, names[i]);
+            else
+                snprintf(rec_path, sizeof rec_path, "%s", record);
+            sim_argv[k++] = "--record";
+            sim_argv[k++] = rec_path;
+        }
+        if (realtime != NULL) {
+            sim_argv[k++] = "--realtime";
+            sim_argv[k++] = realtime;
+        }
+        pid_t viewer = -1;
+        if (viz) {
+            snprintf(pub_ep, sizeof pub_ep, "ipc://%s/frames.ipc", sockdir);
+            snprintf(lis_ep, sizeof lis_ep, "ipc://%s/viz-control.ipc", sockdir);
+            sim_argv[k++] = "--publish";
+            sim_argv[k++] = pub_ep;
+            sim_argv[k++] = "--listen";
+            sim_argv[k++] = lis_ep;
+            sim_argv[k++] = "--frame-ms";
+            sim_argv[k++] = "200";
+            char viz_log[PATH_MAX + 96];
+            snprintf(viz_log, sizeof viz_log, "%s/%s.viz.out", out, names[i]);
+            const char *viz_argv[] = {viz_bin, "--connect", pub_ep, "--control", lis_ep, NULL};
+            viewer = spawn(viz_argv, viz_log);
+        }
         sim_argv[k] = NULL;
         if (!quiet) {
             printf("greenwave: running %s under strategy %s ...\n", scenario, names[i]);
@@ -244,6 +288,10 @@ int main(int argc, char **argv) {
         }
         pid_t sim = spawn(sim_argv, sim_out);
         int rc = sim < 0 ? -1 : wait_exit(sim);
+        if (viewer > 0) {
+            kill(viewer, SIGTERM);
+            wait_exit(viewer);
+        }
         if (rc != 0) {
             fprintf(stderr, "greenwave: the simulation under %s failed (exit %d):\n", names[i], rc);
             print_file(sim_out);
