@@ -235,9 +235,21 @@ static int write_escorts(report_t *rep, base_err_t *err) {
         report_csv_field(f, scn->nodes[e->node].name);
         fputc(',', f);
         report_csv_field(f, scn->links[e->link].id);
-        fprintf(f, ",%.3f,%s,%d,%.3f,%.3f\n", sim_time_to_s(e->arrive), state_name(e->on_arrival),
-                (int)e->queue_ahead, sim_time_to_s(e->depart),
-                sim_time_to_s(e->depart - e->arrive));
+        /* Delay on this approach: time from entering it to crossing its stop line, less the
+         * time to drive it at the escort's desired speed. */
+        sim_time_t free_link = sim_scenario_drive_time(scn->links[e->link].length_m,
+                                                       scn->escorts[e->escort].desired_speed_mps);
+        fputc(',', f);
+        put_s(f, e->link_enter);
+        fputc(',', f);
+        put_s(f, e->arrive);
+        fprintf(f, ",%s,%d,", state_name(e->on_arrival), (int)e->queue_ahead);
+        put_s(f, e->depart);
+        fputc(',', f);
+        put_s(f, e->depart - e->arrive);
+        fputc(',', f);
+        put_s(f, e->depart - e->link_enter - free_link);
+        fputc('\n', f);
     }
     return close_out(rep, f, "escort.csv", err);
 }

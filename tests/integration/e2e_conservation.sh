@@ -33,6 +33,10 @@ assert e["arrived"], "escort did not arrive"
 assert e["travel_time_s"] >= e["free_flow_time_s"] - 0.002
 esc = list(csv.DictReader(open(f"{out}/escort.csv")))
 assert len(esc) >= 5, "escort crossed too few stop lines"
+for r in esc:
+    assert None not in r and None not in r.values(), "escort.csv row and header differ: %r" % r
+    assert float(r["delay_s"]) >= float(r["wait_s"]) - 0.002, r
+    assert float(r["link_enter_s"]) <= float(r["arrive_s"]) <= float(r["depart_s"]), r
 sig = list(csv.DictReader(open(f"{out}/signals.csv")))
 assert {r["state"] for r in sig} >= {"green", "yellow", "red"}
 print(f"ok: {t['vehicles_completed']} completed, {t['vehicles_in_network']} in network, "
