@@ -11,6 +11,8 @@
  */
 #include "batch/batch.h"
 
+#include "base/fs.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -127,20 +129,6 @@ void batch_destroy(batch_t **self_p) {
 }
 
 /* ---- files -------------------------------------------------------------------------------- */
-
-static int mkdir_p(const char *path) {
-    char buf[PATH_CAP];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p != '\0'; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    }
-    return mkdir(buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
-}
 
 /* Removes the files of a directory and the directory (one level of subdirectories). */
 static void remove_tree(const char *path) {
@@ -384,7 +372,7 @@ static int start_run(batch_t *self, size_t t, size_t slot) {
     char dir[PATH_CAP], log[PATH_CAP], seed[32], until[64], tmo[32];
     batch_run_dir(sw, &run, self->o.out_dir, dir, sizeof dir);
     batch_run_log(sw, &run, self->o.out_dir, log, sizeof log);
-    if (mkdir_p(dir) < 0)
+    if (base_fs_mkdir_p(dir) < 0)
         return base_err_set(&self->err, BASE_EIO, "%s: %s", dir, strerror(errno));
     empty_dir(dir);
     snprintf(seed, sizeof seed, "%" PRIu64, run.seed);
@@ -543,7 +531,7 @@ static int prepare_out(batch_t *self) {
     const char *subs[] = {"", "/runs", "/logs", "/scenarios"};
     for (size_t i = 0; i < 4; i++) {
         snprintf(p, sizeof p, "%s%s", out, subs[i]);
-        if (mkdir_p(p) < 0)
+        if (base_fs_mkdir_p(p) < 0)
             return base_err_set(&self->err, BASE_EIO, "%s: %s", p, strerror(errno));
     }
     snprintf(self->runs_csv, sizeof self->runs_csv, "%s/runs.csv", out);
@@ -940,7 +928,7 @@ int batch_merge(const char *const *dirs, size_t n_dirs, const batch_options_t *o
         const char *subs[] = {"", "/logs", "/scenarios"};
         for (size_t i = 0; i < 3 && rc == BASE_OK; i++) {
             snprintf(p, sizeof p, "%s%s", out, subs[i]);
-            if (mkdir_p(p) < 0)
+            if (base_fs_mkdir_p(p) < 0)
                 rc = base_err_set(err, BASE_EIO, "%s: %s", p, strerror(errno));
         }
         for (size_t d = 0; d < n_dirs && rc == BASE_OK && !in_place; d++) {

@@ -9,6 +9,7 @@
  */
 #include "batch/report.h"
 
+#include "base/fs.h"
 #include "batch/plot.h"
 #include "batch/stats.h"
 #include "batch/tsd.h"
@@ -308,20 +309,6 @@ static void md_cell(FILE *f, const char *text) {
 
 /* ---- files -------------------------------------------------------------------------------- */
 
-static int mkdir_p(const char *path) {
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p != '\0'; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    }
-    return mkdir(buf, 0755) < 0 && errno != EEXIST ? -1 : 0;
-}
-
 static int copy_file(const char *from, const char *to) {
     FILE *in = fopen(from, "rb");
     if (in == NULL)
@@ -365,7 +352,7 @@ static int locate(const char *out_dir, const batch_report_opts_t *o, const char 
         char *slash = strrchr(dir, '/');
         if (slash != NULL) {
             *slash = '\0';
-            mkdir_p(dir);
+            base_fs_mkdir_p(dir);
         }
         if (copy_file(src, buf) == 0)
             return 0;
@@ -908,7 +895,7 @@ int batch_report_write(const batch_sweep_t *sweep, const batch_table_t *table, c
     pc.o = opts;
     pc.md = md;
     snprintf(pc.plots_dir, sizeof pc.plots_dir, "%s/plots", out_dir);
-    if (opts != NULL && opts->gnuplot != NULL && mkdir_p(pc.plots_dir) < 0) {
+    if (opts != NULL && opts->gnuplot != NULL && base_fs_mkdir_p(pc.plots_dir) < 0) {
         fclose(md);
         unlink(tmp);
         ana_fini(&a);
