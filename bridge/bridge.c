@@ -1,5 +1,5 @@
 /*
- * bridge/bridge.c - lockstep ticks over ZeroMQ, lazy-pirate recovery, on-board units.
+ * bridge/bridge.c - lockstep ticks over ZeroMQ and lazy-pirate recovery.
  *
  * States: online (a tick is sent and the matching control awaited up to the timeout) and
  * lost (no waiting: a hello is offered every few ticks and the socket drained without
@@ -8,13 +8,11 @@
  * starts a fresh session, whether the controller restarted or was only slow. Sends never
  * block (ZMQ_DONTWAIT): a full pipe is the same as no answer.
  *
- * The on-board units: each travelling escort sends one SRM per tick listing every signalized
- * intersection still ahead on its route, with ETAs from its position and its desired speed
- * (a standing escort's ETA to its stop line is now); an intersection it has passed is
- * cancelled once. A bus sends an SRM for its next signalized intersection only.
+ * Ticks are built and commands applied by bridge/tick.c (no sockets there).
  */
 #include "bridge/bridge.h"
 
+#include "bridge/tick.h"
 #include "proto/msg.h"
 
 #include <jansson.h>
@@ -27,12 +25,6 @@
 #include <zmq.h>
 
 #define RESEND_HELLO_TICKS 5
-#define ESCORT_WINDOW_MS   4000 /* covers the escorted car behind the leader */
-
-typedef struct {
-    uint8_t *state; /* per route index: 0 not requested, 1 requested, 2 cancelled */
-    int32_t msg_count;
-} obu_t;
 
 struct bridge {
     void *ctx;
@@ -53,8 +45,7 @@ struct bridge {
     size_t n_rtt, cap_rtt;
     bridge_stats_t st;
     char strategy[PROTO_ID_MAX];
-    obu_t *obu; /* per escort */
-    int32_t bus_class;
+    bridge_obu_t *obu; /* the on-board units' request state */
     base_arena_t tick_arena;
 };
 
@@ -125,21 +116,12 @@ bridge_t *bridge_new(void *zmq_ctx, sim_t *sim, const char *map_json, uint64_t s
     clock_gettime(CLOCK_REALTIME, &ts);
     snprintf(b->identity, sizeof b->identity, "sim-%ld-%llu-%ld", (long)getpid(),
              (unsigned long long)seed, (long)(ts.tv_nsec ^ ts.tv_sec));
-    b->obu = calloc((size_t)b->scn->n_escorts + 1, sizeof *b->obu);
+    b->obu = bridge_obu_new(b->scn);
     if (b->obu == NULL) {
         base_err_set(err, BASE_ENOMEM, "out of memory");
         bridge_destroy(&b);
         return NULL;
     }
-    for (int32_t e = 0; e < b->scn->n_escorts; e++) {
-        b->obu[e].state = calloc((size_t)b->scn->escorts[e].route.n_links + 1, 1);
-        if (b->obu[e].state == NULL) {
-            base_err_set(err, BASE_ENOMEM, "out of memory");
-            bridge_destroy(&b);
-            return NULL;
-        }
-    }
-    b->bus_class = sim_scenario_find_class(b->scn, "bus");
     if (open_socket(b, err) < 0) {
         bridge_destroy(&b);
         return NULL;
@@ -193,11 +175,7 @@ void bridge_destroy(bridge_t **self_p) {
         }
         zmq_close(b->sock);
     }
-    if (b->obu != NULL) {
-        for (int32_t e = 0; e < b->scn->n_escorts; e++)
-            free(b->obu[e].state);
-        free(b->obu);
-    }
+    bridge_obu_destroy(&b->obu);
     base_arena_fini(&b->tick_arena);
     free(b->rtt);
     free(b->map_json);
@@ -282,212 +260,7 @@ int bridge_connect(bridge_t *b) {
 
 /* ---- building a tick --------------------------------------------------------------- */
 
-static proto_phase_state_t phase_of(sim_signal_state_t s) {
-    switch (s) {
-    case SIM_SIGNAL_GREEN:
-        return PROTO_PHASE_PROTECTED_ALLOWED;
-    case SIM_SIGNAL_YELLOW:
-        return PROTO_PHASE_PROTECTED_CLEARANCE;
-    case SIM_SIGNAL_RED:
-        return PROTO_PHASE_STOP_AND_REMAIN;
-    default:
-        return PROTO_PHASE_DARK;
-    }
-}
-
-static int build_spat(bridge_t *b, proto_tick_t *t) {
-    const sim_scenario_t *scn = b->scn;
-    base_arena_t *a = &b->tick_arena;
-    t->n_spat = scn->n_signals;
-    t->spat = base_arena_calloc(a, (size_t)scn->n_signals + 1, sizeof *t->spat);
-    if (t->spat == NULL)
-        return BASE_ENOMEM;
-    for (int32_t s = 0; s < scn->n_signals; s++) {
-        const sim_signal_t *sig = &scn->signals[s];
-        sim_signal_status_t ss = sim_signal_status(b->sim, s);
-        proto_intersection_state_t *is = &t->spat[s];
-        is->id = scn->nodes[sig->node].id;
-        is->stage = sig->stages[ss.stage].id;
-        is->next_stage = sig->stages[ss.next_stage].id;
-        is->in_change = ss.in_change;
-        is->plan = sig->plans[ss.plan].id;
-        is->external = ss.external;
-        is->preempt_active = ss.external && ss.preempt;
-        is->priority_active = ss.external && !ss.preempt;
-        is->in_transition = ss.in_transition;
-        is->n_groups = sig->n_groups;
-        is->groups = base_arena_calloc(a, (size_t)sig->n_groups, sizeof *is->groups);
-        if (is->groups == NULL)
-            return BASE_ENOMEM;
-        for (int32_t g = 0; g < sig->n_groups; g++) {
-            is->groups[g].id = sig->groups[g].id;
-            is->groups[g].state = phase_of(sim_signal_state(b->sim, s, g));
-            is->groups[g].min_end_ms = sim_group_min_end(b->sim, s, g);
-            is->groups[g].max_end_ms = sim_group_max_end(b->sim, s, g);
-        }
-    }
-    return BASE_OK;
-}
-
-static int build_detectors(bridge_t *b, proto_tick_t *t) {
-    const sim_scenario_t *scn = b->scn;
-    t->n_detectors = scn->n_detectors;
-    t->detectors =
-        base_arena_calloc(&b->tick_arena, (size_t)scn->n_detectors + 1, sizeof *t->detectors);
-    if (t->detectors == NULL)
-        return BASE_ENOMEM;
-    for (int32_t d = 0; d < scn->n_detectors; d++) {
-        t->detectors[d].id = scn->detectors[d].id;
-        t->detectors[d].count = sim_detector_count(b->sim, d);
-        t->detectors[d].occupied = sim_detector_occupied(b->sim, d);
-    }
-    return BASE_OK;
-}
-
-static int node_signalized(const sim_scenario_t *scn, int32_t link) {
-    return scn->nodes[scn->links[link].to].signal >= 0;
-}
-
-/* Time the vehicle reaches the end of its current link. */
-static sim_time_t end_of_link(const sim_t *sim, const sim_vehicle_info_t *vi) {
-    if (!vi->in_network || vi->queued)
-        return sim_now(sim);
-    return vi->stopline_at > sim_now(sim) ? vi->stopline_at : sim_now(sim);
-}
-
-static int add_escort_srm(bridge_t *b, int32_t e, proto_srm_t *srm) {
-    const sim_scenario_t *scn = b->scn;
-    const sim_escort_t *es = &scn->escorts[e];
-    obu_t *obu = &b->obu[e];
-    base_arena_t *a = &b->tick_arena;
-    int32_t slot = sim_escort_slot(b->sim, e);
-    sim_vehicle_info_t vi;
-    int travelling = slot >= 0 && sim_vehicle_get(b->sim, slot, &vi);
-    int32_t pos = travelling ? vi.route_pos : es->route.n_links;
-    int32_t n = 0;
-    for (int32_t i = 0; i < es->route.n_links - 1; i++)
-        if (node_signalized(scn, es->route.links[i]) && (i >= pos || obu->state[i] == 1))
-            n++;
-    if (n == 0)
-        return 0;
-    srm->requests = base_arena_calloc(a, (size_t)n, sizeof *srm->requests);
-    if (srm->requests == NULL)
-        return BASE_ENOMEM;
-    srm->request_id = e + 1;
-    srm->msg_count = obu->msg_count;
-    obu->msg_count = (obu->msg_count + 1) % 128;
-    srm->vehicle_id = es->id;
-    srm->role = PROTO_ROLE_POLICE;
-    srm->link = scn->links[travelling ? vi.link : es->route.links[es->route.n_links - 1]].id;
-    srm->pos_m = travelling ? vi.pos_m : 0;
-    srm->speed_mps = travelling ? vi.speed_mps : 0;
-    sim_time_t eta = travelling ? end_of_link(b->sim, &vi) : sim_now(b->sim);
-    int32_t k = 0;
-    for (int32_t i = 0; i < es->route.n_links - 1; i++) {
-        int32_t l = es->route.links[i];
-        if (i > pos)
-            eta += sim_scenario_drive_time(scn->links[l].length_m, es->desired_speed_mps);
-        if (!node_signalized(scn, l))
-            continue;
-        if (i < pos) {
-            if (obu->state[i] == 1) {
-                proto_request_t *r = &srm->requests[k++];
-                r->intersection = scn->nodes[scn->links[l].to].id;
-                r->request_type = PROTO_REQ_CANCEL;
-                r->in_bound_lane = scn->links[l].id;
-                r->out_bound_lane = scn->links[es->route.links[i + 1]].id;
-                r->eta_ms = sim_now(b->sim);
-                r->duration_ms = 0;
-                obu->state[i] = 2;
-            }
-            continue;
-        }
-        proto_request_t *r = &srm->requests[k++];
-        r->intersection = scn->nodes[scn->links[l].to].id;
-        r->request_type = obu->state[i] ? PROTO_REQ_UPDATE : PROTO_REQ_REQUEST;
-        r->in_bound_lane = scn->links[l].id;
-        r->out_bound_lane = scn->links[es->route.links[i + 1]].id;
-        r->eta_ms = eta;
-        r->duration_ms = ESCORT_WINDOW_MS;
-        obu->state[i] = 1;
-    }
-    srm->n_requests = k;
-    return k > 0 ? 1 : 0;
-}
-
-static int build_srms(bridge_t *b, proto_tick_t *t) {
-    const sim_scenario_t *scn = b->scn;
-    base_arena_t *a = &b->tick_arena;
-    int32_t buses = 0;
-    if (b->bus_class >= 0) {
-        for (int32_t v = 0; v < sim_vehicle_slots(b->sim); v++) {
-            sim_vehicle_info_t vi;
-            if (sim_vehicle_get(b->sim, v, &vi) && vi.vclass == b->bus_class && vi.in_network &&
-                vi.route_pos < vi.route->n_links - 1 && node_signalized(scn, vi.link))
-                buses++;
-        }
-    }
-    size_t cap = (size_t)scn->n_escorts + (size_t)buses + 1;
-    t->srms = base_arena_calloc(a, cap, sizeof *t->srms);
-    if (t->srms == NULL)
-        return BASE_ENOMEM;
-    t->n_srms = 0;
-    for (int32_t e = 0; e < scn->n_escorts; e++) {
-        if (sim_escort_status(b->sim, e).state == 0)
-            continue;
-        int rc = add_escort_srm(b, e, &t->srms[t->n_srms]);
-        if (rc < 0)
-            return rc;
-        t->n_srms += rc;
-    }
-    for (int32_t v = 0; buses > 0 && v < sim_vehicle_slots(b->sim); v++) {
-        sim_vehicle_info_t vi;
-        if (!sim_vehicle_get(b->sim, v, &vi) || vi.vclass != b->bus_class || !vi.in_network ||
-            vi.route_pos >= vi.route->n_links - 1 || !node_signalized(scn, vi.link))
-            continue;
-        proto_srm_t *srm = &t->srms[t->n_srms++];
-        char *id = base_arena_alloc(a, 32);
-        proto_request_t *r = base_arena_calloc(a, 1, sizeof *r);
-        if (id == NULL || r == NULL)
-            return BASE_ENOMEM;
-        snprintf(id, 32, "bus-%lld", (long long)vi.id);
-        srm->request_id = 128 + (int32_t)(vi.id % 128);
-        srm->msg_count = 0;
-        srm->vehicle_id = id;
-        srm->role = PROTO_ROLE_TRANSIT;
-        srm->link = scn->links[vi.link].id;
-        srm->pos_m = vi.pos_m;
-        srm->speed_mps = vi.speed_mps;
-        r->intersection = scn->nodes[scn->links[vi.link].to].id;
-        r->request_type = PROTO_REQ_REQUEST;
-        r->in_bound_lane = scn->links[vi.link].id;
-        r->out_bound_lane = scn->links[vi.route->links[vi.route_pos + 1]].id;
-        r->eta_ms = end_of_link(b->sim, &vi);
-        r->duration_ms = 2000;
-        srm->requests = r;
-        srm->n_requests = 1;
-    }
-    return BASE_OK;
-}
-
-/* ---- applying a control ------------------------------------------------------------ */
-
-static int32_t find_signal(const sim_scenario_t *scn, const char *node) {
-    for (int32_t s = 0; s < scn->n_signals; s++)
-        if (strcmp(scn->nodes[scn->signals[s].node].id, node) == 0)
-            return s;
-    return -1;
-}
-
-static int32_t find_stage(const sim_signal_t *sig, const char *id) {
-    for (int32_t k = 0; id != NULL && k < sig->n_stages; k++)
-        if (strcmp(sig->stages[k].id, id) == 0)
-            return k;
-    return -1;
-}
-
 static void apply_control(bridge_t *b, const proto_control_t *c) {
-    const sim_scenario_t *scn = b->scn;
     for (int32_t i = 0; i < c->n_log; i++) {
         logf_(b, "controller: %s", c->log[i]);
         if (b->cfg.on_decision != NULL)
@@ -496,31 +269,8 @@ static void apply_control(bridge_t *b, const proto_control_t *c) {
     for (int32_t i = 0; i < c->n_commands; i++) {
         const proto_command_t *pc = &c->commands[i];
         b->st.commands++;
-        sim_command_t cmd = {.signal = find_signal(scn, pc->intersection), .stage = -1};
-        cmd.hold = pc->hold;
-        cmd.preempt = pc->preempt;
-        cmd.transition = (sim_transition_t)pc->transition;
-        switch (pc->action) {
-        case PROTO_CMD_HOLD:
-            cmd.action = SIM_CMD_HOLD;
-            break;
-        case PROTO_CMD_FORCE_OFF:
-            cmd.action = SIM_CMD_FORCE_OFF;
-            break;
-        case PROTO_CMD_CALL:
-            cmd.action = SIM_CMD_CALL;
-            if (cmd.signal >= 0)
-                cmd.stage = find_stage(&scn->signals[cmd.signal], pc->stage);
-            break;
-        case PROTO_CMD_RELEASE:
-            cmd.action = SIM_CMD_RELEASE;
-            break;
-        default:
-            cmd.action = (sim_cmd_action_t)0;
-            break;
-        }
         base_err_t why = {0};
-        if (sim_command(b->sim, &cmd, &why) < 0) {
+        if (bridge_command_apply(b->sim, pc, &why) < 0) {
             b->st.commands_refused++;
             logf_(b, "refused %s at \"%s\": %s", proto_cmd_action_name(pc->action),
                   pc->intersection, why.msg);
@@ -588,9 +338,7 @@ int bridge_tick(bridge_t *b) {
     proto_msg_t m;
     memset(&m, 0, sizeof m);
     m.type = PROTO_TICK;
-    m.u.tick.time_ms = sim_now(b->sim);
-    if (build_spat(b, &m.u.tick) < 0 || build_detectors(b, &m.u.tick) < 0 ||
-        build_srms(b, &m.u.tick) < 0)
+    if (bridge_tick_build(b->sim, b->obu, &b->tick_arena, &m.u.tick) < 0)
         return BASE_ENOMEM;
     double t0 = wall_us();
     send_msg(b, &m);

@@ -2,15 +2,14 @@
  * tests/controller/test_closed_loop.c - suite ctl_closed_loop: the controller in the loop
  * with the real simulator (sim_t) and its conflict monitor, in process.
  *
- * Ticks are built from the simulator as the bridge builds them (SPaT from the signal status
- * and the groups' minEndTime / maxEndTime, detector counts, the escort's on-board unit
- * listing every signal ahead with its ETA at the desired speed and cancelling each one once
- * crossed, buses listing their next signal), and the replies' commands go through
- * sim_command(). On the arterial with traffic, every strategy must cause zero refusals, and
- * the green wave must bring the escort through faster than no priority at all.
- * FX_STATS=1 prints each run's escort time; FX_TRACE=1 prints the decision log and each
- * escort passage of a stop line.
+ * Ticks are built by the bridge's own code (bridge/tick.h: SPaT, detector counts, the
+ * escort's and buses' SRMs), and the replies' commands go through bridge_command_apply() and
+ * the simulator's conflict monitor, exactly as in greenwave-sim, only without sockets. On the
+ * arterial with traffic, every strategy must cause zero refusals, and the green wave must bring the
+ * escort through faster than no priority at all. FX_STATS=1 prints each run's escort time;
+ * FX_TRACE=1 prints the decision log and each escort passage of a stop line.
  */
+#include "bridge/tick.h"
 #include "scenarios/loader.h"
 #include "sim/sim.h"
 #include "tests/controller/fixture.h"
@@ -20,174 +19,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ESCORT_WINDOW_MS 4000
-
 typedef struct loop {
     sim_scenario_t *scn;
     sim_t *sim;
     ctl_t *ctl;
     base_arena_t a;
-    uint8_t *obu; /* per escort and route index: 0 not requested, 1 requested, 2 cancelled */
-    int32_t bus_class;
+    bridge_obu_t *obu;
     int64_t seq;
     int64_t commands, refused;
 } loop_t;
 
-static int signalized_end(const sim_scenario_t *scn, int32_t link) {
-    return scn->nodes[scn->links[link].to].signal >= 0;
-}
-
-static int64_t end_of_link(const sim_t *sim, const sim_vehicle_info_t *vi) {
-    if (!vi->in_network || vi->queued)
-        return sim_now(sim);
-    return vi->stopline_at > sim_now(sim) ? vi->stopline_at : sim_now(sim);
-}
-
-static void escort_srm(loop_t *L, int32_t e, proto_srm_t *srm, int *added) {
-    const sim_scenario_t *scn = L->scn;
-    const sim_escort_t *es = &scn->escorts[e];
-    uint8_t *st = &L->obu[(size_t)e * 64];
-    int32_t slot = sim_escort_slot(L->sim, e);
-    sim_vehicle_info_t vi;
-    int travelling = slot >= 0 && sim_vehicle_get(L->sim, slot, &vi);
-    int32_t pos = travelling ? vi.route_pos : es->route.n_links;
-    *added = 0;
-    srm->requests =
-        base_arena_calloc(&L->a, (size_t)es->route.n_links + 1, sizeof(proto_request_t));
-    ck_assert_ptr_nonnull(srm->requests);
-    srm->request_id = e + 1;
-    srm->vehicle_id = es->id;
-    srm->role = PROTO_ROLE_POLICE;
-    srm->link = scn->links[travelling ? vi.link : es->route.links[es->route.n_links - 1]].id;
-    int64_t eta = travelling ? end_of_link(L->sim, &vi) : sim_now(L->sim);
-    int32_t k = 0;
-    for (int32_t i = 0; i < es->route.n_links - 1; i++) {
-        int32_t l = es->route.links[i];
-        if (i > pos)
-            eta += sim_scenario_drive_time(scn->links[l].length_m, es->desired_speed_mps);
-        if (!signalized_end(scn, l))
-            continue;
-        proto_request_t *r = &srm->requests[k];
-        r->intersection = scn->nodes[scn->links[l].to].id;
-        r->in_bound_lane = scn->links[l].id;
-        r->out_bound_lane = scn->links[es->route.links[i + 1]].id;
-        if (i < pos) {
-            if (st[i] == 1) {
-                r->request_type = PROTO_REQ_CANCEL;
-                r->eta_ms = sim_now(L->sim);
-                st[i] = 2;
-                k++;
-            }
-            continue;
-        }
-        r->request_type = st[i] ? PROTO_REQ_UPDATE : PROTO_REQ_REQUEST;
-        r->eta_ms = eta;
-        r->duration_ms = ESCORT_WINDOW_MS;
-        st[i] = 1;
-        k++;
-    }
-    srm->n_requests = k;
-    *added = k > 0;
-}
-
-static void build_tick(loop_t *L, proto_tick_t *t) {
-    const sim_scenario_t *scn = L->scn;
-    memset(t, 0, sizeof *t);
-    t->time_ms = sim_now(L->sim);
-    t->n_spat = scn->n_signals;
-    t->spat = base_arena_calloc(&L->a, (size_t)scn->n_signals + 1, sizeof *t->spat);
-    ck_assert_ptr_nonnull(t->spat);
-    for (int32_t s = 0; s < scn->n_signals; s++) {
-        const sim_signal_t *sig = &scn->signals[s];
-        sim_signal_status_t ss = sim_signal_status(L->sim, s);
-        proto_intersection_state_t *is = &t->spat[s];
-        is->id = scn->nodes[sig->node].id;
-        is->stage = sig->stages[ss.stage].id;
-        is->next_stage = sig->stages[ss.next_stage].id;
-        is->in_change = ss.in_change;
-        is->plan = sig->plans[ss.plan].id;
-        is->external = ss.external;
-        is->preempt_active = ss.external && ss.preempt;
-        is->priority_active = ss.external && !ss.preempt;
-        is->in_transition = ss.in_transition;
-        is->n_groups = sig->n_groups;
-        is->groups = base_arena_calloc(&L->a, (size_t)sig->n_groups, sizeof *is->groups);
-        ck_assert_ptr_nonnull(is->groups);
-        for (int32_t g = 0; g < sig->n_groups; g++) {
-            sim_signal_state_t x = sim_signal_state(L->sim, s, g);
-            is->groups[g].id = sig->groups[g].id;
-            is->groups[g].state = x == SIM_SIGNAL_GREEN    ? PROTO_PHASE_PROTECTED_ALLOWED
-                                  : x == SIM_SIGNAL_YELLOW ? PROTO_PHASE_PROTECTED_CLEARANCE
-                                                           : PROTO_PHASE_STOP_AND_REMAIN;
-            is->groups[g].min_end_ms = sim_group_min_end(L->sim, s, g);
-            is->groups[g].max_end_ms = sim_group_max_end(L->sim, s, g);
-        }
-    }
-    t->n_detectors = scn->n_detectors;
-    t->detectors = base_arena_calloc(&L->a, (size_t)scn->n_detectors + 1, sizeof *t->detectors);
-    ck_assert_ptr_nonnull(t->detectors);
-    for (int32_t d = 0; d < scn->n_detectors; d++)
-        t->detectors[d] = (proto_detector_state_t){
-            scn->detectors[d].id, sim_detector_count(L->sim, d), sim_detector_occupied(L->sim, d)};
-    int32_t slots = sim_vehicle_slots(L->sim);
-    t->srms = base_arena_calloc(&L->a, (size_t)scn->n_escorts + (size_t)slots + 1, sizeof *t->srms);
-    ck_assert_ptr_nonnull(t->srms);
-    for (int32_t e = 0; e < scn->n_escorts; e++) {
-        if (sim_escort_status(L->sim, e).state == 0)
-            continue;
-        int added;
-        escort_srm(L, e, &t->srms[t->n_srms], &added);
-        t->n_srms += added;
-    }
-    for (int32_t v = 0; L->bus_class >= 0 && v < slots; v++) {
-        sim_vehicle_info_t vi;
-        if (!sim_vehicle_get(L->sim, v, &vi) || vi.vclass != L->bus_class || !vi.in_network ||
-            vi.route_pos >= vi.route->n_links - 1 || !signalized_end(scn, vi.link))
-            continue;
-        proto_srm_t *srm = &t->srms[t->n_srms++];
-        char *id = base_arena_alloc(&L->a, 32);
-        proto_request_t *r = base_arena_calloc(&L->a, 1, sizeof *r);
-        ck_assert(id != NULL && r != NULL);
-        snprintf(id, 32, "bus-%lld", (long long)vi.id);
-        srm->request_id = 128 + (int32_t)(vi.id % 128);
-        srm->vehicle_id = id;
-        srm->role = PROTO_ROLE_TRANSIT;
-        srm->link = scn->links[vi.link].id;
-        r->intersection = scn->nodes[scn->links[vi.link].to].id;
-        r->request_type = PROTO_REQ_REQUEST;
-        r->in_bound_lane = scn->links[vi.link].id;
-        r->out_bound_lane = scn->links[vi.route->links[vi.route_pos + 1]].id;
-        r->eta_ms = end_of_link(L->sim, &vi);
-        r->duration_ms = 2000;
-        srm->requests = r;
-        srm->n_requests = 1;
-    }
-}
-
 static void apply(loop_t *L, const proto_control_t *c) {
-    const sim_scenario_t *scn = L->scn;
     for (int32_t i = 0; i < c->n_commands; i++) {
-        const proto_command_t *pc = &c->commands[i];
-        sim_command_t cmd = {.signal = -1,
-                             .stage = -1,
-                             .hold = pc->hold,
-                             .preempt = pc->preempt,
-                             .transition = (sim_transition_t)pc->transition};
-        for (int32_t s = 0; s < scn->n_signals; s++)
-            if (strcmp(scn->nodes[scn->signals[s].node].id, pc->intersection) == 0)
-                cmd.signal = s;
-        ck_assert_int_ge(cmd.signal, 0);
-        const sim_signal_t *sig = &scn->signals[cmd.signal];
-        for (int32_t k = 0; pc->stage != NULL && k < sig->n_stages; k++)
-            if (strcmp(sig->stages[k].id, pc->stage) == 0)
-                cmd.stage = k;
-        cmd.action = pc->action == PROTO_CMD_HOLD        ? SIM_CMD_HOLD
-                     : pc->action == PROTO_CMD_FORCE_OFF ? SIM_CMD_FORCE_OFF
-                     : pc->action == PROTO_CMD_CALL      ? SIM_CMD_CALL
-                                                         : SIM_CMD_RELEASE;
         base_err_t why = {0};
         L->commands++;
-        if (sim_command(L->sim, &cmd, &why) < 0) {
+        if (bridge_command_apply(L->sim, &c->commands[i], &why) < 0) {
             L->refused++;
             fprintf(stderr, "refused at %lld ms: %s\n", (long long)sim_now(L->sim), why.msg);
         }
@@ -223,8 +69,8 @@ static result_t run(const char *strategy, const char *json, uint64_t seed, int64
         cfg.log = stderr;
     L.ctl = ctl_new(&cfg, &err);
     ck_assert_ptr_nonnull(L.ctl);
-    L.obu = calloc((size_t)L.scn->n_escorts * 64 + 1, 1);
-    L.bus_class = sim_scenario_find_class(L.scn, "bus");
+    L.obu = bridge_obu_new(L.scn);
+    ck_assert_ptr_nonnull(L.obu);
     base_arena_init(&L.a);
     proto_msg_t hello = {.type = PROTO_HELLO, .version = PROTO_VERSION, .seq = L.seq++};
     hello.u.hello.session =
@@ -237,7 +83,7 @@ static result_t run(const char *strategy, const char *json, uint64_t seed, int64
         base_arena_fini(&L.a);
         base_arena_init(&L.a);
         proto_msg_t m = {.type = PROTO_TICK, .version = PROTO_VERSION, .seq = L.seq++};
-        build_tick(&L, &m.u.tick);
+        ck_assert_int_eq(bridge_tick_build(L.sim, L.obu, &L.a, &m.u.tick), 0);
         ck_assert_msg(ctl_handle(L.ctl, "sim", 3, &m, &reply, &err) == 1, "%s", err.msg);
         char *text = proto_msg_encode(&reply, NULL, &err);
         ck_assert_msg(text != NULL, "reply does not encode: %s", err.msg);
@@ -254,7 +100,7 @@ static result_t run(const char *strategy, const char *json, uint64_t seed, int64
     ck_assert_int_eq(ctl_handle(L.ctl, "sim", 3, &bye, &reply, &err), 0);
     ck_assert_int_eq(ctl_sessions(L.ctl), 0);
     base_arena_fini(&L.a);
-    free(L.obu);
+    bridge_obu_destroy(&L.obu);
     ctl_destroy(&L.ctl);
     sim_destroy(&L.sim);
     sim_scenario_destroy(&L.scn);
