@@ -255,20 +255,117 @@ static int write_escorts(report_t *rep, base_err_t *err) {
 }
 
 typedef struct {
+    int64_t id;
     sim_time_t depart, end; /* wanted to enter; left the network (or the end of the run) */
     double delay_s;
     const sim_route_t *route;
+    char street;   /* 'a' arterial, 'c' cross street, 'o' other (trip window's split) */
+    int in_window; /* in the network during the trip window */
 } drec_t;
 
-static void compute_all(const report_t *rep, const sim_t *sim, report_summary_t *s, drec_t **dp);
+static void compute_all(const report_t *rep, const sim_t *sim, report_summary_t *s, drec_t **dp,
+                        size_t *np);
 
-static void compute(const report_t *rep, const sim_t *sim, report_summary_t *s) {
-    drec_t *d = NULL;
-    compute_all(rep, sim, s, &d);
-    free(d);
+static int cmp_drec(const void *a, const void *b) {
+    const drec_t *x = a;
+    const drec_t *y = b;
+    return (x->id > y->id) - (x->id < y->id);
 }
 
-static void compute_all(const report_t *rep, const sim_t *sim, report_summary_t *s, drec_t **dp) {
+/* The trip window: from the first escort's departure to the later of the last escort's
+ * arrival (the end of the run if one is still travelling) and the return to coordination of
+ * the last signal on an escort route released after that departure (the end of the run if
+ * one is still in transition). Returns 0 when no escort departed. */
+static int trip_window(const sim_t *sim, const unsigned char *route_node, sim_time_t *from,
+                       sim_time_t *to) {
+    const sim_scenario_t *scn = sim_scenario(sim);
+    sim_time_t a = SIM_TIME_MAX, b = -1;
+    for (int32_t e = 0; e < scn->n_escorts; e++) {
+        sim_escort_status_t es = sim_escort_status(sim, e);
+        if (es.depart < 0)
+            continue;
+        if (es.depart < a)
+            a = es.depart;
+        sim_time_t end = es.state == 2 ? es.arrive : sim_now(sim);
+        if (end > b)
+            b = end;
+    }
+    if (b < 0)
+        return 0;
+    for (int32_t sg = 0; sg < scn->n_signals; sg++) {
+        if (!route_node[scn->signals[sg].node])
+            continue;
+        sim_signal_status_t ss = sim_signal_status(sim, sg);
+        if (ss.released_at < a)
+            continue;
+        sim_time_t end = ss.in_transition || ss.recovered_at < ss.released_at ? sim_now(sim)
+                                                                               : ss.recovered_at;
+        if (end > b)
+            b = end;
+    }
+    *from = a;
+    *to = b;
+    return 1;
+}
+
+/* Splits the delay records by street (relative to every escort route) and fills the trip
+ * window's figures. */
+static void compute_window(const sim_t *sim, drec_t *d, size_t n, report_summary_t *s) {
+    const sim_scenario_t *scn = sim_scenario(sim);
+    unsigned char *on_route = calloc((size_t)scn->n_links + 1, 1);
+    unsigned char *route_node = calloc((size_t)scn->n_nodes + 1, 1);
+    if (on_route == NULL || route_node == NULL) {
+        free(on_route);
+        free(route_node);
+        return;
+    }
+    for (int32_t e = 0; e < scn->n_escorts; e++) {
+        const sim_route_t *er = &scn->escorts[e].route;
+        for (int32_t i = 0; i < er->n_links; i++) {
+            on_route[er->links[i]] = 1;
+            if (i + 1 < er->n_links && scn->nodes[scn->links[er->links[i]].to].signal >= 0)
+                route_node[scn->links[er->links[i]].to] = 1;
+        }
+    }
+    sim_time_t from = 0, to = -1;
+    s->window = trip_window(sim, route_node, &from, &to);
+    s->window_from_s = s->window ? sim_time_to_s(from) : 0;
+    s->window_to_s = s->window ? sim_time_to_s(to) : 0;
+    double sum = 0, sum_a = 0, sum_c = 0;
+    for (size_t i = 0; i < n; i++) {
+        drec_t *t = &d[i];
+        int cross = 0, art = 0;
+        for (int32_t k = 0; k < t->route->n_links && !cross; k++) {
+            int32_t l = t->route->links[k];
+            art |= on_route[l];
+            cross = k + 1 < t->route->n_links && !on_route[l] && route_node[scn->links[l].to];
+        }
+        t->street = cross ? 'c' : art ? 'a' : 'o';
+        t->in_window = s->window && t->depart <= to && t->end >= from;
+        if (!t->in_window)
+            continue;
+        s->window_vehicles++;
+        sum += t->delay_s;
+        if (t->street == 'a') {
+            s->window_arterial_vehicles++;
+            sum_a += t->delay_s;
+        } else if (t->street == 'c') {
+            s->window_cross_vehicles++;
+            sum_c += t->delay_s;
+        }
+    }
+    if (s->window_vehicles > 0)
+        s->window_mean_delay_s = sum / (double)s->window_vehicles;
+    if (s->window_arterial_vehicles > 0)
+        s->window_arterial_mean_delay_s = sum_a / (double)s->window_arterial_vehicles;
+    if (s->window_cross_vehicles > 0)
+        s->window_cross_mean_delay_s = sum_c / (double)s->window_cross_vehicles;
+    free(on_route);
+    free(route_node);
+}
+
+static void compute_all(const report_t *rep, const sim_t *sim, report_summary_t *s, drec_t **dp,
+                        size_t *np) {
     const sim_scenario_t *scn = rep->scn;
     sim_stats_t st = sim_stats(sim, 1);
     memset(s, 0, sizeof *s);
@@ -283,8 +380,9 @@ static void compute_all(const report_t *rep, const sim_t *sim, report_summary_t 
      * with the delay they have accrued so far (counting only finished vehicles would flatter
      * a strategy that gridlocks a street: its victims never finish). */
     size_t cap = rep->n_trips + (size_t)sim_vehicle_slots(sim) + 1, n = 0;
-    drec_t *d = malloc(cap * sizeof *d);
+    drec_t *d = calloc(cap, sizeof *d);
     *dp = d;
+    *np = 0;
     double *delay = malloc(cap * sizeof *delay);
     if (d == NULL || delay == NULL) {
         free(delay);
@@ -297,7 +395,7 @@ static void compute_all(const report_t *rep, const sim_t *sim, report_summary_t 
         if (t->escort >= 0)
             continue;
         double dl = sim_time_to_s(t->arrive - t->depart - t->free_time);
-        d[n++] = (drec_t){t->depart, t->arrive, dl, t->route};
+        d[n++] = (drec_t){t->vehicle, t->depart, t->arrive, dl, t->route, 'o', 0};
         sum_tt += sim_time_to_s(t->arrive - t->depart);
         sum_fin += dl;
         n_fin++;
@@ -315,7 +413,7 @@ static void compute_all(const report_t *rep, const sim_t *sim, report_summary_t 
                                         vi.pos_m / scn->links[vi.link].length_m);
         }
         double dl = sim_time_to_s(sim_now(sim) - vi.depart - free_so_far);
-        d[n++] = (drec_t){vi.depart, sim_now(sim), dl > 0 ? dl : 0, vi.route};
+        d[n++] = (drec_t){vi.id, vi.depart, sim_now(sim), dl > 0 ? dl : 0, vi.route, 'o', 0};
     }
     for (size_t i = 0; i < n; i++)
         delay[i] = d[i].delay_s;
@@ -333,6 +431,10 @@ static void compute_all(const report_t *rep, const sim_t *sim, report_summary_t 
         s->mean_travel_time_s = sum_tt / (double)n_fin;
     }
     free(delay);
+    *np = n;
+    if (n > 1)
+        qsort(d, n, sizeof *d, cmp_drec);
+    compute_window(sim, d, n, s);
     if (scn->n_escorts > 0) {
         sim_escort_status_t es0 = sim_escort_status(sim, 0);
         sim_time_t from = es0.depart >= 0 ? es0.depart : SIM_TIME_MAX;
@@ -407,6 +509,30 @@ static void compute_all(const report_t *rep, const sim_t *sim, report_summary_t 
     }
 }
 
+/* vehicles.csv: every non-escort vehicle in id order, with what pairing it with the same
+ * vehicle of another run (common random numbers) needs: its street, whether it was in the
+ * network during the trip window, its delay (accrued so far if unfinished). */
+static int write_vehicles(report_t *rep, const drec_t *d, size_t n, base_err_t *err) {
+    FILE *f = open_out(rep, "vehicles.csv", err);
+    if (f == NULL)
+        return BASE_EIO;
+    fputs("id,depart_s,street,in_window,delay_s\n", f);
+    for (size_t i = 0; i < n; i++) {
+        const char *street = d[i].street == 'a' ? "arterial" : d[i].street == 'c' ? "cross" : "other";
+        fprintf(f, "%lld,", (long long)d[i].id);
+        put_s(f, d[i].depart);
+        fprintf(f, ",%s,%d,%.3f\n", street, d[i].in_window, d[i].delay_s);
+    }
+    return close_out(rep, f, "vehicles.csv", err);
+}
+
+static json_t *window_part(int64_t vehicles, double mean) {
+    json_t *o = json_object();
+    json_object_set_new(o, "vehicles", json_integer(vehicles));
+    json_object_set_new(o, "mean_delay_s", json_real(r3(mean)));
+    return o;
+}
+
 static json_t *escort_json(const report_t *rep, const sim_t *sim, int32_t e) {
     const sim_scenario_t *scn = rep->scn;
     sim_escort_status_t es = sim_escort_status(sim, e);
@@ -472,6 +598,16 @@ static int write_summary(report_t *rep, const sim_t *sim, uint64_t seed, const r
     json_object_set_new(cs, "mean_delay_s", json_real(r3(s->cross_street_mean_delay_s)));
     json_object_set_new(tr, "cross_street", cs);
     json_object_set_new(root, "traffic", tr);
+    json_t *tw = json_object();
+    json_object_set_new(tw, "from_s", json_real(r3(s->window_from_s)));
+    json_object_set_new(tw, "to_s", json_real(r3(s->window_to_s)));
+    json_object_set_new(tw, "vehicles", json_integer(s->window_vehicles));
+    json_object_set_new(tw, "mean_delay_s", json_real(r3(s->window_mean_delay_s)));
+    json_object_set_new(tw, "arterial",
+                        window_part(s->window_arterial_vehicles, s->window_arterial_mean_delay_s));
+    json_object_set_new(tw, "cross_street",
+                        window_part(s->window_cross_vehicles, s->window_cross_mean_delay_s));
+    json_object_set_new(root, "trip_window", tw);
 
     sim_safety_t sf = sim_safety(sim);
     json_t *sa = json_object();
@@ -537,13 +673,21 @@ int report_finish(report_t *rep, const sim_t *sim, uint64_t seed, double wall_s,
     if (rep->n_esc > 1)
         qsort(rep->esc, rep->n_esc, sizeof *rep->esc, cmp_esc);
     report_summary_t s;
-    compute(rep, sim, &s);
+    drec_t *d = NULL;
+    size_t nd = 0;
+    compute_all(rep, sim, &s, &d, &nd);
+    if (d == NULL) {
+        return base_err_set(err, BASE_ENOMEM, "out of memory computing delays");
+    }
     s.wall_s = wall_s;
     sim_safety_t sf = sim_safety(sim);
     s.safety_rejections = sf.min_green_refusals + sf.clearance_refusals + sf.conflict_refusals;
     int rc = write_trips(rep, err);
     if (rc == BASE_OK)
         rc = write_escorts(rep, err);
+    if (rc == BASE_OK)
+        rc = write_vehicles(rep, d, nd, err);
+    free(d);
     if (rc == BASE_OK)
         rc = write_summary(rep, sim, seed, &s, ctl, err);
     if (out != NULL)
