@@ -42,6 +42,8 @@ static const batch_param_spec_t SPECS[] = {
     {"meter_horizon_s", "meter-horizon", BATCH_PARAM_CONTROLLER, "--meter-horizon",
      BATCH_PARAM_NUMBER, NULL, "corridor: metering starts this many seconds before the green",
      NULL},
+    {"spill_fill", "spill-fill", BATCH_PARAM_CONTROLLER, "--spill-fill", BATCH_PARAM_NUMBER, NULL,
+     "corridor: an approach this full is flushed no later than the signal upstream", NULL},
     {"dwell_weight", "dwell-weight", BATCH_PARAM_CONTROLLER, "--dwell-weight", BATCH_PARAM_NUMBER,
      NULL, "corridor, transition auto: cost of a second of dwell against one of transition",
      NULL},

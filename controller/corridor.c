@@ -40,6 +40,8 @@
  * first signals can be opened in time. Buses get TSP where no escort is engaged.
  *
  * corridor only:
+ *   - the whole route: a signal whose approach is filling up (spill_fill of its storage) is
+ *     opened no later than the one upstream, whose queue could not move otherwise;
  *   - metering: in the cycles before the escort's green (green_at within meter_horizon_s, but
  *     the final call not yet due), a green of a stage that does not serve the escort, followed
  *     in sequence by the escort's stage, is ended up to meter_s early (never before its
@@ -291,6 +293,21 @@ static int meter(ctl__session_t *s, int32_t sig, const ctl__req_t *e, int32_t k)
     return ctl__svc_call(s, sig, CTL__SVC_ESCORT, e->vehicle, k, 0, why);
 }
 
+/* corridor: the whole route's plan. The queue ahead at r's upstream signal can only flow if
+ * r's approach has room: when that approach is estimated at least spill_fill full (vehicles
+ * over its storage, length x lanes / jam spacing), r's green starts no later than the
+ * upstream one, so the downstream queue is flushed first. */
+static void flush_downstream(ctl__session_t *s, const ctl__req_t *up, ctl__req_t *r) {
+    if (up == NULL || r->in_link < 0 || up->green_at >= r->green_at)
+        return;
+    const sim_link_t *l = &s->map.scn->links[r->in_link];
+    double storage = l->length_m * (double)l->lanes / (l->jam_spacing_m > 0 ? l->jam_spacing_m : 7.5);
+    int64_t n = ctl__view_link_vehicles(s, r->in_link);
+    if (n < 0 || storage <= 0 || (double)n < s->cfg->spill_fill * storage)
+        return;
+    r->green_at = up->green_at;
+}
+
 static int metering(const ctl__session_t *s, const ctl__req_t *r) {
     return r->green_at - s->now <= ctl__ms(s->cfg->meter_horizon_s);
 }
@@ -317,14 +334,21 @@ static void corridor_tick(ctl__session_t *s, int v2) {
         return;
     }
     int64_t own = -1;
+    const ctl__req_t *prev = NULL;
     for (int32_t i = 0; i < s->n_reqs; i++) {
         ctl__req_t *r = &s->reqs[i];
         if (r->cls != CTL__CLASS_ESCORT)
             continue;
-        if (i == r->first)
+        if (i == r->first) {
             own = ahead_on_own_link(s, r); /* once per SRM */
-        if (r->valid && !r->cancel)
+            prev = NULL;
+        }
+        if (r->valid && !r->cancel) {
             plan(s, r, own);
+            if (v2)
+                flush_downstream(s, prev, r);
+            prev = r;
+        }
     }
     for (int32_t sig = 0; sig < scn->n_signals; sig++) {
         ctl__req_t *e = ctl__requests_winner(s, sig, CTL__CLASS_ESCORT, engaged);

@@ -83,6 +83,7 @@ void ctl_config_defaults(ctl_config_t *cfg) {
     cfg->engage_s = 60.0;
     cfg->meter_s = 8.0;
     cfg->meter_horizon_s = 150.0;
+    cfg->spill_fill = 0.5;
     cfg->dwell_weight = 2.0;
 }
 
@@ -105,6 +106,9 @@ const ctl_param_t CTL_PARAMS[] = {
       "before the escort's green (metering); 0: cut at once, as corridor-v1 (8)"),
     P("--meter-horizon", meter_horizon_s, 0, 86400,
       "corridor: metering starts when the escort's green is due within S s (150)"),
+    P("--spill-fill", spill_fill, 0, 1000,
+      "corridor: an approach this full (share of its storage) is flushed no later\n"
+      "than the signal upstream of it (0.5; above 1: never)"),
     P("--dwell-weight", dwell_weight, 0, 1000,
       "corridor, --transition auto: cost of a second of dwell against a\n"
       "second of shortway or longway transition (2)"),

@@ -45,13 +45,15 @@ typedef struct ctl_config {
     double meter_s;       /* corridor: metering: at most this much cut from each cross-street green
                              in the cycles before the escort's green (0: cut at once, as v1) */
     double meter_horizon_s; /* corridor: metering starts this long before the escort's green */
+    double spill_fill;    /* corridor: an approach this full (share of storage) is flushed no
+                             later than the signal upstream */
     double dwell_weight;  /* corridor, auto transition: weight of a second of dwell (cross streets
                              red) against a second of transition */
 } ctl_config_t;
 
 /* Sets *cfg to the defaults: strategy "none", shortway (auto off), detection range 20 s, margin
  * 3 s, TSP off, no log, passage 3 s, TSP horizon 10 s, lockout 60 s, cut 10 s, engage 60 s,
- * metering 8 s within 150 s, dwell weight 2. */
+ * metering 8 s within 150 s, spill fill 0.5, dwell weight 2. */
 void ctl_config_defaults(ctl_config_t *cfg);
 
 /* A numeric parameter of the configuration, for command lines and sweeps: its option
