@@ -288,7 +288,7 @@ int main(int argc, char **argv) {
     if (viz_render_warning(r)[0] != '\0')
         fprintf(stderr, "greenwave-viz: %s\n", viz_render_warning(r));
     viz_app_opts_t opts = {a.shot_after, a.shot, a.quit_after, a.tsd,
-                           a.show_tsd,   stderr, a.request,   a.after_ack};
+                           a.show_tsd,   stderr, a.request,    a.after_ack};
     viz->follow = a.follow;
     viz->zoom = a.zoom;
     if (a.bench >= 0) {
