@@ -200,9 +200,9 @@ int main(int argc, char **argv) {
             quiet = 1;
         } else if (strcmp(a, "--bind") == 0 || strcmp(a, "--strategy") == 0 ||
                    strcmp(a, "--transition") == 0 || find_param(a) != NULL ||
-                   strcmp(a, "--log") == 0 ||
-                   strcmp(a, "--idle-exit") == 0 || strcmp(a, "--crash-after") == 0 ||
-                   strcmp(a, "--limit") == 0 || strcmp(a, "--stats-every") == 0) {
+                   strcmp(a, "--log") == 0 || strcmp(a, "--idle-exit") == 0 ||
+                   strcmp(a, "--crash-after") == 0 || strcmp(a, "--limit") == 0 ||
+                   strcmp(a, "--stats-every") == 0) {
             if (v == NULL)
                 return usage_error("option %s needs a value", a);
             i++;

@@ -11,8 +11,8 @@
  */
 #include "batch/batch.h"
 
-#include "batch/pair.h"
 #include "base/fs.h"
+#include "batch/pair.h"
 
 #include <dirent.h>
 #include <errno.h>

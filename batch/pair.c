@@ -188,10 +188,10 @@ long batch_pair_fill(const batch_sweep_t *sw, batch_table_t *t, const char *cons
     if (none < 0 || batch_table_col(t, "status") < 0)
         return 0;
     static const char *const names[] = {
-        "vs_none.window.vehicles",       "vs_none.window.delta_s",
-        "vs_none.window.delta_ci95_s",   "vs_none.arterial.vehicles",
-        "vs_none.arterial.delta_s",      "vs_none.arterial.delta_ci95_s",
-        "vs_none.cross_street.vehicles", "vs_none.cross_street.delta_s",
+        "vs_none.window.vehicles",           "vs_none.window.delta_s",
+        "vs_none.window.delta_ci95_s",       "vs_none.arterial.vehicles",
+        "vs_none.arterial.delta_s",          "vs_none.arterial.delta_ci95_s",
+        "vs_none.cross_street.vehicles",     "vs_none.cross_street.delta_s",
         "vs_none.cross_street.delta_ci95_s", "vs_none.unmatched"};
     long filled = 0;
     size_t n_rows = t->n_rows;

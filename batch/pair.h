@@ -21,10 +21,10 @@
 
 /* Per-vehicle paired differences of one run against its `none` run. */
 typedef struct batch_pair_result {
-    size_t n[3];          /* pairs: all, arterial, cross street */
-    double mean[3];       /* mean of (delay in the run - delay in none), s */
-    double half[3];       /* half-width of the 95 % t interval of that mean (0 below 2 pairs) */
-    size_t unmatched;     /* window vehicles without a partner of the same departure */
+    size_t n[3];      /* pairs: all, arterial, cross street */
+    double mean[3];   /* mean of (delay in the run - delay in none), s */
+    double half[3];   /* half-width of the 95 % t interval of that mean (0 below 2 pairs) */
+    size_t unmatched; /* window vehicles without a partner of the same departure */
 } batch_pair_result_t;
 
 /* Pairs the vehicles.csv of a run (run_csv) with that of its none run (none_csv). Returns 0,

@@ -19,12 +19,12 @@
  *     next stage of the sequence has a call, else a call (with hold) of the first stage
  *     after it that has one, skipping the stages nobody waits for.
  *   - Without a call elsewhere it rests in green.
- * TSP: a bus whose stage is green within the TSP horizon (--tsp-horizon, 10 s) of its ETA suppresses the
- * gap-out (green extension; the max-out still applies); a bus whose stage is the next to be
- * served gets an early green when the current stage is within the TSP cut limit (--tsp-max-cut, 10 s) of its
- * max-out: its stage is called without hold at once (the simulator ends the current green at
- * its minimum at the earliest). Both respect the reservice lockout (tsp.c).
- * Escorts get no preemption from this strategy.
+ * TSP: a bus whose stage is green within the TSP horizon (--tsp-horizon, 10 s) of its ETA
+ * suppresses the gap-out (green extension; the max-out still applies); a bus whose stage is the
+ * next to be served gets an early green when the current stage is within the TSP cut limit
+ * (--tsp-max-cut, 10 s) of its max-out: its stage is called without hold at once (the simulator
+ * ends the current green at its minimum at the earliest). Both respect the reservice lockout
+ * (tsp.c). Escorts get no preemption from this strategy.
  */
 #include "controller/ctl_internal.h"
 

@@ -268,7 +268,7 @@ static proto_transition_t choose_transition(ctl__session_t *s, int32_t sig) {
              "shortway %.0f, longway %.0f: %s",
              ctl__sig_name(s, sig), secs(d), secs(c), cost_dwell / 1000.0, cost_short / 1000.0,
              cost_long / 1000.0,
-             t == PROTO_TRANSITION_DWELL      ? "dwell"
+             t == PROTO_TRANSITION_DWELL     ? "dwell"
              : t == PROTO_TRANSITION_LONGWAY ? "longway"
                                              : "shortway");
     return t;
@@ -301,7 +301,8 @@ static void flush_downstream(ctl__session_t *s, const ctl__req_t *up, ctl__req_t
     if (up == NULL || r->in_link < 0 || up->green_at >= r->green_at)
         return;
     const sim_link_t *l = &s->map.scn->links[r->in_link];
-    double storage = l->length_m * (double)l->lanes / (l->jam_spacing_m > 0 ? l->jam_spacing_m : 7.5);
+    double storage =
+        l->length_m * (double)l->lanes / (l->jam_spacing_m > 0 ? l->jam_spacing_m : 7.5);
     int64_t n = ctl__view_link_vehicles(s, r->in_link);
     if (n < 0 || storage <= 0 || (double)n < s->cfg->spill_fill * storage)
         return;
@@ -357,8 +358,8 @@ static void corridor_tick(ctl__session_t *s, int v2) {
                                  PROTO_SSM_REJECTED, "unresolved");
             if (!ctl__tsp_signal(s, sig)) {
                 const ctl__svc_t *svc = &s->svc[sig];
-                if (v2 && s->cfg->transition_auto && svc->active &&
-                    svc->kind == CTL__SVC_ESCORT && !s->commanded[sig])
+                if (v2 && s->cfg->transition_auto && svc->active && svc->kind == CTL__SVC_ESCORT &&
+                    !s->commanded[sig])
                     s->release_transition = (int)choose_transition(s, sig);
                 ctl__svc_end(s, sig);
                 s->release_transition = -1;
@@ -391,8 +392,7 @@ static void corridor_tick(ctl__session_t *s, int v2) {
             ctl__svc_release(s, sig, why);
         }
         ctl__requests_others(s, sig, CTL__CLASS_ESCORT, e, k, engaged,
-                             e->ssm ? e->status : PROTO_SSM_REQUESTED, PROTO_SSM_REJECTED,
-                             NULL);
+                             e->ssm ? e->status : PROTO_SSM_REQUESTED, PROTO_SSM_REJECTED, NULL);
         ctl__tsp_lose(s, sig, k);
     }
 }

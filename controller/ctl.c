@@ -26,8 +26,8 @@
 #include "controller/ctl_internal.h"
 
 #include <math.h>
-#include <stddef.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,14 +106,16 @@ void ctl_config_defaults(ctl_config_t *cfg) {
     };
 }
 
-#define P(opt, field, lo, hi, help) {opt, offsetof(ctl_config_t, field), lo, hi, help}
+#define P(opt, field, lo, hi, help)                                                                \
+    { opt, offsetof(ctl_config_t, field), lo, hi, help }
 const ctl_param_t CTL_PARAMS[] = {
     P("--detection-range", detection_range_s, 0, 86400,
       "local: ETA in seconds at which a signal is preempted (20)"),
     P("--margin", safety_margin_s, 0, 86400,
       "corridor: seconds of green before the queue must be clear (3)"),
     P("--passage", passage_s, 0.001, 86400, "actuated: passage time (unit extension), s (3)"),
-    P("--tsp-horizon", tsp_horizon_s, 0, 86400, "TSP: bus ETA in seconds within which it acts (10)"),
+    P("--tsp-horizon", tsp_horizon_s, 0, 86400,
+      "TSP: bus ETA in seconds within which it acts (10)"),
     P("--tsp-lockout", tsp_lockout_s, 0, 86400,
       "TSP: seconds without priority for another bus after one (60)"),
     P("--tsp-max-cut", tsp_max_cut_s, 0, 86400,
@@ -520,8 +522,8 @@ static void build_ssm(ctl__session_t *s) {
             ctl__log(s, "%s: SSM %s: %s%s%s (ETA in %.1f s)%s%s", ctl__sig_name(s, r->sig),
                      r->vehicle, m->status < 0 ? "" : status_word((proto_ssm_status_t)m->status),
                      m->status < 0 ? "" : " -> ", status_word(r->status),
-                     (double)(r->eta - s->now) / 1000.0,
-                     explained(r) ? ": " : "", explained(r) ? r->why : "");
+                     (double)(r->eta - s->now) / 1000.0, explained(r) ? ": " : "",
+                     explained(r) ? r->why : "");
             m->status = (int)r->status;
         }
     }

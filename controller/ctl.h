@@ -64,8 +64,8 @@ typedef struct ctl_config {
     int tsp;                       /* 1: transit signal priority for buses */
     FILE *log;                     /* decision log (one line per decision), or NULL */
     double passage_s;              /* actuated: passage time (unit extension), > 0 */
-    int transition_auto; /* corridor: choose dwell/shortway/longway per signal by cost; the other
-                            strategies then use shortway */
+    int transition_auto;  /* corridor: choose dwell/shortway/longway per signal by cost; the other
+                             strategies then use shortway */
     double tsp_horizon_s; /* TSP: bus ETA within which it acts */
     double tsp_lockout_s; /* TSP: no action for another bus this soon after one */
     double tsp_max_cut_s; /* TSP: an early green cuts a green by at most this */
@@ -73,11 +73,11 @@ typedef struct ctl_config {
     double meter_s;       /* corridor: metering: at most this much cut from each cross-street green
                              in the cycles before the escort's green (0: cut at once, as v1) */
     double meter_horizon_s; /* corridor: metering starts this long before the escort's green */
-    double spill_fill;    /* corridor: an approach this full (share of storage) is flushed no
-                             later than the signal upstream */
-    double dwell_weight;  /* corridor, auto transition: weight of a second of dwell (cross streets
-                             red) against a second of transition */
-    ctl_limits_t limits; /* per-session bounds */
+    double spill_fill;      /* corridor: an approach this full (share of storage) is flushed no
+                               later than the signal upstream */
+    double dwell_weight;    /* corridor, auto transition: weight of a second of dwell (cross streets
+                               red) against a second of transition */
+    ctl_limits_t limits;    /* per-session bounds */
 } ctl_config_t;
 
 /* Sets *cfg to the defaults: strategy "none", shortway (auto off), detection range 20 s, margin

@@ -32,11 +32,11 @@
 
 #include <stdint.h>
 
-#define CTL__PLAN_LOG_MS     INT64_C(2000)      /* corridor: log a plan again when it moves more */
-#define CTL__NEVER           (INT64_MIN / 4)    /* "long ago" for times compared with now */
-#define CTL__LOG_LINE_MAX    320                /* longest decision log line, bytes */
-#define CTL__TIME_MAX        (INT64_C(1) << 60) /* times from the wire are clamped to +-this */
-#define CTL__VEH_MAX         INT64_C(1000000)   /* vehicles on one link, at most */
+#define CTL__PLAN_LOG_MS  INT64_C(2000)      /* corridor: log a plan again when it moves more */
+#define CTL__NEVER        (INT64_MIN / 4)    /* "long ago" for times compared with now */
+#define CTL__LOG_LINE_MAX 320                /* longest decision log line, bytes */
+#define CTL__TIME_MAX     (INT64_C(1) << 60) /* times from the wire are clamped to +-this */
+#define CTL__VEH_MAX      INT64_C(1000000)   /* vehicles on one link, at most */
 
 /* Seconds of a configuration parameter as milliseconds (parameters are at most a day). */
 static inline int64_t ctl__ms(double s) {
@@ -235,8 +235,8 @@ struct ctl__session {
     ctl__tsp_t *tsp;       /* per signal */
     ctl__memo_t *memos;
     int32_t n_memos, cap_memos;
-    int64_t out_seq;      /* seq of the controller's messages in this session */
-    uint8_t *escort_seen; /* per map escort: an SRM of it has been seen */
+    int64_t out_seq;        /* seq of the controller's messages in this session */
+    uint8_t *escort_seen;   /* per map escort: an SRM of it has been seen */
     int release_transition; /* proto_transition_t of the next release emitted, or -1: the
                                configured one */
     /* This tick. */

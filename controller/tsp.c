@@ -14,15 +14,14 @@
  *     cuts a minimum green (the simulator ends the current green at its minimum end at the
  *     earliest), nor a clearance. A stage further on is not called: that would skip the
  *     stages in between, whole greens lost to one bus; nor is a green cut by more than
- *     the TSP cut limit (--tsp-max-cut, 10 s) (unbounded truncation of a main-street green costs the network far
- *     more than the bus gains).
- * When the plan already serves the bus, nothing is sent and the request is granted (NTCIP
- * activeAdjustNotNeeded). Reservice lockout: after a priority action for one bus, another
- * bus gets none at that signal for the lockout (--tsp-lockout, 60 s) (it is answered reserviceLocked), so
- * buses on crossing approaches cannot pull the signal from stage to stage. When the bus has
- * passed (its SRM no longer names the signal), the caller ends the service (service.c:
- * after an early green the release waits for the next change of stage). Escorts outrank
- * buses: where one is engaged, buses get watchOtherTraffic (their stage is the escort's) or
+ *     the TSP cut limit (--tsp-max-cut, 10 s) (unbounded truncation of a main-street green costs
+ * the network far more than the bus gains). When the plan already serves the bus, nothing is sent
+ * and the request is granted (NTCIP activeAdjustNotNeeded). Reservice lockout: after a priority
+ * action for one bus, another bus gets none at that signal for the lockout (--tsp-lockout, 60 s)
+ * (it is answered reserviceLocked), so buses on crossing approaches cannot pull the signal from
+ * stage to stage. When the bus has passed (its SRM no longer names the signal), the caller ends the
+ * service (service.c: after an early green the release waits for the next change of stage). Escorts
+ * outrank buses: where one is engaged, buses get watchOtherTraffic (their stage is the escort's) or
  * rejected.
  */
 #include "controller/ctl_internal.h"

@@ -298,8 +298,8 @@ static int trip_window(const sim_t *sim, const unsigned char *route_node, sim_ti
         sim_signal_status_t ss = sim_signal_status(sim, sg);
         if (ss.released_at < a)
             continue;
-        sim_time_t end = ss.in_transition || ss.recovered_at < ss.released_at ? sim_now(sim)
-                                                                               : ss.recovered_at;
+        sim_time_t end =
+            ss.in_transition || ss.recovered_at < ss.released_at ? sim_now(sim) : ss.recovered_at;
         if (end > b)
             b = end;
     }
@@ -518,7 +518,9 @@ static int write_vehicles(report_t *rep, const drec_t *d, size_t n, base_err_t *
         return BASE_EIO;
     fputs("id,depart_s,street,in_window,delay_s\n", f);
     for (size_t i = 0; i < n; i++) {
-        const char *street = d[i].street == 'a' ? "arterial" : d[i].street == 'c' ? "cross" : "other";
+        const char *street = d[i].street == 'a'   ? "arterial"
+                             : d[i].street == 'c' ? "cross"
+                                                  : "other";
         fprintf(f, "%lld,", (long long)d[i].id);
         put_s(f, d[i].depart);
         fprintf(f, ",%s,%d,%.3f\n", street, d[i].in_window, d[i].delay_s);

@@ -73,9 +73,9 @@ void report_destroy(report_t **self_p);
 /* Returns the observer to pass to sim_new(); it points into the report. */
 sim_observer_t report_observer(report_t *rep);
 
-/* Writes trips.csv, vehicles.csv, escort.csv and summary.json for the finished run sim, seed and wall
- * time (and the controller's figures, or NULL when it ran on local plans), closes
- * signals.csv, and fills *out (if not NULL). Returns 0 or BASE_EIO. */
+/* Writes trips.csv, vehicles.csv, escort.csv and summary.json for the finished run sim, seed and
+ * wall time (and the controller's figures, or NULL when it ran on local plans), closes signals.csv,
+ * and fills *out (if not NULL). Returns 0 or BASE_EIO. */
 int report_finish(report_t *rep, const sim_t *sim, uint64_t seed, double wall_s,
                   const report_controller_t *ctl, report_summary_t *out, base_err_t *err);
 

@@ -290,8 +290,9 @@ static int64_t two_escorts(fx_t *fx, int esc_level) {
             fx_srm(&m[n++], "AMB", 2, PROTO_ROLE_AMBULANCE, "NA_in", 1, a, in2, out2, &e2);
         proto_srm_t srms[2] = {m[0].srm, n > 1 ? m[1].srm : m[0].srm};
         ck_assert_int_eq(fx_tick(fx, t, srms, n), 1);
-        told |= fx_logged(fx, esc_level < 14 ? "AMB has a higher priority level (14 > 12)"
-                                             : "queued: ESC, same priority level 14, arrives first");
+        told |=
+            fx_logged(fx, esc_level < 14 ? "AMB has a higher priority level (14 > 12)"
+                                         : "queued: ESC, same priority level 14, arrives first");
         if (t == 20000 && esc_level < 14) {
             /* AMB outranks ESC although it arrives later: ESC is told so. */
             ck_assert_int_eq(fx_ssm(fx, "ESC", "A"), PROTO_SSM_REJECTED);
@@ -377,7 +378,7 @@ START_TEST(test_transition_chosen_per_signal) {
             released = 1;
             ck_assert(fx_logged(fx, "C: return to coordination: "));
             const proto_command_t *c = &fx_control(fx)->commands[0];
-            const char *word = c->transition == PROTO_TRANSITION_DWELL      ? ": dwell"
+            const char *word = c->transition == PROTO_TRANSITION_DWELL     ? ": dwell"
                                : c->transition == PROTO_TRANSITION_LONGWAY ? ": longway"
                                                                            : ": shortway";
             ck_assert(fx_logged(fx, word));
