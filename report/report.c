@@ -34,7 +34,7 @@
 typedef struct {
     sim_trip_record_t *rec;
     uint8_t *done;
-    size_t cap; /* a power of two, or 0 */
+    size_t cap;   /* a power of two, or 0 */
     int64_t next; /* the next vehicle id to write */
     size_t waiting, max_waiting;
 } reorder_t;
@@ -50,7 +50,8 @@ struct report {
     int64_t *delays;
     size_t cap_delays;
     /* Finished trips during escort 0's trip (from its departure to its arrival). */
-    unsigned char *on_route, *route_node; /* escort 0's links, and the signalized nodes it crosses */
+    unsigned char *on_route,
+        *route_node; /* escort 0's links, and the signalized nodes it crosses */
     int escort_arrived;
     sim_time_t escort_arrive;
     int64_t during_n, during_ms, cross_n, cross_ms;
@@ -477,8 +478,8 @@ static void compute(const report_t *rep, const sim_t *sim, report_summary_t *s) 
         s->during_escort_vehicles = rep->during_n + during_open;
         s->cross_street_vehicles = rep->cross_n + cross_open;
         if (s->during_escort_vehicles > 0)
-            s->during_escort_mean_delay_s = (sim_time_to_s(rep->during_ms) + sum_d_open) /
-                                            (double)s->during_escort_vehicles;
+            s->during_escort_mean_delay_s =
+                (sim_time_to_s(rep->during_ms) + sum_d_open) / (double)s->during_escort_vehicles;
         if (s->cross_street_vehicles > 0)
             s->cross_street_mean_delay_s =
                 (sim_time_to_s(rep->cross_ms) + sum_c_open) / (double)s->cross_street_vehicles;

@@ -177,8 +177,7 @@ static size_t feed(void *buffer, size_t buflen, void *data) {
     return n;
 }
 
-json_t *scn_json_split_load_rest(const scn_json_split_t *split, size_t flags,
-                                 json_error_t *error) {
+json_t *scn_json_split_load_rest(const scn_json_split_t *split, size_t flags, json_error_t *error) {
     if (!split->found)
         return json_loadb(split->text, split->len, flags, error);
     feed_t f = {.split = split};

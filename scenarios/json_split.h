@@ -40,8 +40,7 @@ void scn_json_split_find(scn_json_split_t *split, const char *text, size_t len, 
 /* Parses the document with the located array empty (flags as for json_loadb; when the array
  * was not found, the whole text). Returns a new reference, or NULL with jansson's error in
  * *error, its line and column those of the whole text. */
-json_t *scn_json_split_load_rest(const scn_json_split_t *split, size_t flags,
-                                 json_error_t *error);
+json_t *scn_json_split_load_rest(const scn_json_split_t *split, size_t flags, json_error_t *error);
 
 /* Parses the next entry of the located array (any JSON value). Returns 1 with a new reference
  * in *out, 0 when every entry has been read, or -1 on a syntax error (a malformed entry, or a

@@ -94,8 +94,8 @@ typedef struct {
     base_err_t *err;
     sim_scenario_t *scn;
     names_t nodes, links, movements, classes, corridors, detectors;
-    uint64_t *move_keys; /* (from << 32 | to) of every movement, sorted: routes are checked
-                            against it in O(log n) per step */
+    uint64_t *move_keys;     /* (from << 32 | to) of every movement, sorted: routes are checked
+                                against it in O(log n) per step */
     scn_json_split_t *trips; /* demand.trips read entry by entry, or NULL: in the tree */
 } ld_t;
 
@@ -1055,8 +1055,8 @@ static int next_trip(ld_t *ld, int want, json_t **out) {
     json_error_t je;
     int rc = scn_json_split_next(ld->trips, JSON_REJECT_DUPLICATES, out, &je);
     if (rc < 0)
-        return base_err_set(ld->err, BASE_EPARSE, "%s:%d:%d: syntax error: %s", ld->file,
-                            je.line, je.column, je.text);
+        return base_err_set(ld->err, BASE_EPARSE, "%s:%d:%d: syntax error: %s", ld->file, je.line,
+                            je.column, je.text);
     if (rc != want) {
         /* The entries differ from what locating the array counted: only malformed text. */
         json_decref(*out);
@@ -1097,8 +1097,8 @@ static int load_trip(ld_t *ld, const json_t *o, size_t i, names_t *ids) {
         return fail_field(ld, p, "class", "unknown vehicle class \"%s\"", cls);
     t->depart = sim_time_from_s(depart);
     t->seq = (int32_t)i;
-    if (get_ref_list(ld, o, p, "route", 0, &ld->links, "link", &t->route.links,
-                     &t->route.n_links) < 0)
+    if (get_ref_list(ld, o, p, "route", 0, &ld->links, "link", &t->route.links, &t->route.n_links) <
+        0)
         return -1;
     if (t->route.links != NULL) {
         const sim_route_t *r = &t->route;
@@ -1314,7 +1314,8 @@ static sim_scenario_t *load_text(const char *text, size_t len, char *owned, cons
     }
     ld_t ld = {.file = name, .err = err, .trips = split.found ? &split : NULL};
     ld.scn = sim_scenario_new();
-    int rc = ld.scn == NULL ? base_err_set(err, BASE_ENOMEM, "out of memory") : load_root(&ld, root);
+    int rc =
+        ld.scn == NULL ? base_err_set(err, BASE_ENOMEM, "out of memory") : load_root(&ld, root);
     json_decref(root);
     free(owned);
     ld.trips = NULL;
