@@ -38,6 +38,12 @@ static const char USAGE[] =
     "  --log FILE            write every decision with its reason to FILE ('-': stderr)\n"
     "  --allow-remote        allow a tcp:// endpoint on a non-loopback address\n"
     "  --idle-exit MS        exit after MS milliseconds without a message (for scripts)\n"
+    "  --limit NAME=N        per-session bounds (docs/protocol.md, 'Limits'); NAME is one of\n"
+    "                        sessions (256), requests per tick (1024), signals (4096),\n"
+    "                        groups (65536), detectors (65536), links (262144), work units\n"
+    "                        per tick (50000000), reap-after messages of silence (1000000;\n"
+    "                        0 never), message-bytes (16777216)\n"
+    "  --stats-every N       write session counters to the log every N messages\n"
     "  --crash-after N       testing aid: die abruptly (exit 70, no goodbye) after N messages\n"
     "  --quiet               print nothing but errors\n"
     "  -h, --help            show this help\n";
@@ -61,6 +67,80 @@ static int usage_error(const char *fmt, ...) {
     return 2;
 }
 
+/* --limit NAME=N: sets the bound named; returns -1 for an unknown name or a bad number. */
+static int parse_limit(const char *arg, ctl_limits_t *lim, int64_t *max_message) {
+    const char *eq = strchr(arg, '=');
+    if (eq == NULL)
+        return -1;
+    char *end;
+    errno = 0;
+    long long v = strtoll(eq + 1, &end, 10);
+    if (errno != 0 || end == eq + 1 || *end != '\0' || v < 0)
+        return -1;
+    size_t n = (size_t)(eq - arg);
+    struct {
+        const char *name;
+        int64_t max;
+    } names[] = {{"sessions", 1000000},
+                 {"requests", 1000000},
+                 {"signals", 1000000},
+                 {"groups", 10000000},
+                 {"detectors", 10000000},
+                 {"links", 10000000},
+                 {"work", INT64_C(1) << 50},
+                 {"reap-after", INT64_C(1) << 50},
+                 {"message-bytes", INT64_C(1) << 32}};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strlen(names[i].name) != n || strncmp(arg, names[i].name, n) != 0)
+            continue;
+        if (v > names[i].max || (v < 1 && i != 7))
+            return -1;
+        switch (i) {
+        case 0:
+            lim->max_sessions = (int)v;
+            break;
+        case 1:
+            lim->max_requests = (int32_t)v;
+            break;
+        case 2:
+            lim->max_signals = (int32_t)v;
+            break;
+        case 3:
+            lim->max_groups = (int32_t)v;
+            break;
+        case 4:
+            lim->max_detectors = (int32_t)v;
+            break;
+        case 5:
+            lim->max_links = (int32_t)v;
+            break;
+        case 6:
+            lim->max_work = v;
+            break;
+        case 7:
+            lim->reap_after = v;
+            break;
+        default:
+            *max_message = v;
+            break;
+        }
+        return 0;
+    }
+    return -1;
+}
+
+static void log_stats(FILE *log, const ctl_t *ctl, const ctl_server_t *srv) {
+    ctl_stats_t c = ctl_stats(ctl);
+    ctl_server_stats_t st = ctl_server_stats(srv);
+    fprintf(log,
+            "stats: clock %lld, sessions %d, opened %lld, closed %lld, dropped %lld, reaped "
+            "%lld, hellos refused %lld, messages %lld, replies %lld, refused %lld\n",
+            (long long)c.clock, c.sessions, (long long)c.opened, (long long)c.closed,
+            (long long)c.dropped, (long long)c.reaped, (long long)c.refused_hellos,
+            (long long)st.received, (long long)st.replied, (long long)st.rejected);
+    fflush(log);
+}
+
 static int parse_double(const char *s, double *out) {
     char *end;
     errno = 0;
@@ -76,7 +156,8 @@ int main(int argc, char **argv) {
     ctl_config_defaults(&cfg);
     const char *bind = NULL, *log_path = NULL;
     int allow_remote = 0, quiet = 0;
-    double idle_ms = 0, crash_after = 0;
+    double idle_ms = 0, crash_after = 0, stats_every = 0;
+    int64_t max_message = CTL_SERVER_MAX_MESSAGE;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -94,7 +175,8 @@ int main(int argc, char **argv) {
         } else if (strcmp(a, "--bind") == 0 || strcmp(a, "--strategy") == 0 ||
                    strcmp(a, "--transition") == 0 || strcmp(a, "--detection-range") == 0 ||
                    strcmp(a, "--margin") == 0 || strcmp(a, "--log") == 0 ||
-                   strcmp(a, "--idle-exit") == 0 || strcmp(a, "--crash-after") == 0) {
+                   strcmp(a, "--idle-exit") == 0 || strcmp(a, "--crash-after") == 0 ||
+                   strcmp(a, "--limit") == 0 || strcmp(a, "--stats-every") == 0) {
             if (v == NULL)
                 return usage_error("option %s needs a value", a);
             i++;
@@ -120,6 +202,14 @@ int main(int argc, char **argv) {
             } else if (strcmp(a, "--margin") == 0) {
                 if (parse_double(v, &cfg.safety_margin_s) < 0)
                     return usage_error("--margin: not a number of seconds: '%s'", v);
+            } else if (strcmp(a, "--limit") == 0) {
+                if (parse_limit(v, &cfg.limits, &max_message) < 0)
+                    return usage_error("--limit: expected NAME=N with a known name and a count "
+                                       "in range (see --help), got '%s'",
+                                       v);
+            } else if (strcmp(a, "--stats-every") == 0) {
+                if (parse_double(v, &stats_every) < 0 || stats_every < 1)
+                    return usage_error("--stats-every: not a positive count: '%s'", v);
             } else if (strcmp(a, "--crash-after") == 0) {
                 if (parse_double(v, &crash_after) < 0 || crash_after < 1)
                     return usage_error("--crash-after: not a positive count: '%s'", v);
@@ -150,7 +240,8 @@ int main(int argc, char **argv) {
         return 2;
     }
     void *zctx = zmq_ctx_new();
-    ctl_server_t *srv = zctx ? ctl_server_new(zctx, bind, allow_remote, ctl, log, &err) : NULL;
+    ctl_server_t *srv =
+        zctx ? ctl_server_new(zctx, bind, allow_remote, max_message, ctl, log, &err) : NULL;
     if (srv == NULL) {
         fprintf(stderr, "greenwave-controller: %s\n",
                 zctx ? err.msg : "cannot create a ZeroMQ context");
@@ -175,13 +266,29 @@ int main(int argc, char **argv) {
             if ((double)ctl_server_stats(srv).received >= crash_after)
                 _exit(70); /* a crash: no bye, no cleanup, the socket just goes away */
         }
+    } else if (stats_every > 0 && log != NULL) {
+        int idle = 0;
+        int64_t next = (int64_t)stats_every;
+        while (!g_stop && rc >= 0 && !(idle_ms > 0 && idle >= idle_ms)) {
+            rc = ctl_server_poll(srv, 100);
+            idle = rc > 0 ? 0 : idle + 100;
+            if (ctl_server_stats(srv).received >= next) {
+                log_stats(log, ctl, srv);
+                next += (int64_t)stats_every;
+            }
+        }
     } else {
         rc = ctl_server_run(srv, &g_stop, (int)idle_ms);
     }
+    if (log != NULL)
+        log_stats(log, ctl, srv);
     ctl_server_stats_t st = ctl_server_stats(srv);
+    ctl_stats_t cs = ctl_stats(ctl);
     if (!quiet)
-        printf("greenwave-controller: %lld messages, %lld replies, %lld refused\n",
-               (long long)st.received, (long long)st.replied, (long long)st.rejected);
+        printf("greenwave-controller: %lld messages, %lld replies, %lld refused; sessions: %lld "
+               "opened, %lld dropped over a limit, %lld reaped idle, %d open\n",
+               (long long)st.received, (long long)st.replied, (long long)st.rejected,
+               (long long)cs.opened, (long long)cs.dropped, (long long)cs.reaped, cs.sessions);
     ctl_server_destroy(&srv);
     ctl_destroy(&ctl);
     zmq_ctx_term(zctx);

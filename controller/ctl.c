@@ -7,6 +7,14 @@
  * starts a new one; a refused hello therefore leaves the peer without a session, so its
  * ticks are refused until a valid hello arrives.
  *
+ * Bounds (ctl_limits_t): a hello is checked against the map limits and the session count
+ * before its session exists; a tick is checked against the request limit and its work
+ * estimate (ctl_tick_work) before anything of it is read, and breaking either drops the
+ * session. Every message advances the controller's clock (a count of messages) and reaps the
+ * sessions that have been silent for more than reap_after of them: a simulator that crashed,
+ * or reconnected under a new identity, leaves its session behind until then. Both checks are
+ * O(sessions) per message, like the search.
+ *
  * A tick runs in a fixed order: read the SPaT and detectors into the view, note which
  * services the SPaT shows lost, resolve the SRMs into requests, run the strategy (which
  * emits commands through ctl__emit() and sets request statuses), then build the SSMs and log
@@ -46,6 +54,7 @@ struct ctl {
     const ctl__strategy_t *strategy; /* default */
     ctl__session_t **sessions;
     int n_sessions, cap_sessions;
+    ctl_stats_t st; /* .sessions is filled in by ctl_stats() */
 };
 
 static const ctl__strategy_t *find_strategy(const char *name) {
@@ -73,6 +82,16 @@ void ctl_config_defaults(ctl_config_t *cfg) {
     cfg->tsp = 0; /* opt-in: strategies are compared on escort priority alone by default */
     cfg->log = NULL;
     cfg->passage_s = 3.0;
+    cfg->limits = (ctl_limits_t){
+        .max_sessions = 256,
+        .max_requests = 1024,
+        .max_signals = 4096,
+        .max_groups = 65536,
+        .max_detectors = 65536,
+        .max_links = 262144,
+        .max_work = INT64_C(50000000),
+        .reap_after = INT64_C(1000000),
+    };
 }
 
 ctl_t *ctl_new(const ctl_config_t *cfg, base_err_t *err) {
@@ -101,6 +120,14 @@ ctl_t *ctl_new(const ctl_config_t *cfg, base_err_t *err) {
                      "detection range %g s, safety margin %g s, passage %g s: must be finite, "
                      ">= 0 (passage > 0) and at most a day",
                      cfg->detection_range_s, cfg->safety_margin_s, cfg->passage_s);
+        return NULL;
+    }
+    const ctl_limits_t *lim = &cfg->limits;
+    if (lim->max_sessions < 1 || lim->max_requests < 0 || lim->max_signals < 0 ||
+        lim->max_groups < 0 || lim->max_detectors < 0 || lim->max_links < 0 || lim->max_work < 1 ||
+        lim->reap_after < 0) {
+        base_err_set(err, BASE_EINVAL,
+                     "limits: sessions and work must be >= 1, the other bounds >= 0");
         return NULL;
     }
     ctl_t *ctl = calloc(1, sizeof *ctl);
@@ -149,6 +176,50 @@ int ctl_sessions(const ctl_t *ctl) {
     return ctl != NULL ? ctl->n_sessions : 0;
 }
 
+ctl_stats_t ctl_stats(const ctl_t *ctl) {
+    ctl_stats_t st = ctl->st;
+    st.sessions = ctl->n_sessions;
+    return st;
+}
+
+int64_t ctl_tick_work(const proto_tick_t *t, int32_t n_signals) {
+    /* Every count is bounded by the message size, so the sums cannot overflow; the squares
+     * are clamped. */
+    int64_t w = (int64_t)n_signals + 1, reqs = 0;
+    w += t->n_spat > 0 ? t->n_spat : 0;
+    for (int32_t j = 0; j < t->n_spat && t->spat != NULL; j++)
+        w += t->spat[j].n_groups > 0 ? t->spat[j].n_groups : 0;
+    w += t->n_detectors > 0 ? t->n_detectors : 0;
+    for (int32_t j = 0; j < t->n_srms && t->srms != NULL; j++) {
+        int64_t n = t->srms[j].n_requests > 0 ? t->srms[j].n_requests : 0;
+        reqs += n;
+        w += 1 + (n < INT64_C(1) << 24 ? n * n : INT64_C(1) << 48);
+    }
+    return w + reqs +
+           ((int64_t)n_signals + 1) * (reqs < INT64_C(1) << 24 ? reqs : INT64_C(1) << 24);
+}
+
+static int64_t tick_requests(const proto_tick_t *t) {
+    int64_t n = 0;
+    for (int32_t j = 0; j < t->n_srms && t->srms != NULL; j++)
+        n += t->srms[j].n_requests > 0 ? t->srms[j].n_requests : 0;
+    return n;
+}
+
+/* The peer's id for the log: printable bytes as they are, others as \xNN, at most 48. */
+static const char *peer_name(const void *peer, size_t len, char *buf, size_t cap) {
+    const unsigned char *p = peer;
+    size_t o = 0;
+    for (size_t i = 0; i < len && i < 48 && o + 5 < cap; i++) {
+        if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\')
+            buf[o++] = (char)p[i];
+        else
+            o += (size_t)snprintf(buf + o, cap - o, "\\x%02x", p[i]);
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
 static int find_session(const ctl_t *ctl, const void *peer, size_t len) {
     for (int i = 0; i < ctl->n_sessions; i++) {
         const ctl__session_t *s = ctl->sessions[i];
@@ -162,6 +233,49 @@ static void drop_session(ctl_t *ctl, int i) {
     session_destroy(&ctl->sessions[i]);
     ctl->sessions[i] = ctl->sessions[ctl->n_sessions - 1];
     ctl->n_sessions--;
+}
+
+/* Advances the message clock and reaps the sessions idle for more than reap_after messages
+ * (never the sender's own). */
+static void reap_idle(ctl_t *ctl, const void *peer, size_t peer_len) {
+    int64_t now = ++ctl->st.clock, after = ctl->cfg.limits.reap_after;
+    for (int i = ctl->n_sessions - 1; after > 0 && i >= 0; i--) {
+        ctl__session_t *s = ctl->sessions[i];
+        if (now - s->last_seen <= after ||
+            (s->peer_len == peer_len && (peer_len == 0 || memcmp(s->peer, peer, peer_len) == 0)))
+            continue;
+        if (ctl->cfg.log != NULL) {
+            char name[256];
+            fprintf(ctl->cfg.log,
+                    "session %s (%s, %lld ticks): reaped, silent for %lld messages (limit %lld)\n",
+                    peer_name(s->peer, s->peer_len, name, sizeof name), s->scenario,
+                    (long long)s->ticks, (long long)(now - s->last_seen), (long long)after);
+            fflush(ctl->cfg.log);
+        }
+        ctl->st.reaped++;
+        drop_session(ctl, i);
+    }
+}
+
+/* Checks the map of a new session against the limits. */
+static int check_map(const ctl_limits_t *lim, const sim_scenario_t *scn, base_err_t *err) {
+    int64_t groups = 0;
+    for (int32_t i = 0; i < scn->n_signals; i++)
+        groups += scn->signals[i].n_groups;
+    const char *what = NULL;
+    int64_t n = 0, max = 0;
+    if (scn->n_signals > lim->max_signals)
+        what = "signals", n = scn->n_signals, max = lim->max_signals;
+    else if (groups > lim->max_groups)
+        what = "signal groups", n = groups, max = lim->max_groups;
+    else if (scn->n_detectors > lim->max_detectors)
+        what = "detectors", n = scn->n_detectors, max = lim->max_detectors;
+    else if (scn->n_links > lim->max_links)
+        what = "links", n = scn->n_links, max = lim->max_links;
+    if (what == NULL)
+        return BASE_OK;
+    return base_err_set(err, BASE_ERANGE, "hello: the map has %lld %s (limit %lld)", (long long)n,
+                        what, (long long)max);
 }
 
 /* ---- output ---------------------------------------------------------------------------- */
@@ -407,6 +521,12 @@ static int handle_hello(ctl_t *ctl, const void *peer, size_t peer_len, const pro
     if (h->session.tick_ms <= 0 || h->session.tick_ms > INT64_C(86400000))
         return base_err_set(err, BASE_EINVAL, "hello: tick_ms %lld: must be in (0, 1 day]",
                             (long long)h->session.tick_ms);
+    if (ctl->n_sessions >= ctl->cfg.limits.max_sessions)
+        return base_err_set(err, BASE_ERANGE,
+                            "hello: %d sessions open already (limit %d; idle ones are reaped "
+                            "after %lld messages)",
+                            ctl->n_sessions, ctl->cfg.limits.max_sessions,
+                            (long long)ctl->cfg.limits.reap_after);
     if (ctl->n_sessions == ctl->cap_sessions) {
         int cap = ctl->cap_sessions ? 2 * ctl->cap_sessions : 4;
         ctl__session_t **ss = realloc(ctl->sessions, (size_t)cap * sizeof *ss);
@@ -420,6 +540,8 @@ static int handle_hello(ctl_t *ctl, const void *peer, size_t peer_len, const pro
         return base_err_set(err, BASE_ENOMEM, "out of memory");
     base_arena_init(&s->arena);
     int rc = ctl__map_init(&s->map, h->map_json, err);
+    if (rc == 0)
+        rc = check_map(&ctl->cfg.limits, s->map.scn, err);
     if (rc < 0) {
         session_destroy(&s);
         return rc;
@@ -446,6 +568,7 @@ static int handle_hello(ctl_t *ctl, const void *peer, size_t peer_len, const pro
              h->session.scenario != NULL ? h->session.scenario : scn->name);
     s->tick_ms = h->session.tick_ms;
     s->last_time = -1;
+    s->last_seen = ctl->st.clock;
     for (int32_t i = 0; i < scn->n_signals; i++) {
         s->svc[i].stage = s->svc[i].early_stage = -1;
         s->tsp[i].at = CTL__NEVER;
@@ -496,9 +619,27 @@ static int handle_tick(ctl_t *ctl, const void *peer, size_t peer_len, const prot
     if (i < 0)
         return base_err_set(err, BASE_ESTATE, "tick from a peer without a session (no hello)");
     ctl__session_t *s = ctl->sessions[i];
+    s->last_seen = ctl->st.clock;
     int rc = check_tick(t, err);
     if (rc < 0)
         return rc;
+    const ctl_limits_t *lim = &ctl->cfg.limits;
+    int64_t nreq = tick_requests(t), work = ctl_tick_work(t, s->map.scn->n_signals);
+    if (nreq > lim->max_requests || work > lim->max_work) {
+        char name[256];
+        peer_name(s->peer, s->peer_len, name, sizeof name);
+        if (nreq > lim->max_requests)
+            base_err_set(err, BASE_ERANGE,
+                         "session %s dropped: a tick with %lld priority requests (limit %d)", name,
+                         (long long)nreq, (int)lim->max_requests);
+        else
+            base_err_set(err, BASE_ERANGE,
+                         "session %s dropped: a tick of %lld work units (limit %lld)", name,
+                         (long long)work, (long long)lim->max_work);
+        ctl->st.dropped++;
+        drop_session(ctl, i);
+        return BASE_ERANGE;
+    }
     if (s->last_time >= 0 && t->time_ms < s->last_time)
         return base_err_set(err, BASE_EINVAL, "tick at %lld ms goes back in time (last %lld ms)",
                             (long long)t->time_ms, (long long)s->last_time);
@@ -552,15 +693,26 @@ int ctl_handle(ctl_t *ctl, const void *peer, size_t peer_len, const proto_msg_t 
                proto_msg_t *reply, base_err_t *err) {
     if (ctl == NULL || msg == NULL || reply == NULL || (peer == NULL && peer_len > 0))
         return base_err_set(err, BASE_EINVAL, "ctl_handle: NULL argument");
+    reap_idle(ctl, peer, peer_len);
     switch (msg->type) {
-    case PROTO_HELLO:
-        return handle_hello(ctl, peer, peer_len, msg, reply, err);
+    case PROTO_HELLO: {
+        int n = ctl->n_sessions;
+        int rc = handle_hello(ctl, peer, peer_len, msg, reply, err);
+        if (rc < 0)
+            ctl->st.refused_hellos++;
+        else
+            ctl->st.opened++;
+        if (ctl->n_sessions < n + (rc < 0 ? 0 : 1))
+            ctl->st.closed++; /* the peer's previous session */
+        return rc;
+    }
     case PROTO_TICK:
         return handle_tick(ctl, peer, peer_len, msg, reply, err);
     case PROTO_BYE: {
         int i = find_session(ctl, peer, peer_len);
         if (i < 0)
             return base_err_set(err, BASE_ESTATE, "bye from a peer without a session");
+        ctl->st.closed++;
         drop_session(ctl, i);
         return 0;
     }

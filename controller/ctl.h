@@ -28,6 +28,34 @@
 
 typedef struct ctl ctl_t;
 
+/* Per-session bounds, so that one simulator (faulty or hostile) cannot starve the others.
+ * A hello whose map passes a bound is refused; a tick that passes one drops its session
+ * (the peer must say hello again). Work is counted in deterministic units, not wall time
+ * (see ctl_tick_work()), so the same ticks are dropped on any machine. Idle time is counted
+ * on the controller's message clock: the number of messages it has received from anyone. */
+typedef struct ctl_limits {
+    int max_sessions;      /* live sessions at most; a hello beyond is refused (256) */
+    int32_t max_requests;  /* priority requests (SRM entries) in one tick (1024) */
+    int32_t max_signals;   /* hello map: signalized intersections (4096) */
+    int32_t max_groups;    /* hello map: signal groups of all signals together (65536) */
+    int32_t max_detectors; /* hello map: detectors (65536) */
+    int32_t max_links;     /* hello map: links (262144) */
+    int64_t max_work;      /* planning work units of one tick (50,000,000) */
+    int64_t reap_after;    /* a session silent while this many messages arrived is reaped
+                              (1,000,000; 0: never) */
+} ctl_limits_t;
+
+/* What the session management has done since ctl_new(). */
+typedef struct ctl_stats {
+    int sessions;           /* live now */
+    int64_t clock;          /* messages handled (the controller's clock) */
+    int64_t opened;         /* sessions opened (welcomed hellos) */
+    int64_t closed;         /* ended by bye or by a new hello of the same peer */
+    int64_t dropped;        /* dropped for breaking a limit */
+    int64_t reaped;         /* reaped as idle */
+    int64_t refused_hellos; /* hellos refused (bad map, limits, sessions full) */
+} ctl_stats_t;
+
 typedef struct ctl_config {
     const char *strategy;          /* default strategy when a hello names none */
     proto_transition_t transition; /* return to coordination: dwell, shortway, longway */
@@ -36,10 +64,11 @@ typedef struct ctl_config {
     int tsp;                       /* 1: transit signal priority for buses */
     FILE *log;                     /* decision log (one line per decision), or NULL */
     double passage_s;              /* actuated: passage time (unit extension), > 0 */
+    ctl_limits_t limits;           /* per-session bounds */
 } ctl_config_t;
 
 /* Sets *cfg to the defaults: strategy "none", shortway, 20 s, 3 s, TSP off, no log, passage
- * 3 s. */
+ * 3 s, the limits given in ctl_limits_t. */
 void ctl_config_defaults(ctl_config_t *cfg);
 
 /* Returns a controller with the given configuration (copied; cfg->log is borrowed and must
@@ -58,6 +87,10 @@ void ctl_destroy(ctl_t **self_p);
  * older than the last one...) — the caller logs and counts it, and the session goes on.
  * A hello always ends the peer's previous session (a new run); if it is refused (unknown
  * strategy, bad map, tick_ms out of (0, 1 day]) the peer has no session until a valid one.
+ * A hello beyond ctl_limits_t (map too large, sessions full) is refused with BASE_ERANGE; a
+ * tick beyond them (too many requests, too much work) drops the session, also BASE_ERANGE,
+ * with "session dropped" in the message. Every message first reaps the sessions idle for
+ * more than limits.reap_after messages (each reaped session is logged to cfg->log).
  * A tick at the same time as the last is accepted; an earlier one is refused (BASE_EINVAL),
  * as are malformed arrays or a time out of range (BASE_EPROTO); a tick or bye without a
  * session is refused with BASE_ESTATE. Entries naming ids the map lacks are ignored (their
@@ -67,6 +100,14 @@ int ctl_handle(ctl_t *ctl, const void *peer, size_t peer_len, const proto_msg_t 
 
 /* Number of live sessions. */
 int ctl_sessions(const ctl_t *ctl);
+
+/* Returns the session counters. */
+ctl_stats_t ctl_stats(const ctl_t *ctl);
+
+/* Planning work units of tick t for a session whose map has n_signals signals: an upper
+ * bound on the strategies' loop iterations (entries read, plus signals x requests, plus the
+ * square of each SRM's request count). Deterministic: it depends on the message only. */
+int64_t ctl_tick_work(const proto_tick_t *t, int32_t n_signals);
 
 /* Names of the strategies, NULL-terminated. */
 extern const char *const CTL_STRATEGIES[];

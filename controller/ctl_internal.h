@@ -225,6 +225,7 @@ struct ctl__session {
     int64_t now;       /* time of the tick being handled */
     int64_t last_time; /* time of the previous tick, or -1 */
     int64_t ticks;
+    int64_t last_seen; /* the controller's message clock at this peer's last message */
     ctl__map_t map;
     ctl__sigview_t *views; /* per signal */
     ctl__detview_t *dets;  /* per detector */

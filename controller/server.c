@@ -46,8 +46,12 @@ static int loopback_only(const char *endpoint) {
            strncmp(host, "[::1]:", 6) == 0;
 }
 
-ctl_server_t *ctl_server_new(void *zmq_ctx, const char *endpoint, int allow_remote, ctl_t *ctl,
-                             FILE *log, base_err_t *err) {
+ctl_server_t *ctl_server_new(void *zmq_ctx, const char *endpoint, int allow_remote,
+                             int64_t max_message, ctl_t *ctl, FILE *log, base_err_t *err) {
+    if (max_message <= 0) {
+        base_err_set(err, BASE_EINVAL, "max_message %lld: must be > 0", (long long)max_message);
+        return NULL;
+    }
     if (!allow_remote && !loopback_only(endpoint)) {
         base_err_set(err, BASE_EINVAL,
                      "%s: refusing to listen beyond this machine; use tcp://127.0.0.1:PORT, "
@@ -66,6 +70,7 @@ ctl_server_t *ctl_server_new(void *zmq_ctx, const char *endpoint, int allow_remo
     int linger = 0, mandatory = 0;
     if (srv->sock == NULL || zmq_setsockopt(srv->sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
         zmq_setsockopt(srv->sock, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof mandatory) != 0 ||
+        zmq_setsockopt(srv->sock, ZMQ_MAXMSGSIZE, &max_message, sizeof max_message) != 0 ||
         zmq_bind(srv->sock, endpoint) != 0) {
         base_err_set(err, BASE_EIO, "%s: cannot listen: %s", endpoint, zmq_strerror(zmq_errno()));
         ctl_server_destroy(&srv);

@@ -25,10 +25,15 @@ typedef struct ctl_server_stats {
     int64_t rejected; /* malformed or refused messages */
 } ctl_server_stats_t;
 
+/* Default bound on one message's size: a larger one closes the peer's connection (ZeroMQ's
+ * ZMQ_MAXMSGSIZE) before any of it is read. */
+#define CTL_SERVER_MAX_MESSAGE (INT64_C(16) << 20)
+
 /* Binds a ROUTER socket at endpoint. A tcp:// endpoint must name a loopback address unless
- * allow_remote is set. Returns the server, or NULL with the message in err. */
-ctl_server_t *ctl_server_new(void *zmq_ctx, const char *endpoint, int allow_remote, ctl_t *ctl,
-                             FILE *log, base_err_t *err);
+ * allow_remote is set. max_message (bytes, > 0) bounds one message. Returns the server, or
+ * NULL with the message in err. */
+ctl_server_t *ctl_server_new(void *zmq_ctx, const char *endpoint, int allow_remote,
+                             int64_t max_message, ctl_t *ctl, FILE *log, base_err_t *err);
 
 /* Closes the socket and frees the server; NULL-safe, sets *self_p to NULL. */
 void ctl_server_destroy(ctl_server_t **self_p);

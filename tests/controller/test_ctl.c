@@ -343,6 +343,104 @@ START_TEST(test_extreme_values) {
 }
 END_TEST
 
+/* Per-session limits: sessions, map size, requests and work per tick, idle reaping on the
+ * controller's message clock. */
+START_TEST(test_limits) {
+    char *json = fx_cross_json(); /* 1 signal, 2 groups, 8 detectors */
+    ctl_config_t cfg;
+    ctl_config_defaults(&cfg);
+    ck_assert_int_eq(cfg.limits.max_sessions, 256);
+    ck_assert_int_eq(cfg.limits.max_requests, 1024);
+    ck_assert(cfg.limits.reap_after == 1000000 && cfg.limits.max_work == 50000000);
+    base_err_t err = {0};
+    cfg.limits.max_sessions = 0;
+    ck_assert_ptr_null(ctl_new(&cfg, &err));
+    ck_assert_int_eq(err.code, BASE_EINVAL);
+
+    /* The map's detectors over the limit: refused, no session. */
+    ctl_config_defaults(&cfg);
+    cfg.limits.max_detectors = 7;
+    ctl_t *ctl = ctl_new(&cfg, &err);
+    proto_msg_t reply, h = hello_msg("none", json);
+    ck_assert_int_eq(ctl_handle(ctl, "a", 1, &h, &reply, &err), BASE_ERANGE);
+    ck_assert_str_eq(err.msg, "hello: the map has 8 detectors (limit 7)");
+    ck_assert_int_eq(ctl_sessions(ctl), 0);
+    ck_assert_int_eq((int)ctl_stats(ctl).refused_hellos, 1);
+    ctl_destroy(&ctl);
+    ctl_config_defaults(&cfg);
+    cfg.limits.max_groups = 1;
+    ctl = ctl_new(&cfg, &err);
+    ck_assert_int_eq(ctl_handle(ctl, "a", 1, &h, &reply, &err), BASE_ERANGE);
+    ck_assert_str_eq(err.msg, "hello: the map has 2 signal groups (limit 1)");
+    ctl_destroy(&ctl);
+
+    ctl_config_defaults(&cfg);
+    cfg.limits.max_sessions = 2;
+    cfg.limits.max_requests = 5;
+    cfg.limits.max_work = 40;
+    cfg.limits.reap_after = 4;
+    ctl = ctl_new(&cfg, &err);
+    ck_assert_int_eq(ctl_handle(ctl, "a", 1, &h, &reply, &err), 1);
+    ck_assert_int_eq(ctl_handle(ctl, "b", 1, &h, &reply, &err), 1);
+    /* Full: a third peer is refused; the two sessions go on. */
+    ck_assert_int_eq(ctl_handle(ctl, "c", 1, &h, &reply, &err), BASE_ERANGE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "2 sessions open already (limit 2"));
+    ck_assert_int_eq(ctl_sessions(ctl), 2);
+
+    /* Six requests in a tick: b is dropped, a goes on. */
+    proto_request_t r[6];
+    for (int i = 0; i < 6; i++)
+        r[i] = (proto_request_t){"C", PROTO_REQ_REQUEST, "N_in", "S_out", 1000 + i, 0};
+    proto_srm_t srm = {.request_id = 1,
+                       .vehicle_id = "v",
+                       .role = PROTO_ROLE_POLICE,
+                       .link = "N_in",
+                       .requests = r,
+                       .n_requests = 6};
+    proto_msg_t t = tick_msg(1, 1000);
+    t.u.tick.srms = &srm;
+    t.u.tick.n_srms = 1;
+    ck_assert_int_eq(ctl_handle(ctl, "b", 1, &t, &reply, &err), BASE_ERANGE);
+    ck_assert_str_eq(err.msg, "session b dropped: a tick with 6 priority requests (limit 5)");
+    ck_assert_int_eq(ctl_sessions(ctl), 1);
+    proto_msg_t plain = tick_msg(2, 1000);
+    ck_assert_int_eq(ctl_handle(ctl, "b", 1, &plain, &reply, &err), BASE_ESTATE);
+    ck_assert_int_eq(ctl_handle(ctl, "a", 1, &plain, &reply, &err), 1);
+
+    /* Five requests pass the count but not the work budget: 2 (signals + 1) + 1 + 25 (the
+     * SRM squared) + 5 + 2 x 5 (signals x requests) = 43 > 40. */
+    srm.n_requests = 5;
+    ck_assert_int_eq((int)ctl_tick_work(&t.u.tick, 1), 43);
+    ck_assert_int_eq(ctl_handle(ctl, "a", 1, &t, &reply, &err), BASE_ERANGE);
+    ck_assert_str_eq(err.msg, "session a dropped: a tick of 43 work units (limit 40)");
+    ck_assert_int_eq(ctl_sessions(ctl), 0);
+    srm.n_requests = 2; /* 2 + 1 + 4 + 2 + 4 = 13 */
+    ck_assert_int_eq(ctl_handle(ctl, "a", 1, &h, &reply, &err), 1);
+    ck_assert_int_eq(ctl_handle(ctl, "a", 1, &t, &reply, &err), 1);
+
+    /* Reaping: b says hello, then a alone sends 4 messages: b is silent for 4 (kept); at the
+     * fifth it is reaped. A peer is never reaped by its own message. */
+    ck_assert_int_eq(ctl_handle(ctl, "b", 1, &h, &reply, &err), 1);
+    for (int i = 0; i < 4; i++) {
+        plain = tick_msg(3 + i, 2000 + i);
+        ck_assert_int_eq(ctl_handle(ctl, "a", 1, &plain, &reply, &err), 1);
+    }
+    ck_assert_int_eq(ctl_sessions(ctl), 2);
+    plain = tick_msg(9, 9000);
+    ck_assert_int_eq(ctl_handle(ctl, "a", 1, &plain, &reply, &err), 1);
+    ck_assert_int_eq(ctl_sessions(ctl), 1);
+    ck_assert_int_eq(ctl_handle(ctl, "b", 1, &plain, &reply, &err), BASE_ESTATE);
+    ctl_stats_t st = ctl_stats(ctl);
+    ck_assert_int_eq((int)st.reaped, 1);
+    ck_assert_int_eq((int)st.dropped, 2);
+    ck_assert_int_eq((int)st.opened, 4);
+    ck_assert_int_eq((int)st.refused_hellos, 1);
+    ck_assert_int_eq(st.sessions, 1);
+    ctl_destroy(&ctl);
+    free(json);
+}
+END_TEST
+
 Suite *suite_ctl(void);
 
 Suite *suite_ctl(void) {
@@ -351,6 +449,7 @@ Suite *suite_ctl(void) {
     tcase_add_test(tc, test_config);
     tcase_add_test(tc, test_hello_refusals);
     tcase_add_test(tc, test_sessions);
+    tcase_add_test(tc, test_limits);
     tcase_add_test(tc, test_none_emits_nothing);
     tcase_add_test(tc, test_decision_log_file);
     tcase_add_test(tc, test_garbage_in_tick_ignored);

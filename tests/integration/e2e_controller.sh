@@ -28,16 +28,20 @@ ep="ipc://$sock/ctl.ipc"
 fail() { echo "FAIL: $*"; exit 1; }
 json() { "$py" -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, {'d': d}))" "$@"; }
 
+# No deadlines here that a loaded machine could miss: we wait for handshakes (a line printed
+# after the bind, a file written after the bind) as long as the process lives; a process that
+# hangs makes CTest's timeout fail the test. Every run that must keep its controller gets
+# --timeout-ms 600000: the controller is "lost" only when it really died, never because the
+# machine was slow (the killed/restarted tests shorten it on purpose, see there).
 start_controller() { # args...; waits for its 'listening' line (the bind is done)
   "$bin/greenwave-controller" --bind "$ep" "$@" > "$work/ctl.$#.out" 2>&1 &
   pids+=($!)
-  for _ in $(seq 1 500); do
-    grep -q listening "$work/ctl.$#.out" 2>/dev/null && return 0
+  until grep -q listening "$work/ctl.$#.out" 2>/dev/null; do
     kill -0 "${pids[-1]}" 2>/dev/null || { cat "$work/ctl.$#.out"; fail "controller died"; }
     sleep 0.01
   done
-  fail "controller did not start"
 }
+slow=(--timeout-ms 600000 --connect-timeout-ms 600000)
 
 case $test in
 corridor)
@@ -45,7 +49,7 @@ corridor)
   for s in none corridor corridor; do
     out="$work/$s"; [ -d "$out" ] && out="$work/$s.again"
     "$bin/greenwave-sim" "$scenario" --seed 3 --controller "$ep" --strategy "$s" \
-      --out "$out" --log "$out.log" --quiet
+      "${slow[@]}" --out "$out" --log "$out.log" --quiet
   done
   for s in none corridor; do
     [ "$(json "$work/$s/summary.json" 'd["safety"]["conflict_rejections"]')" = 0 ] || fail "$s: conflict rejections"
@@ -72,16 +76,24 @@ killed|killed-event)
   echo "ok: lost after 300 messages, run finished on local plans"
   ;;
 restarted|restarted-event)
-  # In event sync, actuated control: corridor asks for no tick before the escort's departure.
+  # The first controller dies after 200 messages (a deterministic point of the run). The
+  # simulation is then stopped (SIGSTOP) while the second controller starts and binds, and
+  # continued: it cannot run to its end before a controller is back, however slow the machine.
+  # (The one window left is between the death and the SIGSTOP, a shell builtin, against the
+  # ~1600 simulated seconds still to run at 150x: over 10 s of wall time.) --timeout-ms 2000
+  # declares the dead controller lost; a live one under load answers well within it.
+  # In event sync the strategy is actuated: corridor asks for no tick before the escort.
   mode=(--strategy corridor); [ "$test" = restarted-event ] && mode=(--strategy actuated --sync event --encoding msgpack)
   start_controller --crash-after 200
   first=${pids[-1]}
-  "$bin/greenwave-sim" "$scenario" --seed 1 --until 900 --controller "$ep" "${mode[@]}" \
-    --timeout-ms 200 --realtime 150 --out "$work/out" --log "$work/sim.log" > "$work/sim.out" &
+  "$bin/greenwave-sim" "$scenario" --seed 1 --until 1800 --controller "$ep" "${mode[@]}" \
+    --timeout-ms 2000 --realtime 150 --out "$work/out" --log "$work/sim.log" > "$work/sim.out" &
   sim=$!
   pids+=($sim)
   wait "$first" || true   # the first controller 'crashes' after 200 messages
+  kill -STOP "$sim" || fail "the simulation ended before the controller was restarted"
   start_controller
+  kill -CONT "$sim"
   wait "$sim" || fail "the simulation failed"
   [ "$(json "$work/out/summary.json" 'd["controller"]["taken_back"] >= 1')" = True ] || { cat "$work/sim.log"; fail "not taken back"; }
   grep -q "taken back" "$work/sim.log" || fail "the log does not say taken back"
@@ -90,9 +102,11 @@ restarted|restarted-event)
 garbage)
   "$py" "$(dirname "$0")/fake_controller.py" "$ep" "$work/ready" > "$work/fake.out" 2>&1 &
   pids+=($!)
-  for _ in $(seq 1 500); do [ -e "$work/ready" ] && break; sleep 0.01; done
-  [ -e "$work/ready" ] || fail "fake controller did not start"
-  "$bin/greenwave-sim" "$scenario" --seed 1 --until 600 --controller "$ep" \
+  until [ -e "$work/ready" ]; do
+    kill -0 "${pids[-1]}" 2>/dev/null || { cat "$work/fake.out"; fail "fake controller died"; }
+    sleep 0.01
+  done
+  "$bin/greenwave-sim" "$scenario" --seed 1 --until 600 --controller "$ep" "${slow[@]}" \
     --out "$work/out" --log "$work/sim.log" --quiet
   s="$work/out/summary.json"
   [ "$(json "$s" 'd["controller"]["ticks"] == d["controller"]["ticks_sent"] == 599')" = True ] || fail "ticks lost: $(json "$s" 'd["controller"]')"
@@ -119,7 +133,7 @@ s.send_multipart([b"two", b"frames"])
 assert not s.poll(300), "the controller answered garbage"
 PY
   "$bin/greenwave-sim" "$scenario" --seed 1 --until 300 --controller "$ep" --strategy local \
-    --out "$work/out" --quiet
+    "${slow[@]}" --out "$work/out" --quiet
   [ "$(json "$work/out/summary.json" 'd["controller"]["ticks"] == 299')" = True ] || fail "controller stopped serving"
   n=$(grep -c "refused" "$work/controller.log" || true)
   [ "$n" -ge 4 ] || fail "controller log shows $n refusals, expected 4"
@@ -128,9 +142,9 @@ PY
 modes)
   start_controller
   for s in corridor actuated; do
-    "$bin/greenwave-sim" "$scenario" --seed 2 --controller "$ep" --strategy "$s" \
+    "$bin/greenwave-sim" "$scenario" --seed 2 --controller "$ep" --strategy "$s" "${slow[@]}" \
       --out "$work/$s.lockstep" > "$work/$s.lockstep.out"
-    "$bin/greenwave-sim" "$scenario" --seed 2 --controller "$ep" --strategy "$s" \
+    "$bin/greenwave-sim" "$scenario" --seed 2 --controller "$ep" --strategy "$s" "${slow[@]}" \
       --sync event --encoding msgpack --out "$work/$s.event" > "$work/$s.event.out"
     grep -q "link: msgpack, event sync" "$work/$s.event.out" || fail "$s: MessagePack and event sync not in use"
     grep -q "link: json, lockstep sync" "$work/$s.lockstep.out" || fail "$s: not JSON lockstep by default"
@@ -139,7 +153,7 @@ modes)
     done
     for m in lockstep event; do
       [ "$(json "$work/$s.$m/summary.json" 'd["controller"]["lost_events"] == 0 and d["safety"]["conflict_rejections"] == 0')" = True ] \
-        || fail "$s $m: controller lost (machine overloaded?) or conflicts"
+        || fail "$s $m: controller lost or conflicts"
     done
     bytes() { sed -n 's/.* \([0-9]*\) bytes sent.*/\1/p' "$1"; }
     bl=$(bytes "$work/$s.lockstep.out") be=$(bytes "$work/$s.event.out")
@@ -156,7 +170,7 @@ pyexample)
   grep -q "def send" "$work/example_controller.py" || fail "no example found in $doc"
   "$py" "$work/example_controller.py" "$ep" > "$work/py.out" 2>&1 &
   pids+=($!)
-  "$bin/greenwave-sim" "$scenario" --seed 1 --until 1500 --controller "$ep" \
+  "$bin/greenwave-sim" "$scenario" --seed 1 --until 1500 --controller "$ep" "${slow[@]}" \
     --sync event --encoding msgpack --out "$work/out" > "$work/sim.out"
   s="$work/out/summary.json"
   [ "$(json "$s" 'd["controller"]["ticks"] == d["controller"]["ticks_sent"] == 1499 and d["controller"]["rejected_messages"] == 0')" = True ] \
