@@ -235,8 +235,8 @@ struct ctl__session {
     ctl__tsp_t *tsp;       /* per signal */
     ctl__memo_t *memos;
     int32_t n_memos, cap_memos;
-    int64_t out_seq;      /* seq of the controller's messages in this session */
-    uint8_t *escort_seen; /* per map escort: an SRM of it has been seen */
+    int64_t out_seq;        /* seq of the controller's messages in this session */
+    uint8_t *escort_seen;   /* per map escort: an SRM of it has been seen */
     int release_transition; /* proto_transition_t of the next release emitted, or -1: the
                                configured one */
     /* Event sync (controller/sync.c): set when the hello offers it. */

@@ -506,8 +506,8 @@ static int trip_window(const report_t *rep, const sim_t *sim, sim_time_t *from, 
         sim_signal_status_t ss = sim_signal_status(sim, sg);
         if (ss.released_at < a)
             continue;
-        sim_time_t end = ss.in_transition || ss.recovered_at < ss.released_at ? sim_now(sim)
-                                                                               : ss.recovered_at;
+        sim_time_t end =
+            ss.in_transition || ss.recovered_at < ss.released_at ? sim_now(sim) : ss.recovered_at;
         if (end > b)
             b = end;
     }
@@ -623,8 +623,8 @@ static void compute(report_t *rep, const sim_t *sim, report_summary_t *s) {
         }
         double dl = sim_time_to_s(now - vi.depart - free_so_far);
         dl = dl > 0 ? dl : 0;
-        push_wrec(rep, vi.id, vi.depart, now, now - vi.depart - free_so_far > 0 ? now - vi.depart - free_so_far : 0,
-                  vi.route);
+        push_wrec(rep, vi.id, vi.depart, now,
+                  now - vi.depart - free_so_far > 0 ? now - vi.depart - free_so_far : 0, vi.route);
         delay[n++] = dl;
         sum_open += dl;
         if (rep->on_route != NULL && vi.depart <= to && now >= from) {
