@@ -113,6 +113,7 @@ int batch_pair_files(const char *run_csv, const char *none_csv, batch_pair_resul
         batch_stats_t st;
         if (out->n[g] > 0 && batch_stats_compute(d[g], out->n[g], 0.95, &st) == 0) {
             out->mean[g] = st.mean;
+            out->sum_h[g] = st.mean * (double)out->n[g] / 3600.0;
             out->half[g] = out->n[g] > 1 ? st.half : 0.0;
         }
     }
@@ -228,18 +229,19 @@ long batch_pair_fill(const batch_sweep_t *sw, batch_table_t *t, const char *cons
         int rc = batch_pair_files(a, b, &pr, err);
         if (rc < 0)
             return rc;
-        char buf[10][40];
+        char buf[13][40];
         for (int g = 0; g < 3; g++) {
-            snprintf(buf[3 * g], sizeof buf[0], "%zu", pr.n[g]);
-            batch_format_double(pr.mean[g], buf[3 * g + 1], sizeof buf[0]);
-            batch_format_double(pr.half[g], buf[3 * g + 2], sizeof buf[0]);
+            snprintf(buf[4 * g], sizeof buf[0], "%zu", pr.n[g]);
+            batch_format_double(pr.mean[g], buf[4 * g + 1], sizeof buf[0]);
+            batch_format_double(pr.half[g], buf[4 * g + 2], sizeof buf[0]);
+            batch_format_double(pr.sum_h[g], buf[4 * g + 3], sizeof buf[0]);
         }
-        snprintf(buf[9], sizeof buf[9], "%zu", pr.unmatched);
-        const char *vals[10];
+        snprintf(buf[12], sizeof buf[12], "%zu", pr.unmatched);
+        const char *vals[13];
         size_t n_new = 0;
-        const char *nm[10];
-        for (int i = 0; i < 10; i++) {
-            if (i % 3 != 0 && i < 9 && pr.n[i / 3] == 0)
+        const char *nm[13];
+        for (int i = 0; i < 13; i++) {
+            if (i % 4 != 0 && i < 12 && pr.n[i / 4] == 0)
                 continue; /* no pairs: no mean */
             nm[n_new] = names[i];
             vals[n_new++] = buf[i];

@@ -7,8 +7,10 @@
  * time; those that do not are counted as unmatched and left out). For a run whose strategy is
  * not `none`, the vehicles in its own trip window (vehicles.csv, in_window = 1) are compared
  * with their delay in the `none` run: per street group (all, arterial, cross street) the
- * number of pairs, the mean per-vehicle difference and the half-width of its 95 % t interval
- * go into runs.csv as vs_none.* columns. Not thread-safe.
+ * number of pairs, the mean per-vehicle difference, the half-width of its 95 % t interval and
+ * the sum of the differences in vehicle-hours go into runs.csv as vs_none.* columns. The sum is
+ * the cost to compare between strategies: a mean per vehicle falls as a longer window (a slower
+ * recovery) takes in more vehicles that lost nothing. Not thread-safe.
  */
 #ifndef BATCH_PAIR_H
 #define BATCH_PAIR_H

@@ -45,6 +45,16 @@ static const struct {
     {"safety.conflict_rejections", "conflict-monitor rejections", "conflict rejections"},
     {"recovery.time_s", "recovery time (s)", "recovery (s)"},
     {"recovery.cycles", "recovery (cycles)", "recovery (cycles)"},
+    {"trip_window.mean_delay_s", "delay of traffic in the trip window (s/veh)",
+     "trip-window delay (s/veh)"},
+    {"vs_none.window.delta_sum_h", "trip window: delay added to others vs none, paired (veh-h)",
+     "others' added delay (veh-h)"},
+    {"vs_none.window.delta_s", "trip window: added delay per vehicle vs none, paired (s/veh)",
+     "added delay (s/veh)"},
+    {"vs_none.arterial.delta_s", "trip window, arterial: added delay vs none, paired (s/veh)",
+     "arterial added (s/veh)"},
+    {"vs_none.cross_street.delta_s",
+     "trip window, cross streets: added delay vs none, paired (s/veh)", "cross added (s/veh)"},
     {NULL, NULL, NULL},
 };
 

@@ -67,6 +67,11 @@ static const char *const DEFAULT_MEASURES[] = {
     "safety.conflict_rejections",
     "recovery.time_s",
     "recovery.cycles",
+    "trip_window.mean_delay_s",
+    "vs_none.window.delta_sum_h",
+    "vs_none.window.delta_s",
+    "vs_none.arterial.delta_s",
+    "vs_none.cross_street.delta_s",
     NULL,
 };
 

@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NOW_MARK              INT64_MIN /* a time that was the tick's own: "now" */
+#define NOW_MARK INT64_MIN /* a time that was the tick's own: "now" */
 
 static int is_strategy(const ctl__session_t *s, const char *name) {
     return strcmp(s->strategy->name, name) == 0;
@@ -58,7 +58,8 @@ int ctl__sync_init(ctl__session_t *s) {
     if (is_strategy(s, "none"))
         return BASE_OK; /* nothing: empty lists, no roles */
     sub->all_signals = 1;
-    sub->all_detectors = is_strategy(s, "actuated") || is_strategy(s, "corridor");
+    sub->all_detectors =
+        is_strategy(s, "actuated") || is_strategy(s, "corridor") || is_strategy(s, "corridor-v1");
     sub->roles = PROTO_ROLE_BIT(PROTO_ROLE_POLICE) | PROTO_ROLE_BIT(PROTO_ROLE_FIRE) |
                  PROTO_ROLE_BIT(PROTO_ROLE_AMBULANCE);
     if (s->cfg->tsp && s->strategy->tsp)
