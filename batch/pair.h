@@ -26,6 +26,7 @@ typedef struct batch_pair_result {
     size_t n[3];      /* pairs: all, arterial, cross street */
     double mean[3];   /* mean of (delay in the run - delay in none), s */
     double half[3];   /* half-width of the 95 % t interval of that mean (0 below 2 pairs) */
+    double sum_h[3];  /* the differences summed, vehicle-hours (not diluted by a long window) */
     size_t unmatched; /* window vehicles without a partner of the same departure */
 } batch_pair_result_t;
 
