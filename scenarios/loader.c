@@ -404,23 +404,39 @@ static int load_classes(ld_t *ld, const json_t *root) {
     if (index_ids(ld, arr, "$.vehicle_classes", &ld->classes, "class") < 0)
         return -1;
     size_t n = json_array_size(arr);
+    /* The built-in classes give the default accelerations of a class of the same id. */
+    const sim_vclass_t *builtin = scn->classes;
+    int32_t n_builtin = scn->n_classes;
     scn->classes = base_arena_calloc(&scn->arena, n, sizeof *scn->classes);
     if (scn->classes == NULL)
         return base_err_set(ld->err, BASE_ENOMEM, "out of memory");
     scn->n_classes = (int32_t)n;
-    static const char *const keys[] = {"id", "pce", "max_speed_kmh", NULL};
+    static const char *const keys[] = {"id",         "pce",        "max_speed_kmh",
+                                       "accel_mps2", "decel_mps2", NULL};
     for (size_t i = 0; i < n; i++) {
         char p[PATH_MAX_LEN];
         path_fmt(p, sizeof p, "$.vehicle_classes[%zu]", i);
         json_t *o = json_array_get(arr, i);
         sim_vclass_t *c = &scn->classes[i];
-        double pce, vmax;
-        if (check_keys(ld, o, p, keys) < 0 || get_string(ld, o, p, "id", 1, NULL, &c->id) < 0 ||
-            get_number(ld, o, p, "pce", 0, 1.0, GT, 0, NAN, &pce) < 0 ||
-            get_number(ld, o, p, "max_speed_kmh", 0, 0.0, GT, 0, NAN, &vmax) < 0)
+        double pce, vmax, accel, decel;
+        if (check_keys(ld, o, p, keys) < 0 || get_string(ld, o, p, "id", 1, NULL, &c->id) < 0)
+            return -1;
+        double accel0 = SIM_DEFAULT_ACCEL_MPS2, decel0 = SIM_DEFAULT_DECEL_MPS2;
+        for (int32_t b = 0; b < n_builtin; b++) {
+            if (strcmp(builtin[b].id, c->id) == 0) {
+                accel0 = builtin[b].accel_mps2;
+                decel0 = builtin[b].decel_mps2;
+            }
+        }
+        if (get_number(ld, o, p, "pce", 0, 1.0, GT, 0, NAN, &pce) < 0 ||
+            get_number(ld, o, p, "max_speed_kmh", 0, 0.0, GT, 0, NAN, &vmax) < 0 ||
+            get_number(ld, o, p, "accel_mps2", 0, accel0, GT, 0, NAN, &accel) < 0 ||
+            get_number(ld, o, p, "decel_mps2", 0, decel0, GT, 0, NAN, &decel) < 0)
             return -1;
         c->pce = pce;
         c->max_speed_mps = vmax / 3.6;
+        c->accel_mps2 = accel;
+        c->decel_mps2 = decel;
     }
     return 0;
 }
