@@ -160,21 +160,29 @@ static int set_cells(batch_table_t *t, size_t r, const char *const *names, const
     const char **vl = malloc((t->n_cols + n_new) * sizeof *vl);
     char **keep = t->rows[r];
     int rc = nm && vl ? 0 : BASE_ENOMEM;
+    /* Copies: adding columns may rebuild the table's column list. */
     for (size_t c = 0; c < t->n_cols && rc == 0; c++) {
         if (keep[c] != NULL) {
-            nm[n] = t->cols[c];
-            vl[n++] = keep[c];
+            nm[n] = strdup(t->cols[c]);
+            vl[n] = strdup(keep[c]);
+            if (nm[n] == NULL || vl[n] == NULL)
+                rc = BASE_ENOMEM;
+            n++;
         }
     }
+    size_t n_copied = n;
     for (size_t i = 0; i < n_new && rc == 0; i++) {
         nm[n] = names[i];
         vl[n++] = vals[i];
     }
-    /* add_row copies the cells; column names stay owned by the table. */
     if (rc == 0)
         rc = batch_table_add_row(t, nm, vl, n, NULL);
     if (rc == 0)
         batch_table_remove_row(t, r);
+    for (size_t i = 0; nm && vl && i < n_copied; i++) {
+        free((char *)nm[i]);
+        free((char *)vl[i]);
+    }
     free(nm);
     free(vl);
     return rc < 0 ? BASE_ENOMEM : 0;
@@ -188,12 +196,19 @@ long batch_pair_fill(const batch_sweep_t *sw, batch_table_t *t, const char *cons
             none = (long)i;
     if (none < 0 || batch_table_col(t, "status") < 0)
         return 0;
-    static const char *const names[] = {
-        "vs_none.window.vehicles",           "vs_none.window.delta_s",
-        "vs_none.window.delta_ci95_s",       "vs_none.arterial.vehicles",
-        "vs_none.arterial.delta_s",          "vs_none.arterial.delta_ci95_s",
-        "vs_none.cross_street.vehicles",     "vs_none.cross_street.delta_s",
-        "vs_none.cross_street.delta_ci95_s", "vs_none.unmatched"};
+    static const char *const names[13] = {"vs_none.window.vehicles",
+                                          "vs_none.window.delta_s",
+                                          "vs_none.window.delta_ci95_s",
+                                          "vs_none.window.delta_sum_h",
+                                          "vs_none.arterial.vehicles",
+                                          "vs_none.arterial.delta_s",
+                                          "vs_none.arterial.delta_ci95_s",
+                                          "vs_none.arterial.delta_sum_h",
+                                          "vs_none.cross_street.vehicles",
+                                          "vs_none.cross_street.delta_s",
+                                          "vs_none.cross_street.delta_ci95_s",
+                                          "vs_none.cross_street.delta_sum_h",
+                                          "vs_none.unmatched"};
     long filled = 0;
     size_t n_rows = t->n_rows;
     for (size_t r = 0, seen = 0; seen < n_rows; seen++) {
