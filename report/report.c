@@ -34,8 +34,8 @@
 typedef struct {
     sim_trip_record_t *rec;
     uint8_t *done;
-    size_t cap;   /* a power of two, or 0 */
-    int64_t next; /* the next vehicle id to write */
+    size_t cap;     /* a power of two, or 0 */
+    int64_t next;   /* the next vehicle id to write */
     size_t waiting; /* records in the ring */
 } reorder_t;
 
