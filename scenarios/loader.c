@@ -404,23 +404,39 @@ static int load_classes(ld_t *ld, const json_t *root) {
     if (index_ids(ld, arr, "$.vehicle_classes", &ld->classes, "class") < 0)
         return -1;
     size_t n = json_array_size(arr);
+    /* The built-in classes give the default accelerations of a class of the same id. */
+    const sim_vclass_t *builtin = scn->classes;
+    int32_t n_builtin = scn->n_classes;
     scn->classes = base_arena_calloc(&scn->arena, n, sizeof *scn->classes);
     if (scn->classes == NULL)
         return base_err_set(ld->err, BASE_ENOMEM, "out of memory");
     scn->n_classes = (int32_t)n;
-    static const char *const keys[] = {"id", "pce", "max_speed_kmh", NULL};
+    static const char *const keys[] = {"id",         "pce",        "max_speed_kmh",
+                                       "accel_mps2", "decel_mps2", NULL};
     for (size_t i = 0; i < n; i++) {
         char p[PATH_MAX_LEN];
         path_fmt(p, sizeof p, "$.vehicle_classes[%zu]", i);
         json_t *o = json_array_get(arr, i);
         sim_vclass_t *c = &scn->classes[i];
-        double pce, vmax;
-        if (check_keys(ld, o, p, keys) < 0 || get_string(ld, o, p, "id", 1, NULL, &c->id) < 0 ||
-            get_number(ld, o, p, "pce", 0, 1.0, GT, 0, NAN, &pce) < 0 ||
-            get_number(ld, o, p, "max_speed_kmh", 0, 0.0, GT, 0, NAN, &vmax) < 0)
+        double pce, vmax, accel, decel;
+        if (check_keys(ld, o, p, keys) < 0 || get_string(ld, o, p, "id", 1, NULL, &c->id) < 0)
+            return -1;
+        double accel0 = SIM_DEFAULT_ACCEL_MPS2, decel0 = SIM_DEFAULT_DECEL_MPS2;
+        for (int32_t b = 0; b < n_builtin; b++) {
+            if (strcmp(builtin[b].id, c->id) == 0) {
+                accel0 = builtin[b].accel_mps2;
+                decel0 = builtin[b].decel_mps2;
+            }
+        }
+        if (get_number(ld, o, p, "pce", 0, 1.0, GT, 0, NAN, &pce) < 0 ||
+            get_number(ld, o, p, "max_speed_kmh", 0, 0.0, GT, 0, NAN, &vmax) < 0 ||
+            get_number(ld, o, p, "accel_mps2", 0, accel0, GT, 0, NAN, &accel) < 0 ||
+            get_number(ld, o, p, "decel_mps2", 0, decel0, GT, 0, NAN, &decel) < 0)
             return -1;
         c->pce = pce;
         c->max_speed_mps = vmax / 3.6;
+        c->accel_mps2 = accel;
+        c->decel_mps2 = decel;
     }
     return 0;
 }
@@ -461,6 +477,26 @@ static int load_nodes(ld_t *ld, const json_t *arr) {
     return 0;
 }
 
+/* The optional drawing shape of a link: at least two [x_m, y_m] points (only the viewer uses
+ * it; the model uses length_m). */
+static int check_shape(ld_t *ld, const json_t *o, const char *p) {
+    json_t *shape;
+    if (get_array(ld, o, p, "shape", 0, &shape) < 0)
+        return -1;
+    if (shape == NULL)
+        return 0;
+    if (json_array_size(shape) < 2)
+        return fail_field(ld, p, "shape", "must have at least 2 points, got %zu",
+                          json_array_size(shape));
+    for (size_t k = 0; k < json_array_size(shape); k++) {
+        json_t *pt = json_array_get(shape, k);
+        if (!json_is_array(pt) || json_array_size(pt) != 2 ||
+            !json_is_number(json_array_get(pt, 0)) || !json_is_number(json_array_get(pt, 1)))
+            return fail_field(ld, p, "shape", "point %zu must be [x_m, y_m]", k);
+    }
+    return 0;
+}
+
 static int load_links(ld_t *ld, const json_t *arr) {
     sim_scenario_t *scn = ld->scn;
     size_t n = json_array_size(arr);
@@ -477,6 +513,7 @@ static int load_links(ld_t *ld, const json_t *arr) {
                                        "free_speed_kmh",
                                        "sat_flow_vphpl",
                                        "jam_spacing_m",
+                                       "shape",
                                        NULL};
     for (size_t i = 0; i < n; i++) {
         char p[PATH_MAX_LEN];
@@ -497,6 +534,8 @@ static int load_links(ld_t *ld, const json_t *arr) {
         if (l->from == l->to)
             return fail(ld, p, "link starts and ends at the same node \"%s\"",
                         scn->nodes[l->from].id);
+        if (check_shape(ld, o, p) < 0)
+            return -1;
         l->free_speed_mps = speed / 3.6;
     }
     return 0;

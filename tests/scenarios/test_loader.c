@@ -415,6 +415,22 @@ START_TEST(test_custom_classes_and_mix) {
     ck_assert_double_eq_tol(scn->flows[0].class_cdf[2], 1.0, TOL);
     ck_assert_int_eq(scn->trips[0].vclass, 1);
     ck_assert_int_eq(scn->escorts[0].vclass, 2);
+    /* Accelerations: the built-in class's of the same id, else SUMO's passenger car. */
+    ck_assert_double_eq_tol(scn->classes[0].accel_mps2, 2.6, TOL);
+    ck_assert_double_eq_tol(scn->classes[0].decel_mps2, 4.5, TOL);
+    ck_assert_double_eq_tol(scn->classes[1].accel_mps2, 2.6, TOL);
+    sim_scenario_destroy(&scn);
+    doc = fixture();
+    set(doc, "", "vehicle_classes",
+        "[{\"id\":\"bus\",\"pce\":2},{\"id\":\"car\",\"accel_mps2\":1.5,\"decel_mps2\":3},"
+        "{\"id\":\"escort\"}]");
+    set(doc, "demand.flows[0]", "class_mix", "{\"car\":1}");
+    set(doc, "demand.trips[0]", "class", "\"car\"");
+    scn = load_ok(doc);
+    ck_assert_double_eq_tol(scn->classes[0].accel_mps2, 1.2, TOL); /* the built-in bus's */
+    ck_assert_double_eq_tol(scn->classes[0].decel_mps2, 4.0, TOL);
+    ck_assert_double_eq_tol(scn->classes[1].accel_mps2, 1.5, TOL);
+    ck_assert_double_eq_tol(scn->classes[1].decel_mps2, 3.0, TOL);
     sim_scenario_destroy(&scn);
 }
 END_TEST
@@ -1427,6 +1443,17 @@ START_TEST(test_class_max_speed_zero) {
 }
 END_TEST
 
+/* accel_mps2 and decel_mps2 are documented "number > 0". */
+START_TEST(test_class_accel_zero) {
+    json_t *doc = fixture();
+    set(doc, "", "vehicle_classes", "[{\"id\":\"car\",\"accel_mps2\":0},{\"id\":\"escort\"}]");
+    expect_field_error(doc, "vehicle_classes[0]", "accel_mps2", "> 0");
+    doc = fixture();
+    set(doc, "", "vehicle_classes", "[{\"id\":\"car\",\"decel_mps2\":-4.5},{\"id\":\"escort\"}]");
+    expect_field_error(doc, "vehicle_classes[0]", "decel_mps2", "> 0");
+}
+END_TEST
+
 /* ---- suite ----------------------------------------------------------------------------- */
 
 Suite *suite_scenarios_loader(void);
@@ -1528,6 +1555,7 @@ Suite *suite_scenarios_loader(void) {
     tcase_add_test(tc, test_duplicate_flow_and_trip_ids);
     tcase_add_loop_test(tc, test_huge_time_refused, 0, (int)N_ELEMS(HUGE_TIMES));
     tcase_add_test(tc, test_class_max_speed_zero);
+    tcase_add_test(tc, test_class_accel_zero);
     suite_add_tcase(s, tc);
     return s;
 }
