@@ -9,6 +9,8 @@
  */
 #include "batch/sweep.h"
 
+#include "sim/limits.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -705,11 +707,11 @@ int batch_sweep_load_json(batch_sweep_t *self, const json_t *doc, const char *wh
                 rc = base_err_set(err, BASE_ENOMEM, "out of memory");
         } else if (strcmp(key, "until_s") == 0) {
             double u = json_is_number(val) ? json_number_value(val) : -1;
-            if (!(u >= 0 && u <= 1e9))
+            if (!(u >= 0 && u <= SIM_LIM_TIME_S))
                 rc = base_err_set(err, BASE_EINVAL,
-                                  "%s: must be a number >= 0 (0: the "
+                                  "%s: must be a number of seconds in [0, %g] (0: the "
                                   "scenario's duration)",
-                                  at);
+                                  at, SIM_LIM_TIME_S);
             else
                 self->until_s = u;
         } else if (strcmp(key, "measures") == 0) {

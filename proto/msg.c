@@ -21,6 +21,8 @@
  */
 #include "proto/msg.h"
 
+#include "proto/check.h"
+
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
@@ -788,6 +790,8 @@ int proto_msg_decode(const void *data, size_t len, proto_msg_t *msg, base_err_t 
             break;
         }
     }
+    if (w->rc == 0) /* the numeric ranges, shared by every encoding (proto/check.h) */
+        w->rc = proto_msg_check(msg, BASE_EPROTO, err);
     if (w->rc != 0) {
         proto_msg_fini(msg);
         return w->rc;
@@ -1196,6 +1200,8 @@ char *proto_msg_encode(const proto_msg_t *msg, size_t *len, base_err_t *err) {
         enc_bye(&w, root, &msg->u.bye);
         break;
     }
+    if (w.rc == 0) /* the numeric ranges, shared by every encoding (proto/check.h) */
+        w.rc = proto_msg_check(msg, BASE_EINVAL, err);
     char *text = NULL;
     if (w.rc == 0) {
         text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
