@@ -442,8 +442,10 @@ static int check_seeds(batch_sweep_t *self, base_err_t *err) {
     uint64_t *sorted = malloc((self->n_seeds > 0 ? self->n_seeds : 1) * sizeof *sorted);
     if (sorted == NULL)
         return base_err_set(err, BASE_ENOMEM, "out of memory");
-    memcpy(sorted, self->seeds, self->n_seeds * sizeof *sorted);
-    qsort(sorted, self->n_seeds, sizeof *sorted, cmp_u64);
+    if (self->n_seeds > 0) { /* seeds is NULL when none were given ("seeds": []) */
+        memcpy(sorted, self->seeds, self->n_seeds * sizeof *sorted);
+        qsort(sorted, self->n_seeds, sizeof *sorted, cmp_u64);
+    }
     for (size_t i = 1; i < self->n_seeds; i++) {
         if (sorted[i] == sorted[i - 1]) {
             uint64_t dup = sorted[i];
