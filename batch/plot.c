@@ -353,11 +353,11 @@ int batch_plot_tradeoff(const char *gnuplot, const char *dir, const char *name, 
             name);
     fprintf(g, "set terminal pngcairo size 1000,700 noenhanced font ',10'\n");
     fprintf(g, "set output '%s.png'\nset title ", name);
-    gp_quote(g, title);
+    batch_plot_quote(g, title);
     fprintf(g, "\nset xlabel ");
-    gp_quote(g, xlabel);
+    batch_plot_quote(g, xlabel);
     fprintf(g, "\nset ylabel ");
-    gp_quote(g, ylabel);
+    batch_plot_quote(g, ylabel);
     fprintf(g, "\nset grid\nset key top right\nset offsets graph 0.05, graph 0.25, graph 0.08, "
                "graph 0.08\n");
     fprintf(g,
@@ -371,5 +371,5 @@ int batch_plot_tradeoff(const char *gnuplot, const char *dir, const char *name, 
             name, name, name, name);
     if (close_checked(g, dir, name, ".gp", err) < 0)
         return BASE_EIO;
-    return run_gnuplot(gnuplot, dir, name, err);
+    return batch_plot_run(gnuplot, dir, name, err);
 }
