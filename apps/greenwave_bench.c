@@ -7,6 +7,7 @@
  * or sweep; 1 any other failure.
  */
 #include "batch/batch.h"
+#include "sim/limits.h"
 
 #include <errno.h>
 #include <gsl/gsl_errno.h>
@@ -66,6 +67,9 @@ static const char USAGE[] =
     "  --encoding E          greenwave-sim --encoding: msgpack (default) or json; the\n"
     "                        results are the same in every mode, only the speed differs\n"
     "  --keep-trips          keep each run's trips.csv (removed after a successful run)\n"
+    "  --atspm               each run writes its ATSPM hi-res event log (atspm.csv, some\n"
+    "                        6 MB per Bayiqi hour); the report draws the Purdue Coordination\n"
+    "                        Diagram and split monitor of the median run (docs/atspm.md)\n"
     "  --keep-logs           keep the logs of successful runs (failed runs' logs are kept)\n"
     "  --gnuplot PATH        gnuplot to draw with (default: gnuplot on PATH)\n"
     "  --no-plots            draw no plots\n"
@@ -325,6 +329,8 @@ int main(int argc, char **argv) {
             a.no_controller = 1;
         } else if (strcmp(s, "--keep-trips") == 0) {
             o.keep_trips = 1;
+        } else if (strcmp(s, "--atspm") == 0) {
+            o.atspm = 1;
         } else if (strcmp(s, "--keep-logs") == 0) {
             o.keep_logs = 1;
         } else if (strcmp(s, "--no-plots") == 0) {
@@ -390,8 +396,9 @@ int main(int argc, char **argv) {
             else if (strcmp(s, "--out") == 0)
                 o.out_dir = trim_dir(argv[i]);
             else if (strcmp(s, "--until") == 0) {
-                if (parse_number(v, 1e-3, 1e9, &a.until) < 0)
-                    return usage_error("--until: not a positive number of seconds: '%s'", v);
+                if (parse_number(v, 1e-3, SIM_LIM_TIME_S, &a.until) < 0)
+                    return usage_error("--until: not a number of seconds in [0.001, %g]: '%s'",
+                                       SIM_LIM_TIME_S, v);
             } else if (strcmp(s, "-j") == 0 || strcmp(s, "--jobs") == 0) {
                 if (parse_number(v, 1, 256, &d) < 0 || d != (double)(unsigned)d)
                     return usage_error("%s: not an integer in [1, 256]: '%s'", s, v);

@@ -9,6 +9,7 @@
 #include "bridge/publish.h"
 #include "report/report.h"
 #include "scenarios/loader.h"
+#include "sim/limits.h"
 #include "sim/sim.h"
 
 #include <errno.h>
@@ -34,6 +35,7 @@ static const char USAGE[] =
     "  signals.csv   every signal-group state change\n"
     "  escort.csv    per escort and stop line: arrival, signal state, wait\n"
     "  summary.json  escort, traffic and run figures\n"
+    "and, with --atspm FILE, the ATSPM hi-res controller event log (docs/atspm.md).\n"
     "\n"
     "options:\n"
     "  --seed N         random seed (default 1); same scenario and seed give identical files\n"
@@ -58,6 +60,9 @@ static const char USAGE[] =
     "  --record FILE    write the same messages to a recording (greenwave-viz --replay)\n"
     "  --listen EP      accept pause/resume/step/speed requests from greenwave-viz\n"
     "  --frame-ms MS    simulated time between frames (default 1000)\n"
+    "  --atspm FILE     write the Indiana hi-res event log (SignalID,Timestamp,EventCode,\n"
+    "                   EventParam) to FILE and its phase/detector map to FILE.config.csv\n"
+    "                   (FILE's .csv replaced); draw it with greenwave-atspm-plots\n"
     "  --quiet          print nothing but errors\n"
     "  -h, --help       show this help\n"
     "\n"
@@ -81,11 +86,12 @@ static int parse_u64(const char *s, uint64_t *out) {
     return 0;
 }
 
-static int parse_seconds(const char *s, double *out) {
+/* Parses a number in (0, hi]. */
+static int parse_positive(const char *s, double hi, double *out) {
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (errno != 0 || *end != '\0' || end == s || !(v > 0) || !isfinite(v) || v > 1e9)
+    if (errno != 0 || *end != '\0' || end == s || !(v > 0) || !(v <= hi))
         return -1;
     *out = v;
     return 0;
@@ -94,6 +100,10 @@ static int parse_seconds(const char *s, double *out) {
 static void publish_decision(void *ud, const char *line) {
     bridge_pub_decision(ud, line);
 }
+
+/* Pacing factors of --realtime (a viewer's speed requests stay within the same range). */
+#define REALTIME_MIN 0.01
+#define REALTIME_MAX 10000.0
 
 static int parse_ms(const char *s, sim_time_t *out) {
     uint64_t v;
@@ -122,6 +132,7 @@ int main(int argc, char **argv) {
     sim_time_t timeout = 1000, connect_timeout = 10000, frame_ms = 1000;
     bridge_pub_config_t pcfg = {0};
     uint64_t seed = 1;
+    const char *atspm_path = NULL;
     double until_s = 0, realtime = 0;
     int quiet = 0;
     for (int i = 1; i < argc; i++) {
@@ -138,7 +149,8 @@ int main(int argc, char **argv) {
                    strcmp(a, "--log") == 0 || strcmp(a, "--realtime") == 0 ||
                    strcmp(a, "--publish") == 0 || strcmp(a, "--record") == 0 ||
                    strcmp(a, "--listen") == 0 || strcmp(a, "--frame-ms") == 0 ||
-                   strcmp(a, "--encoding") == 0 || strcmp(a, "--sync") == 0) {
+                   strcmp(a, "--encoding") == 0 || strcmp(a, "--sync") == 0 ||
+                   strcmp(a, "--atspm") == 0) {
             if (i + 1 >= argc)
                 return usage_error("option %s needs a value", a);
             const char *v = argv[++i];
@@ -163,8 +175,10 @@ int main(int argc, char **argv) {
                 pcfg.listen = v;
             if (strcmp(a, "--frame-ms") == 0 && parse_ms(v, &frame_ms) < 0)
                 return usage_error("--frame-ms: not a positive number of milliseconds: '%s'", v);
-            if (strcmp(a, "--realtime") == 0 && parse_seconds(v, &realtime) < 0)
-                return usage_error("--realtime: not a positive factor: '%s'", v);
+            if (strcmp(a, "--realtime") == 0 &&
+                (parse_positive(v, REALTIME_MAX, &realtime) < 0 || realtime < REALTIME_MIN))
+                return usage_error("--realtime: not a factor in [%g, %g]: '%s'", REALTIME_MIN,
+                                   REALTIME_MAX, v);
             if (strcmp(a, "--tick-ms") == 0 && parse_ms(v, &bcfg.tick_ms) < 0)
                 return usage_error("--tick-ms: not a positive number of milliseconds: '%s'", v);
             if (strcmp(a, "--timeout-ms") == 0 && parse_ms(v, &timeout) < 0)
@@ -174,10 +188,13 @@ int main(int argc, char **argv) {
                     "--connect-timeout-ms: not a positive number of milliseconds: '%s'", v);
             if (strcmp(a, "--seed") == 0 && (parse_u64(v, &seed) < 0 || seed > INT64_MAX))
                 return usage_error("--seed: not an integer in [0, 2^63 - 1]: '%s'", v);
-            if (strcmp(a, "--until") == 0 && parse_seconds(v, &until_s) < 0)
-                return usage_error("--until: not a positive number of seconds: '%s'", v);
+            if (strcmp(a, "--until") == 0 && parse_positive(v, SIM_LIM_TIME_S, &until_s) < 0)
+                return usage_error("--until: not a number of seconds in (0, %g]: '%s'",
+                                   SIM_LIM_TIME_S, v);
             if (strcmp(a, "--out") == 0)
                 out = v;
+            if (strcmp(a, "--atspm") == 0)
+                atspm_path = v;
         } else if (a[0] == '-' && a[1] != '\0') {
             return usage_error("unknown option '%s'", a);
         } else if (scenario == NULL) {
@@ -205,6 +222,12 @@ int main(int argc, char **argv) {
     report_t *rep = report_new(scn, out, &err);
     if (rep == NULL) {
         fprintf(stderr, "greenwave-sim: %s\n", err.msg);
+        sim_scenario_destroy(&scn);
+        return 1;
+    }
+    if (atspm_path != NULL && report_enable_atspm(rep, atspm_path, &err) < 0) {
+        fprintf(stderr, "greenwave-sim: %s\n", err.msg);
+        report_destroy(&rep);
         sim_scenario_destroy(&scn);
         return 1;
     }

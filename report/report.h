@@ -2,8 +2,10 @@
  * report/report.h - the outputs of one run: trips.csv, signals.csv, escort.csv, summary.json.
  *
  * A report_t is a sim_observer_t: it receives the simulator's callbacks, streams signal
- * changes to signals.csv as they happen, keeps trip and escort records in memory, and at
- * report_finish() writes them sorted by id together with summary.json. Numbers are printed
+ * changes to signals.csv as they happen, streams finished trips to trips.csv in vehicle id
+ * order (a trip that finishes before a vehicle with a lower id waits in a reorder buffer),
+ * keeps escort records in memory, and at report_finish() writes the trips still waiting,
+ * escort.csv sorted by escort, and summary.json. Numbers are printed
  * with fixed precision, so equal runs give byte-identical files (summary.json's sim.wall_s
  * aside). The report borrows the scenario. Not thread-safe: one report per sim_t.
  */
@@ -54,9 +56,15 @@ typedef struct report_controller {
     int64_t commands, commands_refused;
 } report_controller_t;
 
-/* Creates the output directory dir (and parents) if needed and opens signals.csv there.
+/* Creates the output directory dir (and parents) if needed and opens signals.csv and
+ * trips.csv there.
  * Returns the report, or NULL with the message in err (BASE_EIO naming the path). */
 report_t *report_new(const sim_scenario_t *scn, const char *dir, base_err_t *err);
+
+/* Also writes the ATSPM hi-res event log of the run to path (and its config file beside it,
+ * report/atspm.h) at report_finish(). Call before report_observer(). Returns 0, or BASE_EIO
+ * (path not writable) / BASE_ENOMEM with the message in err. */
+int report_enable_atspm(report_t *rep, const char *path, base_err_t *err);
 
 /* Frees the report; NULL-safe, sets *self_p to NULL. Files already written stay. */
 void report_destroy(report_t **self_p);

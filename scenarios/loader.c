@@ -8,8 +8,17 @@
  * splits that add up, reachable destinations) follow, each naming the path of the offending
  * entry. Everything allocated for the scenario comes from its arena; the name tables and the
  * jansson document are freed on every exit path through one cleanup label.
+ *
+ * Memory: demand.trips, the one part of a scenario that grows to hundreds of thousands of
+ * entries, is not parsed into the tree: scenarios/json_split.h locates it in the text and it
+ * is read one trip at a time (jansson's tree costs about 1 KB a trip). The text and the tree
+ * of the rest are freed before routing, so the peak is the text, the tree of the network and
+ * the scenario, not the tree of the whole file (40 x 40 grid, 236 k trips: 313 -> ~110 MB).
  */
 #include "scenarios/loader.h"
+
+#include "scenarios/json_split.h"
+#include "sim/limits.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -86,12 +95,12 @@ typedef struct {
     base_err_t *err;
     sim_scenario_t *scn;
     names_t nodes, links, movements, classes, corridors, detectors;
-    uint64_t *move_keys; /* (from << 32 | to) of every movement, sorted: routes are checked
-                            against it in O(log n) per step */
+    uint64_t *move_keys;     /* (from << 32 | to) of every movement, sorted: routes are checked
+                                against it in O(log n) per step */
+    scn_json_split_t *trips; /* demand.trips read entry by entry, or NULL: in the tree */
 } ld_t;
 
 #define PATH_MAX_LEN 256
-#define SECONDS_MAX  1e9 /* any duration or time in seconds: ~31 years, far from int64 ms */
 
 /* Formats a JSON path into dst; long paths are truncated (they only appear in messages). */
 static void path_fmt(char *dst, size_t n, const char *fmt, ...)
@@ -201,6 +210,9 @@ static int get_string(ld_t *ld, const json_t *obj, const char *path, const char 
         return fail_field(ld, path, key, "must be a string, got %s", type_name(v));
     if (json_string_length(v) == 0)
         return fail_field(ld, path, key, "must not be empty");
+    if (strcmp(key, "id") == 0 && json_string_length(v) > SIM_LIM_ID_BYTES)
+        return fail_field(ld, path, key, "must be at most %d bytes long, got %zu", SIM_LIM_ID_BYTES,
+                          json_string_length(v));
     *out = base_arena_strdup(&ld->scn->arena, json_string_value(v));
     if (*out == NULL)
         return base_err_set(ld->err, BASE_ENOMEM, "out of memory");
@@ -223,8 +235,10 @@ static int get_number(ld_t *ld, const json_t *obj, const char *path, const char 
         return fail_field(ld, path, key, "must be a number, got %s", type_name(v));
     double x = json_number_value(v);
     size_t klen = strlen(key);
-    if (klen > 2 && strcmp(key + klen - 2, "_s") == 0 && isfinite(x) && x > SECONDS_MAX)
-        return fail_field(ld, path, key, "must be at most %g s, got %g", SECONDS_MAX, x);
+    /* Any time in seconds, even one without its own range: bounded (sim/limits.h). */
+    if (klen > 2 && strcmp(key + klen - 2, "_s") == 0 && isfinite(x) && x > SIM_LIM_TIME_S &&
+        (isnan(hi) || hi > SIM_LIM_TIME_S))
+        hi = SIM_LIM_TIME_S;
     int bad = !isfinite(x) || (lo_kind == GT && !(x > lo)) || (lo_kind == GE && !(x >= lo)) ||
               (!isnan(hi) && x > hi);
     if (bad) {
@@ -239,7 +253,7 @@ static int get_number(ld_t *ld, const json_t *obj, const char *path, const char 
 }
 
 static int get_int(ld_t *ld, const json_t *obj, const char *path, const char *key, int required,
-                   int32_t def, int32_t lo, int32_t *out) {
+                   int32_t def, int32_t lo, int32_t hi, int32_t *out) {
     json_t *v;
     if (member(ld, obj, path, key, required, &v) < 0)
         return -1;
@@ -247,11 +261,16 @@ static int get_int(ld_t *ld, const json_t *obj, const char *path, const char *ke
         *out = def;
         return 0;
     }
-    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > INT32_MAX) {
+    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
+        if (json_is_integer(v))
+            return fail_field(ld, path, key,
+                              "must be an integer in [%d, %d], got %" JSON_INTEGER_FORMAT, (int)lo,
+                              (int)hi, json_integer_value(v));
         if (json_is_number(v))
-            return fail_field(ld, path, key, "must be an integer >= %d, got %g", (int)lo,
-                              json_number_value(v));
-        return fail_field(ld, path, key, "must be an integer >= %d, got %s", (int)lo, type_name(v));
+            return fail_field(ld, path, key, "must be an integer in [%d, %d], got %g", (int)lo,
+                              (int)hi, json_number_value(v));
+        return fail_field(ld, path, key, "must be an integer in [%d, %d], got %s", (int)lo, (int)hi,
+                          type_name(v));
     }
     *out = (int32_t)json_integer_value(v);
     return 0;
@@ -263,6 +282,9 @@ static int get_array(ld_t *ld, const json_t *obj, const char *path, const char *
         return -1;
     if (*out != NULL && !json_is_array(*out))
         return fail_field(ld, path, key, "must be an array, got %s", type_name(*out));
+    if (*out != NULL && json_array_size(*out) > SIM_LIM_COUNT)
+        return fail_field(ld, path, key, "must have at most %d entries, got %zu", SIM_LIM_COUNT,
+                          json_array_size(*out));
     return 0;
 }
 
@@ -377,9 +399,10 @@ static int load_model(ld_t *ld, const json_t *root) {
     if (want_object(ld, m, path) < 0 || check_keys(ld, m, path, keys) < 0)
         return -1;
     double lost, frac, wait;
-    if (get_number(ld, m, path, "startup_lost_time_s", 0, 2.0, GE, 0, NAN, &lost) < 0 ||
-        get_number(ld, m, path, "min_speed_fraction", 0, 0.1, GT, 0, 1, &frac) < 0 ||
-        get_number(ld, m, path, "stop_wait_s", 0, 1.0, GE, 0, NAN, &wait) < 0)
+    if (get_number(ld, m, path, "startup_lost_time_s", 0, 2.0, GE, 0, SIM_LIM_LOST_S, &lost) < 0 ||
+        get_number(ld, m, path, "min_speed_fraction", 0, 0.1, GE, SIM_LIM_SPEED_FRACTION_MIN, 1,
+                   &frac) < 0 ||
+        get_number(ld, m, path, "stop_wait_s", 0, 1.0, GE, 0, SIM_LIM_STOP_WAIT_S, &wait) < 0)
         return -1;
     ld->scn->model.startup_lost_time = sim_time_from_s(lost);
     ld->scn->model.min_speed_fraction = frac;
@@ -428,10 +451,13 @@ static int load_classes(ld_t *ld, const json_t *root) {
                 decel0 = builtin[b].decel_mps2;
             }
         }
-        if (get_number(ld, o, p, "pce", 0, 1.0, GT, 0, NAN, &pce) < 0 ||
-            get_number(ld, o, p, "max_speed_kmh", 0, 0.0, GT, 0, NAN, &vmax) < 0 ||
-            get_number(ld, o, p, "accel_mps2", 0, accel0, GT, 0, NAN, &accel) < 0 ||
-            get_number(ld, o, p, "decel_mps2", 0, decel0, GT, 0, NAN, &decel) < 0)
+        if (get_number(ld, o, p, "pce", 0, 1.0, GE, SIM_LIM_PCE_MIN, SIM_LIM_PCE_MAX, &pce) < 0 ||
+            get_number(ld, o, p, "max_speed_kmh", 0, 0.0, GE, SIM_LIM_SPEED_KMH_MIN,
+                       SIM_LIM_SPEED_KMH_MAX, &vmax) < 0 ||
+            get_number(ld, o, p, "accel_mps2", 0, accel0, GE, SIM_LIM_ACCEL_MIN, SIM_LIM_ACCEL_MAX,
+                       &accel) < 0 ||
+            get_number(ld, o, p, "decel_mps2", 0, decel0, GE, SIM_LIM_ACCEL_MIN, SIM_LIM_ACCEL_MAX,
+                       &decel) < 0)
             return -1;
         c->pce = pce;
         c->max_speed_mps = vmax / 3.6;
@@ -458,8 +484,9 @@ static int load_nodes(ld_t *ld, const json_t *arr) {
         if (check_keys(ld, o, p, keys) < 0 || get_string(ld, o, p, "id", 1, NULL, &nd->id) < 0 ||
             get_string(ld, o, p, "name", 0, nd->id, &nd->name) < 0 ||
             get_string(ld, o, p, "kind", 1, NULL, &kind) < 0 ||
-            get_number(ld, o, p, "x_m", 1, 0, GE, -HUGE_VAL, NAN, &nd->x_m) < 0 ||
-            get_number(ld, o, p, "y_m", 1, 0, GE, -HUGE_VAL, NAN, &nd->y_m) < 0)
+            get_number(ld, o, p, "x_m", 1, 0, GE, -SIM_LIM_COORD_M, SIM_LIM_COORD_M, &nd->x_m) <
+                0 ||
+            get_number(ld, o, p, "y_m", 1, 0, GE, -SIM_LIM_COORD_M, SIM_LIM_COORD_M, &nd->y_m) < 0)
             return -1;
         if (strcmp(kind, "signalized") == 0)
             nd->kind = SIM_NODE_SIGNALIZED;
@@ -525,11 +552,15 @@ static int load_links(ld_t *ld, const json_t *arr) {
             get_string(ld, o, p, "name", 0, l->id, &l->name) < 0 ||
             get_ref(ld, o, p, "from", &ld->nodes, "node", &l->from) < 0 ||
             get_ref(ld, o, p, "to", &ld->nodes, "node", &l->to) < 0 ||
-            get_number(ld, o, p, "length_m", 1, 0, GT, 0, NAN, &l->length_m) < 0 ||
-            get_int(ld, o, p, "lanes", 1, 0, 1, &l->lanes) < 0 ||
-            get_number(ld, o, p, "free_speed_kmh", 1, 0, GT, 0, NAN, &speed) < 0 ||
-            get_number(ld, o, p, "sat_flow_vphpl", 0, 1800, GT, 0, NAN, &l->sat_flow_vphpl) < 0 ||
-            get_number(ld, o, p, "jam_spacing_m", 0, 7.5, GT, 0, NAN, &l->jam_spacing_m) < 0)
+            get_number(ld, o, p, "length_m", 1, 0, GE, SIM_LIM_LENGTH_M_MIN, SIM_LIM_LENGTH_M_MAX,
+                       &l->length_m) < 0 ||
+            get_int(ld, o, p, "lanes", 1, 0, 1, SIM_LIM_LANES, &l->lanes) < 0 ||
+            get_number(ld, o, p, "free_speed_kmh", 1, 0, GE, SIM_LIM_SPEED_KMH_MIN,
+                       SIM_LIM_SPEED_KMH_MAX, &speed) < 0 ||
+            get_number(ld, o, p, "sat_flow_vphpl", 0, 1800, GE, SIM_LIM_SAT_FLOW_MIN,
+                       SIM_LIM_SAT_FLOW_MAX, &l->sat_flow_vphpl) < 0 ||
+            get_number(ld, o, p, "jam_spacing_m", 0, 7.5, GE, SIM_LIM_JAM_SPACING_M_MIN,
+                       SIM_LIM_JAM_SPACING_M_MAX, &l->jam_spacing_m) < 0)
             return -1;
         if (l->from == l->to)
             return fail(ld, p, "link starts and ends at the same node \"%s\"",
@@ -559,7 +590,8 @@ static int load_movements(ld_t *ld, const json_t *arr) {
             get_ref(ld, o, p, "from", &ld->links, "link", &m->from) < 0 ||
             get_ref(ld, o, p, "to", &ld->links, "link", &m->to) < 0 ||
             get_string(ld, o, p, "turn", 1, NULL, &turn) < 0 ||
-            get_number(ld, o, p, "sat_factor", 0, 1.0, GT, 0, 1, &m->sat_factor) < 0)
+            get_number(ld, o, p, "sat_factor", 0, 1.0, GE, SIM_LIM_SAT_FACTOR_MIN, 1,
+                       &m->sat_factor) < 0)
             return -1;
         if (strcmp(turn, "through") == 0)
             m->turn = SIM_TURN_THROUGH;
@@ -577,7 +609,7 @@ static int load_movements(ld_t *ld, const json_t *arr) {
         const sim_link_t *from = &scn->links[m->from];
         const sim_link_t *to = &scn->links[m->to];
         int32_t def_lanes = m->turn == SIM_TURN_THROUGH ? from->lanes : 1;
-        if (get_int(ld, o, p, "lanes", 0, def_lanes, 1, &m->lanes) < 0)
+        if (get_int(ld, o, p, "lanes", 0, def_lanes, 1, SIM_LIM_LANES, &m->lanes) < 0)
             return -1;
         if (m->lanes > from->lanes)
             return fail_field(ld, p, "lanes", "is %d but link \"%s\" has only %d", (int)m->lanes,
@@ -679,10 +711,10 @@ static int load_signal(ld_t *ld, const json_t *o, const char *p, int32_t s) {
             get_string(ld, go, q, "id", 1, NULL, &grp->id) < 0 ||
             get_ref_list(ld, go, q, "movements", 1, &ld->movements, "movement", &grp->movements,
                          &grp->n_movements) < 0 ||
-            get_number(ld, go, q, "min_green_s", 1, 0, GT, 0, NAN, &gmin) < 0 ||
-            get_number(ld, go, q, "max_green_s", 1, 0, GE, gmin, NAN, &gmax) < 0 ||
-            get_number(ld, go, q, "yellow_s", 1, 0, GT, 0, NAN, &y) < 0 ||
-            get_number(ld, go, q, "red_clearance_s", 1, 0, GE, 0, NAN, &r) < 0)
+            get_number(ld, go, q, "min_green_s", 1, 0, GT, 0, SIM_LIM_GREEN_S, &gmin) < 0 ||
+            get_number(ld, go, q, "max_green_s", 1, 0, GE, gmin, SIM_LIM_GREEN_S, &gmax) < 0 ||
+            get_number(ld, go, q, "yellow_s", 1, 0, GT, 0, SIM_LIM_CHANGE_S, &y) < 0 ||
+            get_number(ld, go, q, "red_clearance_s", 1, 0, GE, 0, SIM_LIM_CHANGE_S, &r) < 0)
             goto done;
         grp->min_green = sim_time_from_s(gmin);
         grp->max_green = sim_time_from_s(gmax);
@@ -769,8 +801,8 @@ static int load_signal(ld_t *ld, const json_t *o, const char *p, int32_t s) {
         double cycle, offset;
         json_t *splits;
         if (check_keys(ld, po, q, pkeys) < 0 || get_string(ld, po, q, "id", 1, NULL, &pl->id) < 0 ||
-            get_number(ld, po, q, "cycle_s", 1, 0, GT, 0, NAN, &cycle) < 0 ||
-            get_number(ld, po, q, "offset_s", 0, 0, GE, 0, NAN, &offset) < 0 ||
+            get_number(ld, po, q, "cycle_s", 1, 0, GT, 0, SIM_LIM_CYCLE_S, &cycle) < 0 ||
+            get_number(ld, po, q, "offset_s", 0, 0, GE, 0, SIM_LIM_CYCLE_S, &offset) < 0 ||
             get_array(ld, po, q, "splits_s", 1, &splits) < 0)
             goto done;
         if (offset >= cycle) {
@@ -792,8 +824,15 @@ static int load_signal(ld_t *ld, const json_t *o, const char *p, int32_t s) {
         sim_time_t sum = 0;
         for (size_t k = 0; k < ns; k++) {
             json_t *sv = json_array_get(splits, k);
-            if (!json_is_number(sv) || !(json_number_value(sv) > 0)) {
-                fail(ld, q, "splits_s[%zu] must be a number > 0", k);
+            double split = json_is_number(sv) ? json_number_value(sv) : NAN;
+            if (!(split > 0 && split <= SIM_LIM_CYCLE_S)) {
+                char qs[PATH_MAX_LEN + 32];
+                path_fmt(qs, sizeof qs, "%s.splits_s[%zu]", q, k);
+                if (json_is_number(sv))
+                    fail(ld, qs, "must be in (0, %g], got %g", SIM_LIM_CYCLE_S, split);
+                else
+                    fail(ld, qs, "must be a number in (0, %g], got %s", SIM_LIM_CYCLE_S,
+                         type_name(sv));
                 goto done;
             }
             pl->splits[k] = sim_time_from_s(json_number_value(sv));
@@ -982,8 +1021,8 @@ static int load_class_mix(ld_t *ld, const json_t *o, const char *p, double **cdf
         int32_t c = names_get(&ld->classes, key);
         if (c < 0)
             return fail(ld, q, "unknown vehicle class \"%s\"", key);
-        if (!json_is_number(v) || !(json_number_value(v) > 0))
-            return fail(ld, q, "share of \"%s\" must be a number > 0", key);
+        if (!json_is_number(v) || !(json_number_value(v) > 0 && json_number_value(v) <= 1e6))
+            return fail(ld, q, "share of \"%s\" must be a number in (0, 1e6]", key);
         (*cdf)[c] = json_number_value(v);
         total += json_number_value(v);
     }
@@ -1015,7 +1054,8 @@ static int load_demand(ld_t *ld, const json_t *root) {
     double interval;
     json_t *flows, *trips;
     if (want_object(ld, d, path) < 0 || check_keys(ld, d, path, keys) < 0 ||
-        get_number(ld, d, path, "interval_s", 0, 900, GT, 0, NAN, &interval) < 0 ||
+        get_number(ld, d, path, "interval_s", 0, 900, GE, SIM_LIM_INTERVAL_S_MIN,
+                   SIM_LIM_INTERVAL_S_MAX, &interval) < 0 ||
         get_array(ld, d, path, "flows", 0, &flows) < 0 ||
         get_array(ld, d, path, "trips", 0, &trips) < 0)
         return -1;
@@ -1024,6 +1064,8 @@ static int load_demand(ld_t *ld, const json_t *root) {
         return fail_field(ld, path, "interval_s", "must be at least 0.001");
     size_t nf = flows ? json_array_size(flows) : 0;
     size_t nt = trips ? json_array_size(trips) : 0;
+    if (ld->trips != NULL)
+        nt = ld->trips->count; /* the tree holds the array empty */
     scn->flows = base_arena_calloc(&scn->arena, nf + 1, sizeof *scn->flows);
     scn->trips = base_arena_calloc(&scn->arena, nt + 1, sizeof *scn->trips);
     if (scn->flows == NULL || scn->trips == NULL)
@@ -1036,6 +1078,69 @@ static int load_demand(ld_t *ld, const json_t *root) {
     int rc = load_flows_trips(ld, flows, trips, nf, nt, &ids);
     names_fini(&ids);
     return rc;
+}
+
+/* Reads the next entry of demand.trips from the text (ld->trips) into *out (a new reference).
+ * With want 0, checks instead that every entry has been read. */
+static int next_trip(ld_t *ld, int want, json_t **out) {
+    json_error_t je;
+    int rc = scn_json_split_next(ld->trips, JSON_REJECT_DUPLICATES, out, &je);
+    if (rc < 0)
+        return base_err_set(ld->err, BASE_EPARSE, "%s:%d:%d: syntax error: %s", ld->file, je.line,
+                            je.column, je.text);
+    if (rc != want) {
+        /* The entries differ from what locating the array counted: only malformed text. */
+        json_decref(*out);
+        *out = NULL;
+        return base_err_set(ld->err, BASE_EPARSE, "%s:%d: syntax error: malformed demand.trips",
+                            ld->file, (int)ld->trips->line);
+    }
+    return 0;
+}
+
+/* Reads demand.trips[i] from its object o. */
+static int load_trip(ld_t *ld, const json_t *o, size_t i, names_t *ids) {
+    sim_scenario_t *scn = ld->scn;
+    static const char *const tkeys[] = {"id",    "depart_s", "origin", "destination",
+                                        "class", "route",    NULL};
+    char p[PATH_MAX_LEN];
+    path_fmt(p, sizeof p, "$.demand.trips[%zu]", i);
+    sim_trip_t *t = &scn->trips[i];
+    double depart;
+    const char *cls;
+    if (want_object(ld, o, p) < 0 || check_keys(ld, o, p, tkeys) < 0 ||
+        get_string(ld, o, p, "id", 0, NULL, &t->id) < 0 ||
+        get_number(ld, o, p, "depart_s", 1, 0, GE, 0, SIM_LIM_TIME_S, &depart) < 0 ||
+        get_ref(ld, o, p, "origin", &ld->links, "link", &t->origin) < 0 ||
+        get_ref(ld, o, p, "destination", &ld->links, "link", &t->destination) < 0 ||
+        get_string(ld, o, p, "class", 0, "car", &cls) < 0)
+        return -1;
+    if (t->id == NULL) {
+        char defid[32];
+        snprintf(defid, sizeof defid, "trip%zu", i);
+        if ((t->id = base_arena_strdup(&scn->arena, defid)) == NULL)
+            return base_err_set(ld->err, BASE_ENOMEM, "out of memory");
+    }
+    if (names_put(ids, t->id, (int32_t)i) >= 0)
+        return fail_field(ld, p, "id", "duplicate flow or trip id \"%s\"", t->id);
+    t->vclass = names_get(&ld->classes, cls);
+    if (t->vclass < 0)
+        return fail_field(ld, p, "class", "unknown vehicle class \"%s\"", cls);
+    t->depart = sim_time_from_s(depart);
+    t->seq = (int32_t)i;
+    if (get_ref_list(ld, o, p, "route", 0, &ld->links, "link", &t->route.links, &t->route.n_links) <
+        0)
+        return -1;
+    if (t->route.links != NULL) {
+        const sim_route_t *r = &t->route;
+        if (r->n_links == 0 || r->links[0] != t->origin ||
+            r->links[r->n_links - 1] != t->destination)
+            return fail_field(ld, p, "route",
+                              "must start with the origin and end with the destination");
+        if (check_consecutive(ld, p, "route", r->links, r->n_links) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* Reads demand.flows and demand.trips; ids (given or default) must be unique among both. */
@@ -1073,52 +1178,27 @@ static int load_flows_trips(ld_t *ld, const json_t *flows, const json_t *trips, 
         for (size_t k = 0; k < nv; k++) {
             json_t *x = json_array_get(vph, k);
             if (!json_is_number(x) || !(json_number_value(x) >= 0) ||
-                !isfinite(json_number_value(x)))
-                return fail(ld, p, "vph[%zu] must be a number >= 0", k);
+                !(json_number_value(x) <= SIM_LIM_FLOW_VPH))
+                return fail(ld, p, "vph[%zu] must be a number in [0, %g]", k, SIM_LIM_FLOW_VPH);
             f->vph[k] = json_number_value(x);
         }
     }
-    static const char *const tkeys[] = {"id",    "depart_s", "origin", "destination",
-                                        "class", "route",    NULL};
     for (size_t i = 0; i < nt; i++) {
-        char p[PATH_MAX_LEN];
-        path_fmt(p, sizeof p, "$.demand.trips[%zu]", i);
-        json_t *o = json_array_get(trips, i);
-        sim_trip_t *t = &scn->trips[i];
-        double depart;
-        const char *cls;
-        if (want_object(ld, o, p) < 0 || check_keys(ld, o, p, tkeys) < 0 ||
-            get_string(ld, o, p, "id", 0, NULL, &t->id) < 0 ||
-            get_number(ld, o, p, "depart_s", 1, 0, GE, 0, NAN, &depart) < 0 ||
-            get_ref(ld, o, p, "origin", &ld->links, "link", &t->origin) < 0 ||
-            get_ref(ld, o, p, "destination", &ld->links, "link", &t->destination) < 0 ||
-            get_string(ld, o, p, "class", 0, "car", &cls) < 0)
+        json_t *o = NULL;
+        if (ld->trips == NULL)
+            o = json_array_get(trips, i);
+        else if (next_trip(ld, 1, &o) < 0)
             return -1;
-        if (t->id == NULL) {
-            char defid[32];
-            snprintf(defid, sizeof defid, "trip%zu", i);
-            if ((t->id = base_arena_strdup(&scn->arena, defid)) == NULL)
-                return base_err_set(ld->err, BASE_ENOMEM, "out of memory");
-        }
-        if (names_put(ids, t->id, (int32_t)i) >= 0)
-            return fail_field(ld, p, "id", "duplicate flow or trip id \"%s\"", t->id);
-        t->vclass = names_get(&ld->classes, cls);
-        if (t->vclass < 0)
-            return fail_field(ld, p, "class", "unknown vehicle class \"%s\"", cls);
-        t->depart = sim_time_from_s(depart);
-        t->seq = (int32_t)i;
-        if (get_ref_list(ld, o, p, "route", 0, &ld->links, "link", &t->route.links,
-                         &t->route.n_links) < 0)
+        int rc = load_trip(ld, o, i, ids);
+        if (ld->trips != NULL)
+            json_decref(o);
+        if (rc < 0)
             return -1;
-        if (t->route.links != NULL) {
-            const sim_route_t *r = &t->route;
-            if (r->n_links == 0 || r->links[0] != t->origin ||
-                r->links[r->n_links - 1] != t->destination)
-                return fail_field(ld, p, "route",
-                                  "must start with the origin and end with the destination");
-            if (check_consecutive(ld, p, "route", r->links, r->n_links) < 0)
-                return -1;
-        }
+    }
+    if (ld->trips != NULL) {
+        json_t *extra = NULL;
+        if (next_trip(ld, 0, &extra) < 0)
+            return -1;
     }
     return 0;
 }
@@ -1149,8 +1229,9 @@ static int load_escorts(ld_t *ld, const json_t *arr) {
             get_string(ld, o, p, "class", 0, "escort", &cls) < 0 ||
             get_ref_list(ld, o, p, "route", 1, &ld->links, "link", &e->route.links,
                          &e->route.n_links) < 0 ||
-            get_number(ld, o, p, "depart_s", 1, 0, GE, 0, NAN, &depart) < 0 ||
-            get_number(ld, o, p, "desired_speed_kmh", 1, 0, GT, 0, NAN, &speed) < 0 ||
+            get_number(ld, o, p, "depart_s", 1, 0, GE, 0, SIM_LIM_TIME_S, &depart) < 0 ||
+            get_number(ld, o, p, "desired_speed_kmh", 1, 0, GE, SIM_LIM_SPEED_KMH_MIN,
+                       SIM_LIM_SPEED_KMH_MAX, &speed) < 0 ||
             get_number(ld, o, p, "yield_factor", 0, 0.5, GE, 0, 1, &e->yield_factor) < 0)
             return -1;
         e->vclass = names_get(&ld->classes, cls);
@@ -1185,7 +1266,7 @@ static int load_root(ld_t *ld, const json_t *root) {
         return -1;
     if (strcmp(format, "greenwave-scenario") != 0)
         return fail(ld, "$.format", "must be \"greenwave-scenario\", got \"%s\"", format);
-    if (get_int(ld, root, "$", "version", 1, 0, 0, &version) < 0)
+    if (get_int(ld, root, "$", "version", 1, 0, 0, INT32_MAX, &version) < 0)
         return -1;
     if (version != 1)
         return fail(ld, "$.version", "unsupported version %d (this build reads version 1)",
@@ -1193,7 +1274,7 @@ static int load_root(ld_t *ld, const json_t *root) {
     if (get_string(ld, root, "$", "name", 1, NULL, &scn->name) < 0 ||
         get_string(ld, root, "$", "description", 0, "", &scn->description) < 0 ||
         parse_tod(ld, root, "$", "start_time", 0, "00:00:00", 0, &scn->start_tod) < 0 ||
-        get_number(ld, root, "$", "duration_s", 1, 0, GT, 0, NAN, &duration) < 0)
+        get_number(ld, root, "$", "duration_s", 1, 0, GT, 0, SIM_LIM_TIME_S, &duration) < 0)
         return -1;
     scn->duration = sim_time_from_s(duration);
     if (load_model(ld, root) < 0 || load_classes(ld, root) < 0)
@@ -1224,7 +1305,12 @@ static int load_root(ld_t *ld, const json_t *root) {
         load_detectors(ld, detectors) < 0 || load_demand(ld, root) < 0 ||
         load_escorts(ld, escorts) < 0)
         return -1;
+    return 0;
+}
 
+/* Derives the scenario's tables and routes once the document is read (and freed). */
+static int load_finish(ld_t *ld) {
+    sim_scenario_t *scn = ld->scn;
     if (sim_scenario_prepare(scn, ld->err) < 0)
         return base_err_prefix(ld->err, "%s: ", ld->file);
     char kind = 0;
@@ -1239,14 +1325,34 @@ static int load_root(ld_t *ld, const json_t *root) {
     return 0;
 }
 
-static sim_scenario_t *load_json(json_t *root, const char *name, base_err_t *err) {
-    ld_t ld = {.file = name, .err = err};
-    ld.scn = sim_scenario_new();
-    if (ld.scn == NULL) {
-        base_err_set(err, BASE_ENOMEM, "out of memory");
-        return NULL;
+static sim_scenario_t *syntax_error(const json_error_t *je, const char *name, base_err_t *err) {
+    base_err_set(err, BASE_EPARSE, "%s:%d:%d: syntax error: %s", name, je->line, je->column,
+                 je->text);
+    return NULL;
+}
+
+/* Loads the scenario from text[0, len); frees owned (the text's buffer, or NULL) as soon as
+ * the document has been read, before routing. The demand's trips, when they can be located in
+ * the text, are parsed one at a time rather than as one tree (scenarios/json_split.h). */
+static sim_scenario_t *load_text(const char *text, size_t len, char *owned, const char *name,
+                                 base_err_t *err) {
+    scn_json_split_t split;
+    scn_json_split_find(&split, text, len, "demand", "trips");
+    json_error_t je;
+    json_t *root = scn_json_split_load_rest(&split, JSON_REJECT_DUPLICATES, &je);
+    if (root == NULL) {
+        free(owned);
+        return syntax_error(&je, name, err);
     }
-    int rc = load_root(&ld, root);
+    ld_t ld = {.file = name, .err = err, .trips = split.found ? &split : NULL};
+    ld.scn = sim_scenario_new();
+    int rc =
+        ld.scn == NULL ? base_err_set(err, BASE_ENOMEM, "out of memory") : load_root(&ld, root);
+    json_decref(root);
+    free(owned);
+    ld.trips = NULL;
+    if (rc == 0)
+        rc = load_finish(&ld);
     names_fini(&ld.nodes);
     names_fini(&ld.links);
     names_fini(&ld.movements);
@@ -1259,20 +1365,8 @@ static sim_scenario_t *load_json(json_t *root, const char *name, base_err_t *err
     return ld.scn;
 }
 
-static sim_scenario_t *syntax_error(const json_error_t *je, const char *name, base_err_t *err) {
-    base_err_set(err, BASE_EPARSE, "%s:%d:%d: syntax error: %s", name, je->line, je->column,
-                 je->text);
-    return NULL;
-}
-
 sim_scenario_t *scn_loader_load_string(const char *text, const char *name, base_err_t *err) {
-    json_error_t je;
-    json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
-    if (root == NULL)
-        return syntax_error(&je, name, err);
-    sim_scenario_t *scn = load_json(root, name, err);
-    json_decref(root);
-    return scn;
+    return load_text(text, strlen(text), NULL, name, err);
 }
 
 sim_scenario_t *scn_loader_load_file(const char *path, base_err_t *err) {
@@ -1286,8 +1380,12 @@ sim_scenario_t *scn_loader_load_file(const char *path, base_err_t *err) {
         base_err_set(err, BASE_EIO, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
-    /* Read it whole, then parse from memory: much faster than jansson's getc loop. */
+    /* Read it whole, then parse from memory: much faster than jansson's getc loop. The buffer
+     * is sized to the file (it grows only if the file does meanwhile). */
+    struct stat fst;
     size_t cap = 1 << 16, len = 0;
+    if (fstat(fileno(f), &fst) == 0 && fst.st_size > 0 && (uint64_t)fst.st_size < SIZE_MAX / 2)
+        cap = (size_t)fst.st_size + 1;
     char *buf = malloc(cap);
     while (buf != NULL) {
         len += fread(buf + len, 1, cap - len, f);
@@ -1313,12 +1411,5 @@ sim_scenario_t *scn_loader_load_file(const char *path, base_err_t *err) {
         base_err_set(err, BASE_EIO, "%s: read error", path);
         return NULL;
     }
-    json_error_t je;
-    json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
-    free(buf);
-    if (root == NULL)
-        return syntax_error(&je, path, err);
-    sim_scenario_t *scn = load_json(root, path, err);
-    json_decref(root);
-    return scn;
+    return load_text(buf, len, buf, path, err);
 }
