@@ -169,9 +169,9 @@ PY
 modes)
   start_controller
   for s in corridor actuated; do
-    "$bin/greenwave-sim" "$scenario" --seed 2 --controller "$ep" --strategy "$s" "${slow[@]}" \
+    "$bin/greenwave-sim" "$scenario" --seed 2 --until 1800 --controller "$ep" --strategy "$s" "${slow[@]}" \
       --out "$work/$s.lockstep" > "$work/$s.lockstep.out"
-    "$bin/greenwave-sim" "$scenario" --seed 2 --controller "$ep" --strategy "$s" "${slow[@]}" \
+    "$bin/greenwave-sim" "$scenario" --seed 2 --until 1800 --controller "$ep" --strategy "$s" "${slow[@]}" \
       --sync event --encoding msgpack --out "$work/$s.event" > "$work/$s.event.out"
     grep -q "link: msgpack, event sync" "$work/$s.event.out" || fail "$s: MessagePack and event sync not in use"
     grep -q "link: json, lockstep sync" "$work/$s.lockstep.out" || fail "$s: not JSON lockstep by default"
