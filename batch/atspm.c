@@ -139,7 +139,8 @@ static int compute(const report_atspm_log_t *log, int32_t s, size_t b, size_t e,
         return -1;
     if (open_green >= 0 && vec_push(&ph->greens, open_green, -1) < 0)
         return -1;
-    qsort(ph->arrive.v, ph->arrive.n, sizeof *ph->arrive.v, cmp_span);
+    if (ph->arrive.n > 1)
+        qsort(ph->arrive.v, ph->arrive.n, sizeof *ph->arrive.v, cmp_span);
     size_t g = 0;
     for (size_t i = 0; i < ph->arrive.n; i++) {
         int64_t t = ph->arrive.v[i].a;

@@ -654,7 +654,7 @@ static int plot_tsd(plot_ctx_t *p, size_t s) {
     base_err_t e = {0};
     if (batch_tsd_route_load(scn, NULL, &route, &e) < 0) {
         plot_failed(p, what, &e);
-        return BASE_OK;
+        return atspm_charts(p, s, im, desc);
     }
     /* Window: from a minute before the escort leaves to a minute after the later arrival. */
     double dep = cell_num(a, im, "escort.depart_s"), end = cell_num(a, im, "sim.sim_s");

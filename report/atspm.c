@@ -479,7 +479,8 @@ static int write_config(const report_atspm_t *a, const char *path, base_err_t *e
 int report_atspm_finish(report_atspm_t *a, sim_time_t end, base_err_t *err) {
     if (a->oom)
         return base_err_set(err, BASE_ENOMEM, "%s: out of memory keeping the events", a->path);
-    qsort(a->recs, a->n, sizeof *a->recs, cmp_rec);
+    if (a->n > 1)
+        qsort(a->recs, a->n, sizeof *a->recs, cmp_rec);
     FILE *f = fopen(a->path, "w");
     if (f == NULL)
         return base_err_set(err, BASE_EIO, "%s: cannot write: %s", a->path, strerror(errno));
@@ -723,7 +724,8 @@ static int read_events(const char *path, report_atspm_log_t *log, base_err_t *er
     if (rc == BASE_OK) {
         for (size_t i = 0; i < log->n_events; i++)
             log->events[i].t_ms += (days[i] - log->day0) * 86400000;
-        qsort(log->events, log->n_events, sizeof *log->events, cmp_event);
+        if (log->n_events > 1)
+            qsort(log->events, log->n_events, sizeof *log->events, cmp_event);
     }
     free(days);
     free(line);
@@ -957,8 +959,10 @@ int64_t report_atspm_check_signals(const report_atspm_log_t *log, const char *si
     fclose(f);
     if (rc < 0)
         goto done;
-    qsort(a, na, sizeof *a, cmp_green);
-    qsort(b, nb, sizeof *b, cmp_green);
+    if (na > 1)
+        qsort(a, na, sizeof *a, cmp_green);
+    if (nb > 1)
+        qsort(b, nb, sizeof *b, cmp_green);
     for (size_t i = 0; i < na || i < nb; i++) {
         if (i >= na || i >= nb) {
             const green_t *g = i < na ? &a[i] : &b[i];

@@ -180,8 +180,9 @@ static int stop_state(const viz_tsd_stop_t *s, const proto_frame_t *f) {
 
 static int add_span(viz_tsd_stop_t *s, int64_t t, int state, int64_t prev_t) {
     viz_tsd_span_t *last = s->n_spans ? &s->spans[s->n_spans - 1] : NULL;
-    int64_t gap = t - prev_t;
-    int contiguous = last != NULL && gap <= VIZ_TSD_BRIDGE_MS && last->t1_ms == prev_t;
+    int contiguous = last != NULL && prev_t != INT64_MIN && last->t1_ms == prev_t &&
+                     t - prev_t <= VIZ_TSD_BRIDGE_MS;
+    int64_t gap = contiguous ? t - prev_t : 0;
     int64_t start = t;
     if (contiguous && last->state == state) {
         last->t1_ms = t;

@@ -63,6 +63,14 @@ if command -v gnuplot >/dev/null; then
   grep -q '^A1,2,' charts/atspm-summary.csv || fail "no summary row of A1 phase 2"
   "$plots" bayiqi/atspm.csv --signal A1 --out charts2 >/dev/null 2>&1 || fail "plots of LOG.csv"
   cmp -s charts/pcd-A1.dat charts2/pcd-A1.dat || fail "the PCD data differ between two draws"
+  # greenwave-bench --atspm: the median run's charts, linked from report.md.
+  bench=$(dirname "$sim")/greenwave-bench
+  if [[ -x $bench ]]; then
+    "$bench" --scenarios grid.json --strategies none --seeds 1-3 --until 600 --no-controller \
+      --atspm -j 2 --out bench --progress quiet >bench.log 2>&1 || fail "bench --atspm: $(tail -3 bench.log)"
+    grep -q 'ATSPM charts of the same run' bench/report.md || fail "report.md lacks the ATSPM charts"
+    ls bench/plots/grid-atspm/split-*.png >/dev/null 2>&1 || fail "no split monitor of the median run"
+  fi
 else
   echo "gnuplot not installed: charts not drawn"
 fi
