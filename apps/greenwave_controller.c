@@ -41,7 +41,7 @@ static const char USAGE[] =
     "  --limit NAME=N        per-session bounds (docs/protocol.md, 'Limits'); NAME is one of\n"
     "                        sessions (256), requests per tick (1024), signals (4096),\n"
     "                        groups (65536), detectors (65536), links (262144), work units\n"
-    "                        per tick (50000000), reap-after messages of silence (1000000;\n"
+    "                        per tick (50000000), reap-after messages of silence (100000;\n"
     "                        0 never), message-bytes (16777216)\n"
     "  --stats-every N       write session counters to the log every N messages\n"
     "  --crash-after N       testing aid: die abruptly (exit 70, no goodbye) after N messages\n"
