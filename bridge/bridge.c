@@ -12,6 +12,7 @@
  */
 #include "bridge/bridge.h"
 
+#include "auth/auth.h"
 #include "bridge/tick.h"
 #include "proto/msg.h"
 
@@ -76,6 +77,10 @@ void bridge_config_defaults(bridge_config_t *cfg) {
     cfg->fallback = SIM_TRANSITION_SHORTWAY;
 }
 
+static int base_prefix_ep(base_err_t *err, const char *endpoint) {
+    return base_err_prefix(err, "%s: ", endpoint);
+}
+
 static int open_socket(bridge_t *b, base_err_t *err) {
     if (b->sock != NULL)
         zmq_close(b->sock);
@@ -88,6 +93,9 @@ static int open_socket(bridge_t *b, base_err_t *err) {
     char rid[80];
     snprintf(rid, sizeof rid, "%s.%d", b->identity, b->reconnects++);
     int linger = 0;
+    if (b->cfg.curve_keys != NULL &&
+        auth_client_socket(b->sock, b->cfg.curve_keys, b->cfg.curve_server_key, err) < 0)
+        return base_prefix_ep(err, b->cfg.endpoint);
     if (zmq_setsockopt(b->sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
         zmq_setsockopt(b->sock, ZMQ_ROUTING_ID, rid, strlen(rid)) != 0 ||
         zmq_connect(b->sock, b->cfg.endpoint) != 0)

@@ -16,6 +16,7 @@
 #ifndef BRIDGE_BRIDGE_H
 #define BRIDGE_BRIDGE_H
 
+#include "auth/keys.h"
 #include "base/err.h"
 #include "sim/sim.h"
 
@@ -35,6 +36,10 @@ typedef struct bridge_config {
     /* Called with every decision line the controller sends (e.g. to publish it), or NULL. */
     void (*on_decision)(void *ud, const char *line);
     void *ud;
+    /* CURVE: this simulator's key pair and the controller's public key (Z85), both borrowed;
+     * NULL: a plain connection (ipc://, loopback). */
+    const auth_keypair_t *curve_keys;
+    const char *curve_server_key;
 } bridge_config_t;
 
 typedef struct bridge_stats {

@@ -54,12 +54,23 @@ typedef struct report_controller {
     int64_t commands, commands_refused;
 } report_controller_t;
 
+/* CURVE on the simulator's publish/listen endpoints: summary.json "auth". */
+typedef struct report_auth {
+    int64_t allowed;            /* viewers' handshakes with a listed key */
+    int64_t refused_keys;       /* handshakes with a key not in the allowlist */
+    int64_t refused_handshakes; /* peers without CURVE or with a wrong server key */
+    int64_t control_requests;   /* viewers' requests the simulator answered (--listen) */
+} report_auth_t;
+
 /* Creates the output directory dir (and parents) if needed and opens signals.csv there.
  * Returns the report, or NULL with the message in err (BASE_EIO naming the path). */
 report_t *report_new(const sim_scenario_t *scn, const char *dir, base_err_t *err);
 
 /* Frees the report; NULL-safe, sets *self_p to NULL. Files already written stay. */
 void report_destroy(report_t **self_p);
+
+/* Records the CURVE counters for summary.json (copied); without a call "auth" is null. */
+void report_set_auth(report_t *rep, const report_auth_t *auth);
 
 /* Returns the observer to pass to sim_new(); it points into the report. */
 sim_observer_t report_observer(report_t *rep);
