@@ -58,6 +58,8 @@ static const char USAGE[] =
     "  --quit-after S      leave S seconds after the start\n"
     "  --request R         with --control: send R (pause, resume, step, speed=FACTOR) once\n"
     "                      frames arrive, as the keys would (for scripts)\n"
+    "  --after-ack         with --request: count --screenshot-after and --quit-after from\n"
+    "                      the simulator's answer, not from the start (for tests)\n"
     "  --bench N           draw N synthetic vehicles offscreen as fast as possible and print\n"
     "                      the frame rate\n"
     "  --seconds S         length of the benchmark (default 5)\n"
@@ -129,7 +131,7 @@ typedef struct args {
     const char *connect, *control, *replay, *png, *tsd, *tsd_meta, *map, *shot, *request;
     const char *curve_keys, *curve_server_key;
     double at, from, to, shot_after, quit_after, seconds, zoom;
-    int has_at, show_tsd, follow, w, h, bench;
+    int has_at, show_tsd, follow, after_ack, w, h, bench;
 } args_t;
 
 static int parse_args(int argc, char **argv, args_t *a) {
@@ -147,6 +149,10 @@ static int parse_args(int argc, char **argv, args_t *a) {
         }
         if (strcmp(o, "--show-tsd") == 0 || strcmp(o, "--follow") == 0) {
             *(strcmp(o, "--follow") == 0 ? &a->follow : &a->show_tsd) = 1;
+            continue;
+        }
+        if (strcmp(o, "--after-ack") == 0) {
+            a->after_ack = 1;
             continue;
         }
         static const char *const valued[] = {"--connect",
@@ -255,6 +261,8 @@ static int parse_args(int argc, char **argv, args_t *a) {
         return usage_error("--curve-keys needs --connect");
     if (a->request != NULL && a->control == NULL)
         return usage_error("--request needs --control");
+    if (a->after_ack && a->request == NULL)
+        return usage_error("--after-ack needs --request");
     if (a->tsd_meta != NULL && (a->png == NULL || a->tsd == NULL))
         return usage_error("--tsd-meta needs --tsd and --png");
     if (a->has_at && a->png == NULL)
@@ -306,7 +314,7 @@ int main(int argc, char **argv) {
     if (viz_render_warning(r)[0] != '\0')
         fprintf(stderr, "greenwave-viz: %s\n", viz_render_warning(r));
     viz_app_opts_t opts = {a.shot_after, a.shot, a.quit_after, a.tsd,
-                           a.show_tsd,   stderr, a.request};
+                           a.show_tsd,   stderr, a.request,    a.after_ack};
     viz->follow = a.follow;
     viz->zoom = a.zoom;
     if (a.bench >= 0) {

@@ -461,6 +461,26 @@ static int load_nodes(ld_t *ld, const json_t *arr) {
     return 0;
 }
 
+/* The optional drawing shape of a link: at least two [x_m, y_m] points (only the viewer uses
+ * it; the model uses length_m). */
+static int check_shape(ld_t *ld, const json_t *o, const char *p) {
+    json_t *shape;
+    if (get_array(ld, o, p, "shape", 0, &shape) < 0)
+        return -1;
+    if (shape == NULL)
+        return 0;
+    if (json_array_size(shape) < 2)
+        return fail_field(ld, p, "shape", "must have at least 2 points, got %zu",
+                          json_array_size(shape));
+    for (size_t k = 0; k < json_array_size(shape); k++) {
+        json_t *pt = json_array_get(shape, k);
+        if (!json_is_array(pt) || json_array_size(pt) != 2 ||
+            !json_is_number(json_array_get(pt, 0)) || !json_is_number(json_array_get(pt, 1)))
+            return fail_field(ld, p, "shape", "point %zu must be [x_m, y_m]", k);
+    }
+    return 0;
+}
+
 static int load_links(ld_t *ld, const json_t *arr) {
     sim_scenario_t *scn = ld->scn;
     size_t n = json_array_size(arr);
@@ -477,6 +497,7 @@ static int load_links(ld_t *ld, const json_t *arr) {
                                        "free_speed_kmh",
                                        "sat_flow_vphpl",
                                        "jam_spacing_m",
+                                       "shape",
                                        NULL};
     for (size_t i = 0; i < n; i++) {
         char p[PATH_MAX_LEN];
@@ -497,6 +518,8 @@ static int load_links(ld_t *ld, const json_t *arr) {
         if (l->from == l->to)
             return fail(ld, p, "link starts and ends at the same node \"%s\"",
                         scn->nodes[l->from].id);
+        if (check_shape(ld, o, p) < 0)
+            return -1;
         l->free_speed_mps = speed / 3.6;
     }
     return 0;

@@ -77,6 +77,7 @@ int viz_app_live(viz_t *viz, viz_render_t *r, viz_live_t *live, const viz_app_op
     fps_meter_t fm = {t0, 0};
     int shot_done = 0, rc = 0;
     int requested = o->request == NULL;
+    double t_ack = -1; /* with after_ack: when the request was answered */
     char last_status[VIZ_LINE_MAX] = "";
     if (live->dealer == NULL)
         snprintf(viz->status, sizeof viz->status,
@@ -132,7 +133,10 @@ int viz_app_live(viz_t *viz, viz_render_t *r, viz_live_t *live, const viz_app_op
             viz_render_present(r);
             fps_tick(&fm, viz, now);
             next = fmax(next + FRAME_S, now);
-            if (deadlines(viz, r, o, now - t0, &shot_done, err, &rc))
+            if (o->after_ack && t_ack < 0 && live->acks > 0)
+                t_ack = now;
+            double from = o->after_ack ? t_ack : t0;
+            if (from >= 0 && deadlines(viz, r, o, now - from, &shot_done, err, &rc))
                 return rc;
         }
     }

@@ -27,6 +27,8 @@ typedef struct viz_app_opts {
     FILE *log;           /* one line per notable thing, or NULL */
     const char *request; /* live: a control request to send once frames flow ("pause",
                             "speed=4"), for scripts and tests */
+    int after_ack;       /* live: screenshot_after_s and quit_after_s count from the simulator's
+                            answer to request, not from the start (no race with a slow start) */
 } viz_app_opts_t;
 
 /* The live view until the window closes (or quit_after_s). Returns 0 or a negative code. */
