@@ -426,6 +426,7 @@ int main(int argc, char **argv) {
             .stale_messages = bst.stale_messages,
             .commands = bst.commands,
             .commands_refused = bst.commands_refused,
+            .handshakes_refused = bst.handshakes_refused,
         };
     }
     int curve_on = 0;

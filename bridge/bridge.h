@@ -46,14 +46,15 @@ typedef struct bridge_stats {
     int64_t ticks; /* ticks answered in time */
     int64_t ticks_sent;
     double rtt_us_p50, rtt_us_p99;
-    double lost_s;             /* simulated seconds without a controller */
-    int64_t lost_events;       /* times the controller was declared lost */
-    int64_t taken_back;        /* times it was taken back */
-    int64_t rejected_messages; /* malformed, wrong version, wrong type */
-    int64_t stale_messages;    /* replies to older ticks, duplicates */
-    int64_t commands;          /* commands received */
-    int64_t commands_refused;  /* refused by the conflict monitor or naming unknown ids */
-    const char *strategy;      /* the strategy the controller said it runs ("" if none) */
+    double lost_s;              /* simulated seconds without a controller */
+    int64_t lost_events;        /* times the controller was declared lost */
+    int64_t taken_back;         /* times it was taken back */
+    int64_t rejected_messages;  /* malformed, wrong version, wrong type */
+    int64_t stale_messages;     /* replies to older ticks, duplicates */
+    int64_t commands;           /* commands received */
+    int64_t commands_refused;   /* refused by the conflict monitor or naming unknown ids */
+    int64_t handshakes_refused; /* connections the controller refused (CURVE: key, mismatch) */
+    const char *strategy;       /* the strategy the controller said it runs ("" if none) */
 } bridge_stats_t;
 
 /* Sets *cfg to the defaults: tick 1000 ms, timeout 1000 ms, connect timeout 10000 ms,
@@ -68,9 +69,10 @@ bridge_t *bridge_new(void *zmq_ctx, sim_t *sim, const char *map_json, uint64_t s
 /* Sends bye (without waiting) and frees the bridge; NULL-safe, sets *self_p to NULL. */
 void bridge_destroy(bridge_t **self_p);
 
-/* Sends the hello and waits up to the connect timeout for the welcome. Returns 0 when the
- * controller answered, or BASE_EIO (the controller is then 'lost' and will be taken back if
- * it answers later; the run may go on). */
+/* Sends the hello and waits up to the connect timeout for the welcome, or less when the
+ * controller refuses the connection's handshake (CURVE: logged and counted in
+ * handshakes_refused). Returns 0 when the controller answered, or BASE_EIO (the controller is then
+ * 'lost' and will be taken back if it answers later; the run may go on). */
 int bridge_connect(bridge_t *b);
 
 /* Exchanges one tick at the sim's current time and applies the reply. Returns 0, also when

@@ -504,6 +504,7 @@ static int write_summary(report_t *rep, const sim_t *sim, uint64_t seed, const r
         json_object_set_new(c, "stale_messages", json_integer(ctl->stale_messages));
         json_object_set_new(c, "commands", json_integer(ctl->commands));
         json_object_set_new(c, "commands_refused", json_integer(ctl->commands_refused));
+        json_object_set_new(c, "handshakes_refused", json_integer(ctl->handshakes_refused));
         json_object_set_new(root, "controller", c);
     } else {
         json_object_set_new(root, "controller", json_null());

@@ -52,6 +52,7 @@ typedef struct report_controller {
     int64_t lost_events, taken_back;
     int64_t rejected_messages, stale_messages;
     int64_t commands, commands_refused;
+    int64_t handshakes_refused; /* connections the controller refused (CURVE) */
 } report_controller_t;
 
 /* CURVE on the simulator's publish/listen endpoints: summary.json "auth". */
