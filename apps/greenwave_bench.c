@@ -61,6 +61,10 @@ static const char USAGE[] =
     "                        works in lockstep with its simulations, so one can limit -j\n"
     "  --no-controller       run without a controller (strategy none only)\n"
     "  --sim-timeout-ms MS   greenwave-sim --timeout-ms: wait for each controller answer\n"
+    "  --sync M              greenwave-sim --sync: event (default: ticks only when the\n"
+    "                        controller needs them, deltas) or lockstep (every interval)\n"
+    "  --encoding E          greenwave-sim --encoding: msgpack (default) or json; the\n"
+    "                        results are the same in every mode, only the speed differs\n"
     "  --keep-trips          keep each run's trips.csv (removed after a successful run)\n"
     "  --keep-logs           keep the logs of successful runs (failed runs' logs are kept)\n"
     "  --gnuplot PATH        gnuplot to draw with (default: gnuplot on PATH)\n"
@@ -304,6 +308,8 @@ int main(int argc, char **argv) {
     batch_options_t o;
     batch_options_defaults(&o);
     o.out_dir = "results";
+    o.sim_sync = "event";
+    o.sim_encoding = "msgpack";
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     o.jobs = cpus > 0 ? (unsigned)cpus : 1;
     for (int i = 1; i < argc; i++) {
@@ -345,6 +351,8 @@ int main(int argc, char **argv) {
                                                  "--gnuplot",
                                                  "--progress",
                                                  "--controllers",
+                                                 "--sync",
+                                                 "--encoding",
                                                  NULL};
             size_t k = 0;
             while (valued[k] != NULL && strcmp(valued[k], s) != 0)
@@ -395,6 +403,14 @@ int main(int argc, char **argv) {
             } else if (strcmp(s, "--timeout") == 0) {
                 if (parse_number(v, 0, 1e7, &o.timeout_s) < 0)
                     return usage_error("--timeout: not a number of seconds >= 0: '%s'", v);
+            } else if (strcmp(s, "--sync") == 0) {
+                if (strcmp(v, "event") != 0 && strcmp(v, "lockstep") != 0)
+                    return usage_error("--sync: not event or lockstep: '%s'", v);
+                o.sim_sync = v;
+            } else if (strcmp(s, "--encoding") == 0) {
+                if (strcmp(v, "msgpack") != 0 && strcmp(v, "json") != 0)
+                    return usage_error("--encoding: not msgpack or json: '%s'", v);
+                o.sim_encoding = v;
             } else if (strcmp(s, "--sim-timeout-ms") == 0) {
                 if (parse_number(v, 1, 86400000, &d) < 0 || d != (double)(int)d)
                     return usage_error("--sim-timeout-ms: not a positive integer: '%s'", v);

@@ -45,6 +45,11 @@ static const char USAGE[] =
     "  --strategy S     strategy to ask the controller for: none, actuated, local,\n"
     "                   corridor, route-green (default: the controller's)\n"
     "  --tick-ms MS     control interval (default 1000)\n"
+    "  --encoding E     json | msgpack: offer MessagePack besides JSON to the controller\n"
+    "                   (default json; the controller chooses)\n"
+    "  --sync M         lockstep | event: event offers wake conditions, subscriptions and\n"
+    "                   delta ticks, so the run goes on between the controller's wakes\n"
+    "                   (default lockstep: a full tick every control interval)\n"
     "  --timeout-ms MS  wall time to wait for an answer before the controller is declared\n"
     "                   lost and signals fall back to their local plans (default 1000)\n"
     "  --connect-timeout-ms MS  wait for the first answer (default 10000)\n"
@@ -157,7 +162,8 @@ int main(int argc, char **argv) {
                    strcmp(a, "--timeout-ms") == 0 || strcmp(a, "--connect-timeout-ms") == 0 ||
                    strcmp(a, "--log") == 0 || strcmp(a, "--realtime") == 0 ||
                    strcmp(a, "--publish") == 0 || strcmp(a, "--record") == 0 ||
-                   strcmp(a, "--listen") == 0 || strcmp(a, "--frame-ms") == 0) {
+                   strcmp(a, "--listen") == 0 || strcmp(a, "--frame-ms") == 0 ||
+                   strcmp(a, "--encoding") == 0 || strcmp(a, "--sync") == 0) {
             if (i + 1 >= argc)
                 return usage_error("option %s needs a value", a);
             const char *v = argv[++i];
@@ -167,6 +173,13 @@ int main(int argc, char **argv) {
                 bcfg.strategy = v;
             if (strcmp(a, "--log") == 0)
                 log_path = v;
+            if (strcmp(a, "--encoding") == 0 && proto_encoding_parse(v, &bcfg.encoding) < 0)
+                return usage_error("--encoding: not json or msgpack: '%s'", v);
+            if (strcmp(a, "--sync") == 0) {
+                if (strcmp(v, "lockstep") != 0 && strcmp(v, "event") != 0)
+                    return usage_error("--sync: not lockstep or event: '%s'", v);
+                bcfg.event = strcmp(v, "event") == 0;
+            }
             if (strcmp(a, "--publish") == 0)
                 pcfg.publish = v;
             if (strcmp(a, "--record") == 0)
@@ -367,7 +380,7 @@ int main(int argc, char **argv) {
         if (rc == 0 && t == next_tick) {
             if (t < until)
                 rc = bridge_tick(bridge);
-            next_tick += bcfg.tick_ms;
+            next_tick = bridge_next_tick(bridge, t);
         }
         if (rc == 0 && t == next_frame) {
             rc = bridge_pub_frame(pub, realtime, paused, &err);
@@ -466,6 +479,9 @@ int main(int argc, char **argv) {
                    bst.strategy[0] ? bst.strategy : "?", (long long)bst.ticks, bst.rtt_us_p50,
                    bst.rtt_us_p99, (long long)bst.commands, (long long)bst.commands_refused,
                    bst.lost_s);
+            printf("  link: %s, %s sync, %lld bytes sent, %lld bytes received\n", bst.encoding,
+                   bst.event ? "event" : "lockstep", (long long)bst.bytes_sent,
+                   (long long)bst.bytes_received);
             if (bst.lost_events > 0)
                 printf("  controller lost %lld time(s), taken back %lld time(s); signals ran on "
                        "their local plans meanwhile\n",

@@ -394,6 +394,14 @@ static int start_run(batch_t *self, size_t t, size_t slot) {
             argv[n++] = "--timeout-ms";
             argv[n++] = tmo;
         }
+        if (self->o.sim_sync != NULL) {
+            argv[n++] = "--sync";
+            argv[n++] = self->o.sim_sync;
+        }
+        if (self->o.sim_encoding != NULL) {
+            argv[n++] = "--encoding";
+            argv[n++] = self->o.sim_encoding;
+        }
     }
     n += batch_variant_args(v, BATCH_PARAM_SIM, argv + n, 46 - n);
     argv[n] = NULL;

@@ -43,21 +43,23 @@ enum {
 
 typedef struct batch_options {
     const char *out_dir;
-    unsigned jobs;          /* simulations at once (>= 1) */
-    double timeout_s;       /* wall-time limit per run (0: none) */
-    const char *sim_path;   /* greenwave-sim */
-    const char *ctl_path;   /* greenwave-controller; NULL: runs without a controller */
-    unsigned controllers;   /* controller processes per parameter set (>= 1) */
-    int sim_timeout_ms;     /* greenwave-sim --timeout-ms (0: its default) */
-    double ready_timeout_s; /* wait for a controller's "listening" line */
-    int resume;             /* continue the sweep in out_dir */
-    int retry_failed;       /* with resume: run failed runs again */
-    int keep_trips;         /* keep each run's trips.csv */
-    int keep_logs;          /* keep the logs of successful runs */
-    int progress;           /* BATCH_PROGRESS_* */
-    int stats;              /* print the throughput line at the end */
-    FILE *msg;              /* progress and messages (stderr) */
-    const char *gnuplot;    /* gnuplot to use; NULL: no plots (no_plots_reason says why) */
+    unsigned jobs;            /* simulations at once (>= 1) */
+    double timeout_s;         /* wall-time limit per run (0: none) */
+    const char *sim_path;     /* greenwave-sim */
+    const char *ctl_path;     /* greenwave-controller; NULL: runs without a controller */
+    unsigned controllers;     /* controller processes per parameter set (>= 1) */
+    int sim_timeout_ms;       /* greenwave-sim --timeout-ms (0: its default) */
+    const char *sim_sync;     /* greenwave-sim --sync (lockstep, event), or NULL: its default */
+    const char *sim_encoding; /* greenwave-sim --encoding (json, msgpack), or NULL */
+    double ready_timeout_s;   /* wait for a controller's "listening" line */
+    int resume;               /* continue the sweep in out_dir */
+    int retry_failed;         /* with resume: run failed runs again */
+    int keep_trips;           /* keep each run's trips.csv */
+    int keep_logs;            /* keep the logs of successful runs */
+    int progress;             /* BATCH_PROGRESS_* */
+    int stats;                /* print the throughput line at the end */
+    FILE *msg;                /* progress and messages (stderr) */
+    const char *gnuplot;      /* gnuplot to use; NULL: no plots (no_plots_reason says why) */
     const char *no_plots_reason;
     const char *resume_cmd; /* the command line to print for resuming, or NULL */
     const volatile sig_atomic_t *stop;

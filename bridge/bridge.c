@@ -9,6 +9,16 @@
  * block (ZMQ_DONTWAIT): a full pipe is the same as no answer.
  *
  * Ticks are built and commands applied by bridge/tick.c (no sockets there).
+ *
+ * Negotiation: the hello (always JSON) offers the encodings and sync modes of the
+ * configuration; the welcome picks one encoding for every later message, and may carry
+ * subscriptions. With subscriptions, a tick lists only the subscribed signals and detectors
+ * whose state differs from what the last tick sent showed (all of them after a welcome: a
+ * full snapshot), and only SRMs of the subscribed roles. With event sync offered and a wake in
+ * the last control, the control interval boundaries where no wake condition holds pass without
+ * a message: the simulation goes on, and the next stop is the next boundary (a wake on events,
+ * checked there) or the boundary of the wake time. Every decision depends only on the
+ * simulation and the controller's answers, so runs stay reproducible in every mode.
  */
 #include "bridge/bridge.h"
 
@@ -49,7 +59,25 @@ struct bridge {
     char strategy[PROTO_ID_MAX];
     bridge_obu_t *obu; /* the on-board units' request state */
     base_arena_t tick_arena;
+    proto_encoding_t enc; /* of ticks and byes: what the welcome chose */
+    /* Subscriptions (from the welcome) and the state the last tick sent, for deltas. */
+    int subscribed;
+    uint8_t *sub_sig, *sub_det; /* per signal / detector */
+    int all_roles;
+    uint32_t roles;
+    int full_next;                         /* the next tick is a full snapshot */
+    proto_intersection_state_t *last_spat; /* per signal; strings are the scenario's */
+    proto_group_state_t *last_groups;      /* per signal, from group_off[s] */
+    int32_t *group_off;
+    uint8_t *has_last_sig, *has_last_det;
+    proto_detector_state_t *last_det;
+    int32_t last_n_srms;
+    /* The wake of the last control (event sync offered and asked for). */
+    int has_wake;
+    proto_wake_t wake;
 };
+
+static void take_subscribe(bridge_t *b, const proto_subscribe_t *sub);
 
 static double wall_us(void) {
     struct timespec ts;
@@ -76,6 +104,8 @@ void bridge_config_defaults(bridge_config_t *cfg) {
     cfg->timeout_ms = 1000;
     cfg->connect_timeout_ms = 10000;
     cfg->fallback = SIM_TRANSITION_SHORTWAY;
+    cfg->encoding = PROTO_ENC_JSON;
+    cfg->event = 0;
 }
 
 /* Reads the monitor's pending events (waiting up to timeout_ms for the first); counts and
@@ -181,11 +211,28 @@ bridge_t *bridge_new(void *zmq_ctx, sim_t *sim, const char *map_json, uint64_t s
     snprintf(b->identity, sizeof b->identity, "sim-%ld-%llu-%ld", (long)getpid(),
              (unsigned long long)seed, (long)(ts.tv_nsec ^ ts.tv_sec));
     b->obu = bridge_obu_new(b->scn);
-    if (b->obu == NULL) {
+    size_t ns = (size_t)b->scn->n_signals + 1, nd = (size_t)b->scn->n_detectors + 1;
+    int32_t n_groups = 0;
+    b->group_off = calloc(ns, sizeof *b->group_off);
+    for (int32_t i = 0; b->group_off != NULL && i < b->scn->n_signals; i++) {
+        b->group_off[i] = n_groups;
+        n_groups += b->scn->signals[i].n_groups;
+    }
+    b->sub_sig = calloc(ns, 1);
+    b->sub_det = calloc(nd, 1);
+    b->has_last_sig = calloc(ns, 1);
+    b->has_last_det = calloc(nd, 1);
+    b->last_spat = calloc(ns, sizeof *b->last_spat);
+    b->last_groups = calloc((size_t)n_groups + 1, sizeof *b->last_groups);
+    b->last_det = calloc(nd, sizeof *b->last_det);
+    if (b->obu == NULL || b->group_off == NULL || b->sub_sig == NULL || b->sub_det == NULL ||
+        b->has_last_sig == NULL || b->has_last_det == NULL || b->last_spat == NULL ||
+        b->last_groups == NULL || b->last_det == NULL) {
         base_err_set(err, BASE_ENOMEM, "out of memory");
         bridge_destroy(&b);
         return NULL;
     }
+    take_subscribe(b, NULL); /* everything, until a welcome says otherwise */
     if (open_socket(b, err) < 0) {
         bridge_destroy(&b);
         return NULL;
@@ -198,13 +245,17 @@ static int send_msg(bridge_t *b, proto_msg_t *m) {
     m->seq = ++b->seq;
     base_err_t err = {0};
     size_t len;
-    char *text = proto_msg_encode(m, &len, &err);
+    /* A hello is JSON, which every controller reads; the welcome chooses for the rest. */
+    char *text =
+        proto_msg_encode_as(m, m->type == PROTO_HELLO ? PROTO_ENC_JSON : b->enc, &len, &err);
     if (text == NULL) {
         logf_(b, "cannot encode %s: %s", proto_type_name(m->type), err.msg);
         return BASE_EINVAL;
     }
     int rc = zmq_send(b->sock, text, len, ZMQ_DONTWAIT);
     free(text);
+    if (rc >= 0)
+        b->st.bytes_sent += (int64_t)len;
     if (rc < 0)
         logf_(b, "cannot send a %s now (%s)", proto_type_name(m->type), zmq_strerror(zmq_errno()));
     return rc < 0 ? BASE_EIO : BASE_OK;
@@ -220,6 +271,8 @@ static void send_hello(bridge_t *b) {
     m.u.hello.session.tick_ms = b->cfg.tick_ms;
     m.u.hello.session.start_tod_ms = b->scn->start_tod;
     m.u.hello.map_json = b->map_json;
+    m.u.hello.encodings = PROTO_ENC_BIT(PROTO_ENC_JSON) | PROTO_ENC_BIT(b->cfg.encoding);
+    m.u.hello.sync = PROTO_SYNC_LOCKSTEP | (b->cfg.event ? PROTO_SYNC_EVENT : 0);
     send_msg(b, &m);
     b->hello_age = 0;
 }
@@ -242,6 +295,14 @@ void bridge_destroy(bridge_t **self_p) {
     if (b->mon != NULL)
         zmq_close(b->mon);
     bridge_obu_destroy(&b->obu);
+    free(b->group_off);
+    free(b->sub_sig);
+    free(b->sub_det);
+    free(b->has_last_sig);
+    free(b->has_last_det);
+    free(b->last_spat);
+    free(b->last_groups);
+    free(b->last_det);
     base_arena_fini(&b->tick_arena);
     free(b->rtt);
     free(b->map_json);
@@ -263,6 +324,7 @@ static int recv_msg(bridge_t *b, int timeout_ms, proto_msg_t *m) {
         return 0;
     }
     int more = zmq_msg_more(&frame);
+    b->st.bytes_received += (int64_t)zmq_msg_size(&frame);
     base_err_t err = {0};
     int rc = proto_msg_decode(zmq_msg_data(&frame), zmq_msg_size(&frame), m, &err);
     zmq_msg_close(&frame);
@@ -284,9 +346,50 @@ static int recv_msg(bridge_t *b, int timeout_ms, proto_msg_t *m) {
     return 1;
 }
 
+/* Takes the welcome's subscriptions (ids the map lacks are logged and skipped). */
+static void take_subscribe(bridge_t *b, const proto_subscribe_t *sub) {
+    const sim_scenario_t *scn = b->scn;
+    b->subscribed = sub != NULL;
+    memset(b->sub_sig, sub == NULL || sub->all_signals, (size_t)scn->n_signals + 1);
+    memset(b->sub_det, sub == NULL || sub->all_detectors, (size_t)scn->n_detectors + 1);
+    b->all_roles = sub == NULL || sub->all_roles;
+    b->roles = sub != NULL ? sub->roles : 0;
+    for (int32_t j = 0; sub != NULL && !sub->all_signals && j < sub->n_signals; j++) {
+        int32_t i = 0;
+        while (i < scn->n_signals && strcmp(scn->nodes[scn->signals[i].node].id, sub->signals[j]))
+            i++;
+        if (i < scn->n_signals)
+            b->sub_sig[i] = 1;
+        else
+            logf_(b, "subscription to \"%s\": no such signal, skipped", sub->signals[j]);
+    }
+    for (int32_t j = 0; sub != NULL && !sub->all_detectors && j < sub->n_detectors; j++) {
+        int32_t d = 0;
+        while (d < scn->n_detectors && strcmp(scn->detectors[d].id, sub->detectors[j]) != 0)
+            d++;
+        if (d < scn->n_detectors)
+            b->sub_det[d] = 1;
+        else
+            logf_(b, "subscription to \"%s\": no such detector, skipped", sub->detectors[j]);
+    }
+}
+
 static void take_welcome(bridge_t *b, const proto_msg_t *m) {
     snprintf(b->strategy, sizeof b->strategy, "%s",
              m->u.welcome.strategy ? m->u.welcome.strategy : "");
+    proto_encoding_t e = m->u.welcome.encoding;
+    if (e != PROTO_ENC_JSON && e != b->cfg.encoding) {
+        logf_(b, "the controller chose the encoding %s, which was not offered: using json",
+              proto_encoding_name(e));
+        e = PROTO_ENC_JSON;
+    }
+    b->enc = e;
+    take_subscribe(b, m->u.welcome.subscribe);
+    b->st.event |= b->subscribed;
+    /* A new session: a full snapshot first, and lockstep until the controller asks for more. */
+    b->full_next = 1;
+    b->has_wake = 0;
+    b->last_n_srms = 0;
     if (!b->online && b->st.lost_events > 0) {
         b->st.taken_back++;
         b->lost_ms += (double)(sim_now(b->sim) - b->lost_since);
@@ -327,6 +430,143 @@ int bridge_connect(bridge_t *b) {
 }
 
 /* ---- building a tick --------------------------------------------------------------- */
+
+/* A time equal to the tick's own time means "now" (a minimum already reached, a hold): kept
+ * as NOW_MARK, so that it does not count as a change from one tick to the next. */
+#define NOW_MARK INT64_MIN
+
+static int64_t rel(int64_t v, int64_t now) {
+    return v == now ? NOW_MARK : v;
+}
+
+/* Whether the last state sent (times relative, see rel()) equals c at time now. */
+static int same_signal(const proto_intersection_state_t *a, const proto_intersection_state_t *c,
+                       int times, int64_t now) {
+    if (a->stage != c->stage || a->next_stage != c->next_stage || a->plan != c->plan ||
+        a->in_change != c->in_change || a->external != c->external ||
+        a->preempt_active != c->preempt_active || a->priority_active != c->priority_active ||
+        a->in_transition != c->in_transition || a->n_groups != c->n_groups)
+        return 0;
+    for (int32_t g = 0; g < a->n_groups; g++) {
+        const proto_group_state_t *x = &a->groups[g], *y = &c->groups[g];
+        if (x->state != y->state || (times && (x->min_end_ms != rel(y->min_end_ms, now) ||
+                                               x->max_end_ms != rel(y->max_end_ms, now))))
+            return 0;
+    }
+    return 1;
+}
+
+/* Whether a subscribed signal (without times) or detector differs from the last tick sent.
+ * The tick holds every signal and detector in map order. */
+static int signals_changed(const bridge_t *b, const proto_tick_t *t) {
+    for (int32_t i = 0; i < t->n_spat; i++)
+        if (b->sub_sig[i] &&
+            (!b->has_last_sig[i] || !same_signal(&b->last_spat[i], &t->spat[i], 0, t->time_ms)))
+            return 1;
+    return 0;
+}
+
+static int detectors_changed(const bridge_t *b, const proto_tick_t *t) {
+    for (int32_t d = 0; d < t->n_detectors; d++)
+        if (b->sub_det[d] &&
+            (!b->has_last_det[d] || b->last_det[d].count != t->detectors[d].count ||
+             b->last_det[d].occupied != t->detectors[d].occupied))
+            return 1;
+    return 0;
+}
+
+/* Keeps the subscribed entries of a full tick that changed since the last tick sent (all of
+ * them for a full snapshot) and the SRMs of the subscribed roles; remembers what is sent. */
+static void filter_tick(bridge_t *b, proto_tick_t *t) {
+    int full = b->full_next;
+    int32_t n = 0;
+    for (int32_t i = 0; i < t->n_spat; i++) {
+        const proto_intersection_state_t *x = &t->spat[i];
+        if (!b->sub_sig[i] ||
+            (!full && b->has_last_sig[i] && same_signal(&b->last_spat[i], x, 1, t->time_ms)))
+            continue;
+        proto_group_state_t *g = &b->last_groups[b->group_off[i]];
+        for (int32_t k = 0; k < x->n_groups; k++) {
+            g[k] = x->groups[k];
+            g[k].min_end_ms = rel(g[k].min_end_ms, t->time_ms);
+            g[k].max_end_ms = rel(g[k].max_end_ms, t->time_ms);
+        }
+        b->last_spat[i] = *x;
+        b->last_spat[i].groups = g;
+        b->has_last_sig[i] = 1;
+        t->spat[n++] = *x;
+    }
+    t->n_spat = n;
+    n = 0;
+    for (int32_t d = 0; d < t->n_detectors; d++) {
+        const proto_detector_state_t *x = &t->detectors[d];
+        if (!b->sub_det[d] || (!full && b->has_last_det[d] && b->last_det[d].count == x->count &&
+                               b->last_det[d].occupied == x->occupied))
+            continue;
+        b->last_det[d] = *x;
+        b->has_last_det[d] = 1;
+        t->detectors[n++] = *x;
+    }
+    t->n_detectors = n;
+    n = 0;
+    for (int32_t k = 0; k < t->n_srms; k++)
+        if (b->all_roles || (b->roles & PROTO_ROLE_BIT(t->srms[k].role)))
+            t->srms[n++] = t->srms[k];
+    t->n_srms = n;
+    t->delta = !full;
+    b->full_next = 0;
+}
+
+/* Builds the tick due at this boundary into *t. Returns 1, 0 when a wake is in force and none
+ * of its conditions holds (nothing to send), or BASE_ENOMEM. */
+static int build_tick(bridge_t *b, proto_tick_t *t) {
+    base_arena_t *a = &b->tick_arena;
+    int escorts = b->all_roles || (b->roles & PROTO_ROLE_BIT(PROTO_ROLE_POLICE));
+    int transit = b->all_roles || (b->roles & PROTO_ROLE_BIT(PROTO_ROLE_TRANSIT));
+    int srms = 0, state = 0;
+    if (b->has_wake) {
+        int due = b->wake.at_ms >= 0 && sim_now(b->sim) >= b->wake.at_ms;
+        if (!due && (b->wake.on & PROTO_WAKE_SRM)) {
+            if (bridge_tick_build_srms(b->sim, b->obu, a, escorts, transit, t) < 0)
+                return BASE_ENOMEM;
+            srms = 1;
+            for (int32_t k = 0; k < t->n_srms && !due; k++)
+                due = b->all_roles || (b->roles & PROTO_ROLE_BIT(t->srms[k].role));
+            due = due || b->last_n_srms > 0; /* the controller sees the requests end */
+        }
+        if (!due && (b->wake.on & (PROTO_WAKE_SIGNAL | PROTO_WAKE_DETECTOR))) {
+            if (bridge_tick_build_state(b->sim, a, t) < 0)
+                return BASE_ENOMEM;
+            state = 1;
+            due = ((b->wake.on & PROTO_WAKE_SIGNAL) && signals_changed(b, t)) ||
+                  ((b->wake.on & PROTO_WAKE_DETECTOR) && detectors_changed(b, t));
+        }
+        if (!due)
+            return 0;
+    }
+    if (!srms && bridge_tick_build_srms(b->sim, b->obu, a, escorts, transit, t) < 0)
+        return BASE_ENOMEM;
+    if (!state && bridge_tick_build_state(b->sim, a, t) < 0)
+        return BASE_ENOMEM;
+    if (b->subscribed)
+        filter_tick(b, t);
+    b->last_n_srms = t->n_srms;
+    return 1;
+}
+
+sim_time_t bridge_next_tick(const bridge_t *b, sim_time_t now) {
+    sim_time_t tick = b->cfg.tick_ms;
+    sim_time_t next = (now / tick + 1) * tick;
+    if (!b->online || !b->has_wake || b->wake.on != 0)
+        return next;
+    if (b->wake.at_ms < 0)
+        return SIM_TIME_MAX;
+    if (b->wake.at_ms <= next)
+        return next;
+    /* the first boundary at or after the wake time */
+    sim_time_t at = b->wake.at_ms;
+    return at % tick == 0 ? at : (at / tick + 1) * tick;
+}
 
 static void apply_control(bridge_t *b, const proto_control_t *c) {
     for (int32_t i = 0; i < c->n_log; i++) {
@@ -406,8 +646,9 @@ int bridge_tick(bridge_t *b) {
     proto_msg_t m;
     memset(&m, 0, sizeof m);
     m.type = PROTO_TICK;
-    if (bridge_tick_build(b->sim, b->obu, &b->tick_arena, &m.u.tick) < 0)
-        return BASE_ENOMEM;
+    int built = build_tick(b, &m.u.tick);
+    if (built <= 0)
+        return built; /* no wake condition holds: no tick at this boundary */
     double t0 = wall_us();
     send_msg(b, &m);
     b->st.ticks_sent++;
@@ -429,6 +670,9 @@ int bridge_tick(bridge_t *b) {
                 return BASE_ENOMEM;
             }
             b->st.ticks++;
+            b->has_wake = b->cfg.event && r.u.control.has_wake;
+            b->st.event |= b->has_wake;
+            b->wake = r.u.control.wake;
             apply_control(b, &r.u.control);
             proto_msg_fini(&r);
             return BASE_OK;
@@ -460,6 +704,7 @@ bridge_stats_t bridge_stats(bridge_t *b) {
     if (!b->online && b->st.lost_events > 0)
         st.lost_s += sim_time_to_s(sim_now(b->sim) - b->lost_since);
     st.strategy = b->strategy;
+    st.encoding = proto_encoding_name(b->enc);
     return st;
 }
 

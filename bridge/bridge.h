@@ -18,6 +18,7 @@
 
 #include "auth/keys.h"
 #include "base/err.h"
+#include "proto/msg.h"
 #include "sim/sim.h"
 
 #include <stdint.h>
@@ -32,6 +33,8 @@ typedef struct bridge_config {
     int timeout_ms;            /* wall time to wait for a reply before declaring it lost */
     int connect_timeout_ms;    /* wall time to wait for the first welcome */
     sim_transition_t fallback; /* transition of signals released when the controller is lost */
+    proto_encoding_t encoding; /* offered besides JSON in the hello (the controller chooses) */
+    int event;                 /* offer event sync: wakes, subscriptions, deltas */
     FILE *log;                 /* events and decisions, one line each, or NULL */
     /* Called with every decision line the controller sends (e.g. to publish it), or NULL. */
     void (*on_decision)(void *ud, const char *line);
@@ -55,6 +58,10 @@ typedef struct bridge_stats {
     int64_t commands_refused;   /* refused by the conflict monitor or naming unknown ids */
     int64_t handshakes_refused; /* connections the controller refused (CURVE: key, mismatch) */
     const char *strategy;       /* the strategy the controller said it runs ("" if none) */
+    const char *encoding;       /* the encoding in use ("json", "msgpack") */
+    int event;                  /* event sync in use: the controller subscribed or sent wakes */
+    int64_t bytes_sent;         /* message bytes sent and received over the socket */
+    int64_t bytes_received;
 } bridge_stats_t;
 
 /* Sets *cfg to the defaults: tick 1000 ms, timeout 1000 ms, connect timeout 10000 ms,
@@ -75,9 +82,16 @@ void bridge_destroy(bridge_t **self_p);
  * 'lost' and will be taken back if it answers later; the run may go on). */
 int bridge_connect(bridge_t *b);
 
-/* Exchanges one tick at the sim's current time and applies the reply. Returns 0, also when
- * the controller is lost (see bridge_stats); a negative code only for out of memory. */
+/* At a control interval boundary: exchanges one tick at the sim's current time and applies
+ * the reply, or, when the controller's last wake holds no condition now (event sync), sends
+ * nothing. Returns 0, also when the controller is lost (see bridge_stats); a negative code
+ * only for out of memory. */
 int bridge_tick(bridge_t *b);
+
+/* The next boundary after now at which bridge_tick() must be called: the next control
+ * interval, or, when the controller's wake names no event, the first boundary at or after its
+ * wake time (SIM_TIME_MAX for none). */
+sim_time_t bridge_next_tick(const bridge_t *b, sim_time_t now);
 
 /* Returns the counters; the p50/p99 are computed on demand. */
 bridge_stats_t bridge_stats(bridge_t *b);

@@ -185,10 +185,11 @@ static int add_escort_srm(const sim_t *sim, bridge_obu_t *o, base_arena_t *a, in
     return k > 0 ? 1 : 0;
 }
 
-static int build_srms(const sim_t *sim, bridge_obu_t *o, base_arena_t *a, proto_tick_t *t) {
+static int build_srms(const sim_t *sim, bridge_obu_t *o, base_arena_t *a, proto_tick_t *t,
+                      int escorts, int transit) {
     const sim_scenario_t *scn = sim_scenario(sim);
     int32_t buses = 0;
-    if (o->bus_class >= 0) {
+    if (o->bus_class >= 0 && transit) {
         for (int32_t v = 0; v < sim_vehicle_slots(sim); v++) {
             sim_vehicle_info_t vi;
             if (sim_vehicle_get(sim, v, &vi) && vi.vclass == o->bus_class && vi.in_network &&
@@ -201,7 +202,7 @@ static int build_srms(const sim_t *sim, bridge_obu_t *o, base_arena_t *a, proto_
     if (t->srms == NULL)
         return BASE_ENOMEM;
     t->n_srms = 0;
-    for (int32_t e = 0; e < scn->n_escorts; e++) {
+    for (int32_t e = 0; escorts && e < scn->n_escorts; e++) {
         if (sim_escort_status(sim, e).state == 0)
             continue;
         int rc = add_escort_srm(sim, o, a, e, &t->srms[t->n_srms]);
@@ -260,7 +261,22 @@ int bridge_tick_build(const sim_t *sim, bridge_obu_t *obu, base_arena_t *arena, 
     memset(out, 0, sizeof *out);
     out->time_ms = sim_now(sim);
     if (build_spat(sim, arena, out) < 0 || build_detectors(sim, arena, out) < 0 ||
-        build_srms(sim, obu, arena, out) < 0)
+        build_srms(sim, obu, arena, out, 1, 1) < 0)
+        return BASE_ENOMEM;
+    return BASE_OK;
+}
+
+int bridge_tick_build_srms(const sim_t *sim, bridge_obu_t *obu, base_arena_t *arena, int escorts,
+                           int transit, proto_tick_t *out) {
+    out->time_ms = sim_now(sim);
+    out->srms = NULL;
+    out->n_srms = 0;
+    return build_srms(sim, obu, arena, out, escorts, transit) < 0 ? BASE_ENOMEM : BASE_OK;
+}
+
+int bridge_tick_build_state(const sim_t *sim, base_arena_t *arena, proto_tick_t *out) {
+    out->time_ms = sim_now(sim);
+    if (build_spat(sim, arena, out) < 0 || build_detectors(sim, arena, out) < 0)
         return BASE_ENOMEM;
     return BASE_OK;
 }

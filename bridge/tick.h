@@ -30,6 +30,14 @@ void bridge_obu_destroy(bridge_obu_t **self_p);
  * Returns 0 or BASE_ENOMEM. The tick points into arena and into the scenario. */
 int bridge_tick_build(const sim_t *sim, bridge_obu_t *obu, base_arena_t *arena, proto_tick_t *out);
 
+/* The two halves of bridge_tick_build(), for event synchronisation: the SRMs alone (of the
+ * escorts when escorts, of the buses when transit; the on-board units' state moves on only
+ * for the vehicles built), and the SPaT and detectors alone. Each sets out->time_ms and
+ * fills only its own members. Return 0 or BASE_ENOMEM. */
+int bridge_tick_build_srms(const sim_t *sim, bridge_obu_t *obu, base_arena_t *arena, int escorts,
+                           int transit, proto_tick_t *out);
+int bridge_tick_build_state(const sim_t *sim, base_arena_t *arena, proto_tick_t *out);
+
 /* Maps one command (names) onto the simulator's indices and applies it through
  * sim_command(). Returns 0, or BASE_EINVAL with the reason in why when the conflict monitor
  * refuses it or it names no such intersection or stage (counted in sim_safety()). */

@@ -156,6 +156,7 @@ static void session_destroy(ctl__session_t **sp) {
     free(s->escort_seen);
     free(s->commanded);
     free(s->log);
+    ctl__sync_fini(s);
     free(s);
     *sp = NULL;
 }
@@ -573,6 +574,10 @@ static int handle_hello(ctl_t *ctl, const void *peer, size_t peer_len, const pro
         s->tsp[i].at = CTL__NEVER;
     }
     ctl__view_reset(s);
+    if ((h->sync & PROTO_SYNC_EVENT) && ctl__sync_init(s) < 0) {
+        session_destroy(&s);
+        return base_err_set(err, BASE_ENOMEM, "out of memory");
+    }
     ctl->sessions[ctl->n_sessions++] = s;
 
     memset(reply, 0, sizeof *reply);
@@ -581,6 +586,10 @@ static int handle_hello(ctl_t *ctl, const void *peer, size_t peer_len, const pro
     reply->seq = s->out_seq++;
     reply->u.welcome.strategy = st->name;
     reply->u.welcome.controller = CTL_NAME;
+    /* The compact encoding whenever offered; subscriptions with event sync. */
+    reply->u.welcome.encoding =
+        (h->encodings & PROTO_ENC_BIT(PROTO_ENC_MSGPACK)) ? PROTO_ENC_MSGPACK : PROTO_ENC_JSON;
+    reply->u.welcome.subscribe = s->event ? &s->sub : NULL;
     return 1;
 }
 
@@ -645,8 +654,9 @@ static int handle_tick(ctl_t *ctl, const void *peer, size_t peer_len, const prot
     s->oom = 0;
     memset(s->commanded, 0, (size_t)scn->n_signals + 1);
     s->cmds = base_arena_calloc(&s->arena, (size_t)scn->n_signals + 1, sizeof *s->cmds);
-    if (s->cmds == NULL)
+    if (s->cmds == NULL || (s->event && (t = ctl__sync_merge(s, t)) == NULL))
         return base_err_set(err, BASE_ENOMEM, "out of memory");
+    s->tick = t;
     ctl__view_update(s, t);
     ctl__svc_observe(s);
     if (ctl__requests_collect(s, t) < 0)
@@ -673,6 +683,9 @@ static int handle_tick(ctl_t *ctl, const void *peer, size_t peer_len, const prot
     c->n_ssm = s->n_ssm;
     c->log = s->log;
     c->n_log = s->n_log;
+    c->has_wake = s->event;
+    if (s->event)
+        c->wake = ctl__sync_wake(s);
     return 1;
 }
 

@@ -235,6 +235,14 @@ struct ctl__session {
     int32_t n_memos, cap_memos;
     int64_t out_seq;      /* seq of the controller's messages in this session */
     uint8_t *escort_seen; /* per map escort: an SRM of it has been seen */
+    /* Event sync (controller/sync.c): set when the hello offers it. */
+    int event;
+    proto_subscribe_t sub;                  /* what the welcome subscribes to */
+    proto_intersection_state_t *spat_known; /* per signal: the last state shown; scenario ids */
+    proto_group_state_t *groups_known;      /* per signal, from the map's group offsets */
+    uint8_t *sig_known;                     /* per signal: spat_known is valid */
+    proto_detector_state_t *dets_known;     /* per detector: the last state shown */
+    uint8_t *det_known;
     /* This tick. */
     const proto_tick_t *tick;
     ctl__req_t *reqs;
@@ -275,6 +283,27 @@ ctl__req_t *ctl__tsp_winner(ctl__session_t *s, int32_t sig);
  * extension; any bus CTL__TSP_LOCKOUT_MS after it) and records a new action; returns 0 and
  * answers r reserviceLocked otherwise. */
 int ctl__tsp_take(ctl__session_t *s, int32_t sig, ctl__req_t *r);
+
+/* ---- event sync (controller/sync.c) ---------------------------------------------------- */
+
+/* Sets up event sync for a new session whose hello offered it: what to subscribe to (from
+ * the strategy: nothing for none; every signal; the detectors for actuated and corridor;
+ * the escorts' roles, and transit with TSP) and the memory of the last states shown.
+ * Returns 0 or BASE_ENOMEM. */
+int ctl__sync_init(ctl__session_t *s);
+
+/* Frees what ctl__sync_init() allocated; safe on a session without it. */
+void ctl__sync_fini(ctl__session_t *s);
+
+/* Folds tick t (full or delta) into the last states shown and returns, in the session's
+ * arena, the full tick they make (every signal and detector known, in map order), which the
+ * view reads exactly as if the simulator had sent it whole; NULL when out of memory. */
+const proto_tick_t *ctl__sync_merge(ctl__session_t *s, const proto_tick_t *t);
+
+/* The wake of this tick's control: the next interval while anything is under way (a command,
+ * a service, a request; actuated always), else the SRMs of the subscribed roles and, before a
+ * planned escort, a time ahead of its departure; nothing for none. */
+proto_wake_t ctl__sync_wake(const ctl__session_t *s);
 
 /* ---- view (controller/view.c) ---------------------------------------------------------- */
 

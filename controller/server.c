@@ -2,7 +2,8 @@
  * controller/server.c - ROUTER loop.
  *
  * A message arrives as [routing id, payload] (a DEALER peer) or [routing id, empty, payload]
- * (a REQ peer); the reply goes back with the same envelope. Anything else is refused.
+ * (a REQ peer); the reply goes back with the same envelope and in the same encoding (JSON or
+ * MessagePack). Anything else is refused.
  */
 #include "controller/server.h"
 
@@ -180,7 +181,10 @@ int ctl_server_poll(ctl_server_t *srv, int timeout_ms) {
         logf_(srv, "refused a %s: %s", proto_type_name(in.type), err.msg);
     } else if (rc == 1) {
         size_t len;
-        char *text = proto_msg_encode(&out, &len, &err);
+        /* The reply goes in the encoding of the message it answers: a hello is JSON, so is
+         * its welcome; ticks come in the encoding the welcome chose. */
+        proto_encoding_t enc = proto_msg_sniff(zmq_msg_data(payload), zmq_msg_size(payload));
+        char *text = proto_msg_encode_as(&out, enc, &len, &err);
         if (text == NULL) {
             logf_(srv, "cannot encode the reply: %s", err.msg);
         } else {

@@ -15,6 +15,16 @@
  * trailing bytes, overflowing numbers and nesting deeper than 2048) and reads each field
  * through a typed getter that checks presence, type and range. Unknown keys are ignored.
  *
+ * MessagePack (the negotiated compact encoding) is the same document in binary: decoding
+ * first checks the bytes' structure (every declared length and element count fits in what is
+ * left of the message, so a 5-byte message cannot make msgpack-c allocate gigabytes), unpacks
+ * them with msgpack-c and turns the objects into the same jansson tree (refusing what JSON text
+ * cannot carry: binary and extension values, non-string or duplicate keys, strings that are not
+ * UTF-8 or hold a NUL, integers above INT64_MAX, non-finite floats); the typed getters then run
+ * unchanged, so both encodings pass the very same field checks and fill the same structures.
+ * Encoding builds the same checked tree and packs it in insertion order. Integers stay
+ * integers and reals stay float64 (1000.0 is refused where an integer is due, as in JSON).
+ *
  * Ownership of a decoded message: its arrays and map_json live in msg->arena; every other
  * string points into the jansson document kept in msg->doc (string values do not move while
  * the document lives). Nothing read from the wire is used as a length or an index.
@@ -23,6 +33,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <msgpack.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -89,6 +100,25 @@ static const name_t REQUEST_NAMES[] = {
     {0, NULL},
 };
 
+static const name_t ENCODING_NAMES[] = {
+    {PROTO_ENC_JSON, "json"},
+    {PROTO_ENC_MSGPACK, "msgpack"},
+    {0, NULL},
+};
+
+static const name_t SYNC_NAMES[] = {
+    {(int)PROTO_SYNC_LOCKSTEP, "lockstep"},
+    {(int)PROTO_SYNC_EVENT, "event"},
+    {0, NULL},
+};
+
+static const name_t WAKE_NAMES[] = {
+    {(int)PROTO_WAKE_SRM, "srm"},
+    {(int)PROTO_WAKE_SIGNAL, "signal"},
+    {(int)PROTO_WAKE_DETECTOR, "detector"},
+    {0, NULL},
+};
+
 static const char *name_of(const name_t *table, int value) {
     for (; table->name != NULL; table++)
         if (table->value == value)
@@ -135,6 +165,18 @@ const char *proto_request_type_name(proto_request_type_t t) {
     return name_of(REQUEST_NAMES, (int)t);
 }
 
+const char *proto_encoding_name(proto_encoding_t e) {
+    return name_of(ENCODING_NAMES, (int)e);
+}
+
+int proto_encoding_parse(const char *name, proto_encoding_t *e) {
+    int v;
+    if (name == NULL || !value_of(ENCODING_NAMES, name, strlen(name), &v))
+        return -1;
+    *e = (proto_encoding_t)v;
+    return 0;
+}
+
 /* ---- the walker: path and sticky error ---------------------------------------------------- */
 
 #define PATH_LEN  256
@@ -173,12 +215,36 @@ static size_t push(walk_t *w, const char *fmt, ...) {
     return mark;
 }
 
+/* The two pushes of every field: plain copies (they run for each field of each message, so
+ * they avoid printf). */
 static size_t push_key(walk_t *w, const char *key) {
-    return push(w, "%s%s", w->len > 0 ? "." : "", key);
+    size_t mark = w->len, o = mark;
+    if (o > 0 && o + 1 < PATH_LEN)
+        w->path[o++] = '.';
+    for (; *key != '\0' && o + 1 < PATH_LEN; key++)
+        w->path[o++] = *key;
+    w->path[o] = '\0';
+    w->len = o;
+    return mark;
 }
 
 static size_t push_index(walk_t *w, size_t i) {
-    return push(w, "[%zu]", i);
+    char digits[24];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + i % 10);
+        i /= 10;
+    } while (i > 0);
+    size_t mark = w->len, o = mark;
+    if (o + 1 < PATH_LEN)
+        w->path[o++] = '[';
+    while (n > 0 && o + 1 < PATH_LEN)
+        w->path[o++] = digits[--n];
+    if (o + 1 < PATH_LEN)
+        w->path[o++] = ']';
+    w->path[o] = '\0';
+    w->len = o;
+    return mark;
 }
 
 static void pop(walk_t *w, size_t mark) {
@@ -332,6 +398,9 @@ static int fail_range(walk_t *w, long long v, int64_t lo, int64_t hi) {
         return fail(w, "must be >= %lld, got %lld", (long long)lo, v);
     return fail(w, "must be in %lld..%lld, got %lld", (long long)lo, (long long)hi, v);
 }
+
+/* Defined with the MessagePack layer below. */
+static json_t *load_doc(const void *data, size_t len, base_err_t *err);
 
 /* ---- decoding: typed getters -------------------------------------------------------------- */
 
@@ -505,14 +574,17 @@ static void not_taken(walk_t *w, const json_t *obj, const char *key, const char 
 
 typedef void (*elem_fn)(dec_t *d, const json_t *v, void *elem);
 
-/* Decodes the required array obj.key with fn per element into an arena array of n elements
- * of size bytes (NULL when empty); the count goes to *n_out. */
-static void *get_list(dec_t *d, const json_t *obj, const char *key, size_t size, elem_fn fn,
-                      int32_t *n_out) {
+/* Decodes the array obj.key with fn per element into an arena array of n elements of size
+ * bytes (NULL when empty); the count goes to *n_out. With nullable, an absent or null member
+ * gives NULL and *present = 0 (present may be NULL otherwise). */
+static void *get_list_n(dec_t *d, const json_t *obj, const char *key, size_t size, elem_fn fn,
+                        int32_t *n_out, int nullable, int *present) {
     walk_t *w = &d->w;
     *n_out = 0;
     size_t mark = push_key(w, key);
-    json_t *a = member(w, obj, key, REQUIRED);
+    json_t *a = member(w, obj, key, nullable);
+    if (present != NULL)
+        *present = a != NULL;
     unsigned char *out = NULL;
     if (a != NULL && !json_is_array(a)) {
         fail(w, "must be an array, got %s", json_type_name(a));
@@ -536,6 +608,38 @@ static void *get_list(dec_t *d, const json_t *obj, const char *key, size_t size,
     return w->rc == 0 ? out : NULL;
 }
 
+static void *get_list(dec_t *d, const json_t *obj, const char *key, size_t size, elem_fn fn,
+                      int32_t *n_out) {
+    return get_list_n(d, obj, key, size, fn, n_out, REQUIRED, NULL);
+}
+
+/* An optional array of names of table, as the OR of their values (of 1 << value with
+ * shift). Unknown names are skipped when lenient (offers a later revision may extend), else
+ * refused. Absent or null gives 0 and *present = 0. */
+static uint32_t get_name_set(walk_t *w, const json_t *obj, const char *key, const name_t *table,
+                             int lenient, int shift, int *present) {
+    size_t mark = push_key(w, key);
+    json_t *a = member(w, obj, key, NULLABLE);
+    uint32_t bits = 0;
+    *present = a != NULL;
+    if (a != NULL && !json_is_array(a)) {
+        fail(w, "must be an array, got %s", json_type_name(a));
+    } else if (a != NULL) {
+        for (size_t i = 0; i < json_array_size(a) && w->rc == 0; i++) {
+            size_t m = push_index(w, i);
+            const char *s = want_string(w, json_array_get(a, i));
+            int v;
+            if (s != NULL && value_of(table, s, strlen(s), &v))
+                bits |= shift ? UINT32_C(1) << v : (uint32_t)v;
+            else if (s != NULL && !lenient)
+                want_enum(w, json_array_get(a, i), table); /* refuses, naming the values */
+            pop(w, m);
+        }
+    }
+    pop(w, mark);
+    return bits;
+}
+
 static int want_object(walk_t *w, const json_t *v) {
     if (json_is_object(v))
         return 1;
@@ -555,6 +659,9 @@ static void dec_hello(dec_t *d, const json_t *doc, proto_hello_t *h) {
     h->session.tick_ms = get_int(w, s, "tick_ms", 1, INT64_MAX);
     h->session.start_tod_ms = get_int(w, s, "start_tod_ms", 0, PROTO_DAY_MS - 1);
     pop(w, mark);
+    int present;
+    h->encodings = get_name_set(w, doc, "encodings", ENCODING_NAMES, 1, 1, &present);
+    h->sync = get_name_set(w, doc, "sync", SYNC_NAMES, 1, 0, &present);
     json_t *map = get_object(w, doc, "map");
     if (map == NULL)
         return;
@@ -569,9 +676,51 @@ static void dec_hello(dec_t *d, const json_t *doc, proto_hello_t *h) {
         oom(w);
 }
 
+static void dec_id_elem(dec_t *d, const json_t *v, void *elem) {
+    *(const char **)elem = want_id(&d->w, v);
+}
+
+static void dec_role_elem(dec_t *d, const json_t *v, void *elem) {
+    *(int *)elem = want_enum(&d->w, v, ROLE_NAMES);
+}
+
+static void dec_subscribe(dec_t *d, const json_t *v, proto_subscribe_t *sub) {
+    walk_t *w = &d->w;
+    int present;
+    sub->signals = get_list_n(d, v, "signals", sizeof *sub->signals, dec_id_elem, &sub->n_signals,
+                              NULLABLE, &present);
+    sub->all_signals = !present;
+    sub->detectors = get_list_n(d, v, "detectors", sizeof *sub->detectors, dec_id_elem,
+                                &sub->n_detectors, NULLABLE, &present);
+    sub->all_detectors = !present;
+    int32_t n_roles = 0;
+    int *roles =
+        get_list_n(d, v, "roles", sizeof(int), dec_role_elem, &n_roles, NULLABLE, &present);
+    sub->all_roles = !present;
+    for (int32_t i = 0; i < n_roles && roles != NULL && w->rc == 0; i++)
+        sub->roles |= PROTO_ROLE_BIT(roles[i]);
+}
+
 static void dec_welcome(dec_t *d, const json_t *doc, proto_welcome_t *m) {
-    m->strategy = get_id(&d->w, doc, "strategy", REQUIRED);
-    m->controller = get_text(&d->w, doc, "controller", 0);
+    walk_t *w = &d->w;
+    m->strategy = get_id(w, doc, "strategy", REQUIRED);
+    m->controller = get_text(w, doc, "controller", 0);
+    size_t mark = push_key(w, "encoding");
+    json_t *e = member(w, doc, "encoding", NULLABLE);
+    m->encoding = e != NULL ? (proto_encoding_t)want_enum(w, e, ENCODING_NAMES) : PROTO_ENC_JSON;
+    pop(w, mark);
+    mark = push_key(w, "subscribe");
+    json_t *sv = member(w, doc, "subscribe", NULLABLE);
+    if (sv != NULL && want_object(w, sv)) {
+        proto_subscribe_t *sub = base_arena_calloc(d->arena, 1, sizeof *sub);
+        if (sub == NULL) {
+            oom(w);
+        } else {
+            dec_subscribe(d, sv, sub);
+            m->subscribe = sub;
+        }
+    }
+    pop(w, mark);
 }
 
 static void dec_group(dec_t *d, const json_t *v, void *elem) {
@@ -654,6 +803,7 @@ static void dec_srm(dec_t *d, const json_t *v, void *elem) {
 
 static void dec_tick(dec_t *d, const json_t *doc, proto_tick_t *t) {
     t->time_ms = get_int(&d->w, doc, "time_ms", 0, INT64_MAX);
+    t->delta = get_bool(&d->w, doc, "delta", NULLABLE);
     t->spat = get_list(d, doc, "spat", sizeof *t->spat, dec_intersection, &t->n_spat);
     t->detectors =
         get_list(d, doc, "detectors", sizeof *t->detectors, dec_detector, &t->n_detectors);
@@ -702,7 +852,17 @@ static void dec_log_line(dec_t *d, const json_t *v, void *elem) {
 }
 
 static void dec_control(dec_t *d, const json_t *doc, proto_control_t *c) {
-    c->ack = get_int(&d->w, doc, "ack", 0, INT64_MAX);
+    walk_t *w = &d->w;
+    c->ack = get_int(w, doc, "ack", 0, INT64_MAX);
+    size_t mark = push_key(w, "wake");
+    json_t *wk = member(w, doc, "wake", NULLABLE);
+    if (wk != NULL && want_object(w, wk)) {
+        int present;
+        c->has_wake = 1;
+        c->wake.at_ms = get_int_or_null(w, wk, "at_ms", 0, INT64_MAX, -1);
+        c->wake.on = get_name_set(w, wk, "on", WAKE_NAMES, 0, 0, &present);
+    }
+    pop(w, mark);
     c->commands = get_list(d, doc, "commands", sizeof *c->commands, dec_command, &c->n_commands);
     c->ssm = get_list(d, doc, "ssm", sizeof *c->ssm, dec_ssm, &c->n_ssm);
     c->log = get_list(d, doc, "log", sizeof *c->log, dec_log_line, &c->n_log);
@@ -750,11 +910,9 @@ int proto_msg_decode(const void *data, size_t len, proto_msg_t *msg, base_err_t 
     if (len > PROTO_MSG_MAX)
         return base_err_set(err, BASE_EPROTO, "message of %zu bytes exceeds the limit of %zu bytes",
                             len, PROTO_MSG_MAX);
-    json_error_t je;
-    json_t *doc = json_loadb(data != NULL ? data : "", len, JSON_REJECT_DUPLICATES, &je);
+    json_t *doc = load_doc(data, len, err);
     if (doc == NULL)
-        return base_err_set(err, BASE_EPROTO, "invalid JSON at byte %d (line %d, column %d): %s",
-                            je.position, je.line, je.column, je.text);
+        return err != NULL && err->code != 0 ? err->code : BASE_EPROTO;
     msg->doc = doc;
 
     dec_t d = {.arena = &msg->arena};
@@ -943,6 +1101,27 @@ static json_t *put_elem(walk_t *w, json_t *a, size_t i, size_t *mark) {
     return w->rc == 0 ? o : NULL;
 }
 
+/* Sets obj.key to the array of the names of table whose values (1 << value with shift) are
+ * in bits, in table order; refuses bits without a name. */
+static void put_name_set(walk_t *w, json_t *obj, const char *key, const name_t *table,
+                         uint32_t bits, int shift) {
+    if (w->rc != 0)
+        return;
+    size_t mark = push_key(w, key);
+    json_t *a = json_array();
+    put(w, obj, key, a);
+    uint32_t named = 0;
+    for (const name_t *t = table; t->name != NULL && w->rc == 0; t++) {
+        uint32_t bit = shift ? UINT32_C(1) << t->value : (uint32_t)t->value;
+        named |= bit;
+        if (bits & bit)
+            append(w, a, json_string(t->name));
+    }
+    if (w->rc == 0 && (bits & ~named) != 0)
+        fail(w, "bits 0x%x have no name on the wire", (unsigned)(bits & ~named));
+    pop(w, mark);
+}
+
 static void enc_hello(walk_t *w, json_t *root, const proto_hello_t *h) {
     json_t *s = json_object();
     put(w, root, "session", s);
@@ -959,6 +1138,10 @@ static void enc_hello(walk_t *w, json_t *root, const proto_hello_t *h) {
     put_int(w, s, "tick_ms", h->session.tick_ms, 1, INT64_MAX);
     put_int(w, s, "start_tod_ms", h->session.start_tod_ms, 0, PROTO_DAY_MS - 1);
     pop(w, mark);
+    if (h->encodings != 0)
+        put_name_set(w, root, "encodings", ENCODING_NAMES, h->encodings, 1);
+    if (h->sync != 0)
+        put_name_set(w, root, "sync", SYNC_NAMES, h->sync, 0);
 
     if (w->rc != 0)
         return;
@@ -981,9 +1164,58 @@ static void enc_hello(walk_t *w, json_t *root, const proto_hello_t *h) {
     pop(w, mark);
 }
 
+/* Sets obj.key to an array of ids, or null when all. */
+static void put_ids(walk_t *w, json_t *obj, const char *key, int all, const char *const *ids,
+                    int32_t n) {
+    if (w->rc != 0)
+        return;
+    if (all) {
+        put(w, obj, key, json_null());
+        return;
+    }
+    size_t mark;
+    json_t *a = put_array(w, obj, key, ids, n, &mark);
+    for (int32_t i = 0; i < n && w->rc == 0; i++) {
+        size_t m = push_index(w, (size_t)i);
+        if (ids[i] == NULL)
+            fail(w, "missing (NULL)");
+        else
+            append(w, a, make_string(w, ids[i], 1, 1));
+        pop(w, m);
+    }
+    pop(w, mark);
+}
+
 static void enc_welcome(walk_t *w, json_t *root, const proto_welcome_t *m) {
     put_string(w, root, "strategy", m->strategy, ID, REQUIRED);
     put_string(w, root, "controller", m->controller, TEXT, REQUIRED);
+    if (m->encoding != PROTO_ENC_JSON)
+        put_enum(w, root, "encoding", ENCODING_NAMES, (int)m->encoding);
+    const proto_subscribe_t *sub = m->subscribe;
+    if (sub == NULL || w->rc != 0)
+        return;
+    json_t *o = json_object();
+    put(w, root, "subscribe", o);
+    size_t mark = push_key(w, "subscribe");
+    put_ids(w, o, "signals", sub->all_signals, sub->signals, sub->n_signals);
+    put_ids(w, o, "detectors", sub->all_detectors, sub->detectors, sub->n_detectors);
+    if (sub->all_roles) {
+        put(w, o, "roles", json_null());
+    } else if (w->rc == 0) {
+        size_t k = push_key(w, "roles");
+        json_t *a = json_array();
+        put(w, o, "roles", a);
+        uint32_t named = 0;
+        for (const name_t *t = ROLE_NAMES; t->name != NULL && w->rc == 0; t++) {
+            named |= PROTO_ROLE_BIT(t->value);
+            if (sub->roles & PROTO_ROLE_BIT(t->value))
+                append(w, a, json_string(t->name));
+        }
+        if (w->rc == 0 && (sub->roles & ~named) != 0)
+            fail(w, "bits 0x%x name no role", (unsigned)(sub->roles & ~named));
+        pop(w, k);
+    }
+    pop(w, mark);
 }
 
 static void enc_intersection(walk_t *w, json_t *o, const proto_intersection_state_t *x) {
@@ -1055,6 +1287,8 @@ static void enc_srm(walk_t *w, json_t *o, const proto_srm_t *s) {
 
 static void enc_tick(walk_t *w, json_t *root, const proto_tick_t *t) {
     put_int(w, root, "time_ms", t->time_ms, 0, INT64_MAX);
+    if (t->delta)
+        put_bool(w, root, "delta", t->delta);
     size_t mark, m;
     json_t *a = put_array(w, root, "spat", t->spat, t->n_spat, &mark);
     for (int32_t i = 0; i < t->n_spat && w->rc == 0; i++) {
@@ -1118,6 +1352,17 @@ static void enc_command(walk_t *w, json_t *o, const proto_command_t *c) {
 
 static void enc_control(walk_t *w, json_t *root, const proto_control_t *c) {
     put_int(w, root, "ack", c->ack, 0, INT64_MAX);
+    if (c->has_wake && w->rc == 0) {
+        json_t *o = json_object();
+        put(w, root, "wake", o);
+        size_t k = push_key(w, "wake");
+        if (c->wake.at_ms == -1)
+            put(w, o, "at_ms", json_null());
+        else
+            put_int(w, o, "at_ms", c->wake.at_ms, 0, INT64_MAX);
+        put_name_set(w, o, "on", WAKE_NAMES, c->wake.on, 0);
+        pop(w, k);
+    }
     size_t mark, m;
     json_t *a = put_array(w, root, "commands", c->commands, c->n_commands, &mark);
     for (int32_t i = 0; i < c->n_commands && w->rc == 0; i++) {
@@ -1156,7 +1401,368 @@ static void enc_bye(walk_t *w, json_t *root, const proto_bye_t *b) {
     put_string(w, root, "reason", b->reason, TEXT, REQUIRED);
 }
 
+/* ---- MessagePack ----------------------------------------------------------------------- */
+
+#define MP_MAX_DEPTH 64 /* deeper documents are refused (messages nest at most 8 deep) */
+
+static uint64_t be_uint(const unsigned char *p, size_t n) {
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+/* Checks the structure of the first object of p[0..len): every header complete, every
+ * string, binary and extension length within the bytes left, every array or map count at
+ * most the bytes left (an element takes at least one), nesting at most MP_MAX_DEPTH. Sets
+ * *end to the byte after the object. Returns 0, or -1 with the reason and offset in why. */
+static int mp_scan(const unsigned char *p, size_t len, size_t *end, char *why, size_t why_len) {
+    size_t i = 0;
+    uint64_t pending = 1; /* objects still to read */
+    /* remaining[d]: objects left in the container open at depth d */
+    uint64_t remaining[MP_MAX_DEPTH + 1];
+    int depth = 0;
+    remaining[0] = 1;
+    while (pending > 0) {
+        if (i >= len) {
+            snprintf(why, why_len, "truncated at byte %zu", i);
+            return -1;
+        }
+        size_t at = i;
+        unsigned c = p[i++];
+        pending--;
+        while (depth > 0 && remaining[depth] == 0)
+            depth--;
+        remaining[depth]--;
+        uint64_t children = 0, skip = 0;
+        size_t head = 0; /* bytes of a length field that follow the type byte */
+        if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3) {
+            /* fixint, nil, false, true */
+        } else if (c <= 0x8f) {
+            children = 2 * (uint64_t)(c & 0x0f);
+        } else if (c <= 0x9f) {
+            children = c & 0x0f;
+        } else if (c <= 0xbf) {
+            skip = c & 0x1f;
+        } else {
+            switch (c) {
+            case 0xc4:
+            case 0xd9:
+                head = 1;
+                break; /* bin8, str8 */
+            case 0xc5:
+            case 0xda:
+                head = 2;
+                break; /* bin16, str16 */
+            case 0xc6:
+            case 0xdb:
+                head = 4;
+                break; /* bin32, str32 */
+            case 0xc7:
+                head = 1;
+                skip = 1;
+                break; /* ext8: len, type */
+            case 0xc8:
+                head = 2;
+                skip = 1;
+                break; /* ext16 */
+            case 0xc9:
+                head = 4;
+                skip = 1;
+                break; /* ext32 */
+            case 0xca:
+                skip = 4;
+                break; /* float32 */
+            case 0xcb:
+                skip = 8;
+                break; /* float64 */
+            case 0xcc:
+            case 0xd0:
+                skip = 1;
+                break; /* uint8, int8 */
+            case 0xcd:
+            case 0xd1:
+                skip = 2;
+                break;
+            case 0xce:
+            case 0xd2:
+                skip = 4;
+                break;
+            case 0xcf:
+            case 0xd3:
+                skip = 8;
+                break;
+            case 0xd4:
+                skip = 2;
+                break; /* fixext1: type + 1 */
+            case 0xd5:
+                skip = 3;
+                break;
+            case 0xd6:
+                skip = 5;
+                break;
+            case 0xd7:
+                skip = 9;
+                break;
+            case 0xd8:
+                skip = 17;
+                break;
+            case 0xdc:
+                head = 2;
+                break; /* array16 */
+            case 0xdd:
+                head = 4;
+                break; /* array32 */
+            case 0xde:
+                head = 2;
+                break; /* map16 */
+            case 0xdf:
+                head = 4;
+                break; /* map32 */
+            default:
+                snprintf(why, why_len, "byte 0x%02x at %zu is not a MessagePack type", c, at);
+                return -1;
+            }
+        }
+        if (head > 0) {
+            if (len - i < head) {
+                snprintf(why, why_len, "truncated at byte %zu", i);
+                return -1;
+            }
+            uint64_t n = be_uint(p + i, head);
+            i += head;
+            if (c == 0xdc || c == 0xdd)
+                children = n;
+            else if (c == 0xde || c == 0xdf)
+                children = 2 * n;
+            else
+                skip += n;
+        }
+        if (skip > len - i) {
+            snprintf(why, why_len, "a value at byte %zu runs past the end", at);
+            return -1;
+        }
+        i += (size_t)skip;
+        if (children > 0) {
+            if (children > len - i || pending + children > len - i) {
+                snprintf(why, why_len, "the container at byte %zu holds more elements than bytes",
+                         at);
+                return -1;
+            }
+            if (depth == MP_MAX_DEPTH) {
+                snprintf(why, why_len, "nested deeper than %d at byte %zu", MP_MAX_DEPTH, at);
+                return -1;
+            }
+            remaining[++depth] = children;
+            pending += children;
+        }
+    }
+    *end = i;
+    return 0;
+}
+
+/* Turns an unpacked object into a jansson value; NULL with the reason in why. */
+static json_t *mp_to_json(const msgpack_object *o, char *why, size_t why_len) {
+    switch (o->type) {
+    case MSGPACK_OBJECT_NIL:
+        return json_null();
+    case MSGPACK_OBJECT_BOOLEAN:
+        return json_boolean(o->via.boolean);
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+        if (o->via.u64 > (uint64_t)INT64_MAX) {
+            snprintf(why, why_len, "integer %llu is above %lld", (unsigned long long)o->via.u64,
+                     (long long)INT64_MAX);
+            return NULL;
+        }
+        return json_integer((json_int_t)o->via.u64);
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+        return json_integer((json_int_t)o->via.i64);
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64:
+        if (!isfinite(o->via.f64)) {
+            snprintf(why, why_len, "a float that is not finite");
+            return NULL;
+        }
+        return json_real(o->via.f64);
+    case MSGPACK_OBJECT_STR: {
+        const char *p = o->via.str.ptr;
+        size_t n = o->via.str.size;
+        if (!utf8_valid((const unsigned char *)p, n) || memchr(p, '\0', n) != NULL) {
+            snprintf(why, why_len, "a string that is not UTF-8 or holds a NUL character");
+            return NULL;
+        }
+        return json_stringn_nocheck(n > 0 ? p : "", n);
+    }
+    case MSGPACK_OBJECT_ARRAY: {
+        json_t *a = json_array();
+        for (uint32_t i = 0; a != NULL && i < o->via.array.size; i++) {
+            json_t *v = mp_to_json(&o->via.array.ptr[i], why, why_len);
+            if (v == NULL || json_array_append_new(a, v) < 0) {
+                json_decref(a);
+                return NULL;
+            }
+        }
+        return a;
+    }
+    case MSGPACK_OBJECT_MAP: {
+        json_t *m = json_object();
+        for (uint32_t i = 0; m != NULL && i < o->via.map.size; i++) {
+            const msgpack_object *k = &o->via.map.ptr[i].key;
+            if (k->type != MSGPACK_OBJECT_STR) {
+                snprintf(why, why_len, "a map key that is not a string");
+                json_decref(m);
+                return NULL;
+            }
+            const char *kp = k->via.str.size > 0 ? k->via.str.ptr : "";
+            size_t kn = k->via.str.size;
+            if (!utf8_valid((const unsigned char *)kp, kn) || memchr(kp, '\0', kn) != NULL) {
+                snprintf(why, why_len, "a key that is not UTF-8 or holds a NUL character");
+                json_decref(m);
+                return NULL;
+            }
+            if (json_object_getn(m, kp, kn) != NULL) {
+                char q[QUOTE_BUF];
+                quote(q, kp, kn < 32 ? kn : 32);
+                snprintf(why, why_len, "duplicate key %.60s", q);
+                json_decref(m);
+                return NULL;
+            }
+            json_t *v = mp_to_json(&o->via.map.ptr[i].val, why, why_len);
+            if (v == NULL || json_object_setn_new_nocheck(m, kp, kn, v) < 0) {
+                json_decref(m);
+                return NULL;
+            }
+        }
+        return m;
+    }
+    default:
+        snprintf(why, why_len, "a binary or extension value");
+        return NULL;
+    }
+}
+
+/* Parses MessagePack bytes into a jansson tree, or NULL with BASE_EPROTO in err. */
+static json_t *mp_load(const void *data, size_t len, base_err_t *err) {
+    char why[160] = "out of memory";
+    size_t end = 0;
+    if (mp_scan(data, len, &end, why, sizeof why) < 0) {
+        base_err_set(err, BASE_EPROTO, "invalid MessagePack: %s", why);
+        return NULL;
+    }
+    if (end != len) {
+        base_err_set(err, BASE_EPROTO,
+                     "invalid MessagePack: %zu bytes after the object at byte %zu", len - end, end);
+        return NULL;
+    }
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    size_t off = 0;
+    json_t *doc = NULL;
+    if (msgpack_unpack_next(&u, data, len, &off) != MSGPACK_UNPACK_SUCCESS || off != len)
+        base_err_set(err, BASE_EPROTO, "invalid MessagePack (msgpack-c refused it)");
+    else if ((doc = mp_to_json(&u.data, why, sizeof why)) == NULL)
+        base_err_set(err, BASE_EPROTO, "invalid MessagePack: %s", why);
+    msgpack_unpacked_destroy(&u);
+    return doc;
+}
+
+/* Packs a jansson value (objects in insertion order). Returns 0 or -1 (out of memory). */
+static int mp_pack(msgpack_packer *pk, const json_t *v) {
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        int rc = msgpack_pack_map(pk, json_object_size(v));
+        const char *key;
+        json_t *val;
+        json_object_foreach((json_t *)v, key, val) {
+            size_t n = strlen(key);
+            rc |= msgpack_pack_str(pk, n);
+            rc |= msgpack_pack_str_body(pk, key, n);
+            rc |= mp_pack(pk, val);
+        }
+        return rc;
+    }
+    case JSON_ARRAY: {
+        int rc = msgpack_pack_array(pk, json_array_size(v));
+        for (size_t i = 0; i < json_array_size(v); i++)
+            rc |= mp_pack(pk, json_array_get(v, i));
+        return rc;
+    }
+    case JSON_STRING: {
+        size_t n = json_string_length(v);
+        return msgpack_pack_str(pk, n) | msgpack_pack_str_body(pk, json_string_value(v), n);
+    }
+    case JSON_INTEGER:
+        return msgpack_pack_int64(pk, (int64_t)json_integer_value(v));
+    case JSON_REAL:
+        return msgpack_pack_double(pk, json_real_value(v));
+    case JSON_TRUE:
+        return msgpack_pack_true(pk);
+    case JSON_FALSE:
+        return msgpack_pack_false(pk);
+    default:
+        return msgpack_pack_nil(pk);
+    }
+}
+
+/* Serialises a tree: JSON text or MessagePack bytes, NUL-terminated; NULL when out of memory. */
+static char *serialise(const json_t *root, proto_encoding_t enc, size_t *len) {
+    if (enc == PROTO_ENC_JSON) {
+        char *text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        *len = text != NULL ? strlen(text) : 0;
+        return text;
+    }
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    if (mp_pack(&pk, root) != 0 || msgpack_sbuffer_write(&sb, "", 1) != 0) {
+        msgpack_sbuffer_destroy(&sb);
+        return NULL;
+    }
+    *len = sb.size - 1;
+    return msgpack_sbuffer_release(&sb);
+}
+
+proto_encoding_t proto_msg_sniff(const void *data, size_t len) {
+    if (data == NULL || len == 0)
+        return PROTO_ENC_JSON;
+    unsigned c = *(const unsigned char *)data;
+    return (c >= 0x80 && c <= 0x8f) || c == 0xde || c == 0xdf ? PROTO_ENC_MSGPACK : PROTO_ENC_JSON;
+}
+
+/* Parses a document in the encoding its first byte shows; NULL with BASE_EPROTO in err. */
+static json_t *load_doc(const void *data, size_t len, base_err_t *err) {
+    if (proto_msg_sniff(data, len) == PROTO_ENC_MSGPACK)
+        return mp_load(data, len, err);
+    json_error_t je;
+    json_t *doc = json_loadb(data != NULL ? data : "", len, JSON_REJECT_DUPLICATES, &je);
+    if (doc == NULL)
+        base_err_set(err, BASE_EPROTO, "invalid JSON at byte %d (line %d, column %d): %s",
+                     je.position, je.line, je.column, je.text);
+    return doc;
+}
+
+char *proto_doc_transcode(const void *data, size_t len, proto_encoding_t to, size_t *out_len,
+                          base_err_t *err) {
+    json_t *doc = load_doc(data, len, err);
+    if (doc == NULL)
+        return NULL;
+    size_t n = 0;
+    char *out = serialise(doc, to, &n);
+    json_decref(doc);
+    if (out == NULL)
+        base_err_set(err, BASE_ENOMEM, "out of memory");
+    if (out_len != NULL)
+        *out_len = n;
+    return out;
+}
+
 char *proto_msg_encode(const proto_msg_t *msg, size_t *len, base_err_t *err) {
+    return proto_msg_encode_as(msg, PROTO_ENC_JSON, len, err);
+}
+
+char *proto_msg_encode_as(const proto_msg_t *msg, proto_encoding_t enc, size_t *len,
+                          base_err_t *err) {
     walk_t w;
     walk_init(&w, err, BASE_EINVAL);
     if (len != NULL)
@@ -1164,6 +1770,10 @@ char *proto_msg_encode(const proto_msg_t *msg, size_t *len, base_err_t *err) {
     const char *type = proto_type_name(msg->type);
     if (type == NULL) {
         fail(&w, "type: unknown message type %d", (int)msg->type);
+        return NULL;
+    }
+    if (proto_encoding_name(enc) == NULL) {
+        fail(&w, "unknown encoding %d", (int)enc);
         return NULL;
     }
     if (msg->version != PROTO_VERSION) {
@@ -1197,20 +1807,21 @@ char *proto_msg_encode(const proto_msg_t *msg, size_t *len, base_err_t *err) {
         break;
     }
     char *text = NULL;
+    size_t n = 0;
     if (w.rc == 0) {
-        text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        text = serialise(root, enc, &n);
         if (text == NULL)
             oom(&w);
     }
     json_decref(root);
-    if (text != NULL && strlen(text) > PROTO_MSG_MAX) {
+    if (text != NULL && n > PROTO_MSG_MAX) {
         pop(&w, 0);
-        fail(&w, "%s: encoded message of %zu bytes exceeds the limit of %zu bytes", type,
-             strlen(text), PROTO_MSG_MAX);
+        fail(&w, "%s: encoded message of %zu bytes exceeds the limit of %zu bytes", type, n,
+             PROTO_MSG_MAX);
         free(text);
         return NULL;
     }
     if (text != NULL && len != NULL)
-        *len = strlen(text);
+        *len = n;
     return text;
 }

@@ -2,15 +2,19 @@
  * proto/msg.h - the messages between greenwave-sim and a controller, and their codec.
  *
  * This header is the one definition of every control message (docs/protocol.md documents the
- * wire form for third parties). Messages are JSON objects in one ZeroMQ frame each, with a
+ * wire form for third parties). Messages are objects in one ZeroMQ frame each, encoded as JSON
+ * text (the default) or MessagePack (negotiated in hello/welcome; both decode into the same
+ * structures through the same field checks), with a
  * "type", the protocol "version" (PROTO_VERSION) and a per-sender sequence number "seq";
  * field names follow SAE J2735 (SPaT, SRM, SSM, MAP) and NTCIP 1202/1211 where a counterpart
  * exists. Times are integer milliseconds of simulated time ("time_ms", "eta_ms"...).
  *
  *   sim -> controller   hello    once per run: session (scenario, seed, strategy, tick) + map
  *   controller -> sim   welcome  answer to hello: the strategy in force
- *   sim -> controller   tick     every control interval: SPaT, detectors, active SRMs
- *   controller -> sim   control  answer to a tick: commands, SSMs, decision log
+ *   sim -> controller   tick     every control interval (or, with event sync, when the
+ *                                controller's wake conditions hold): SPaT, detectors, SRMs,
+ *                                all of them or only the subscribed ones that changed
+ *   controller -> sim   control  answer to a tick: commands, SSMs, decision log, next wake
  *   sim -> controller   bye      end of the run
  *
  * The map of a hello is a scenario document (docs/scenario-format.md) without its demand: the
@@ -92,6 +96,27 @@ typedef enum {
     PROTO_TRANSITION_LONGWAY = 4,  /* "longway" (addOnly): only lengthen cycles */
 } proto_transition_t;
 
+/* Encodings of a message on the wire. */
+typedef enum {
+    PROTO_ENC_JSON = 0,    /* UTF-8 JSON text: the documented default */
+    PROTO_ENC_MSGPACK = 1, /* MessagePack: the same document, binary */
+} proto_encoding_t;
+
+/* Bits of proto_hello_t.encodings. */
+#define PROTO_ENC_BIT(e) (UINT32_C(1) << (e))
+
+/* Synchronisation modes (bits of proto_hello_t.sync). */
+#define PROTO_SYNC_LOCKSTEP UINT32_C(1) /* a tick every control interval, full snapshots */
+#define PROTO_SYNC_EVENT    UINT32_C(2) /* wake conditions, subscriptions and deltas */
+
+/* Wake events (bits of proto_wake_t.on). */
+#define PROTO_WAKE_SRM      UINT32_C(1) /* a subscribed vehicle sends an SRM, or stops sending */
+#define PROTO_WAKE_SIGNAL   UINT32_C(2) /* a subscribed signal changes state (stage, groups) */
+#define PROTO_WAKE_DETECTOR UINT32_C(4) /* a subscribed detector counts or changes occupancy */
+
+/* Bit of a role in proto_subscribe_t.roles. */
+#define PROTO_ROLE_BIT(r) (UINT32_C(1) << (r))
+
 typedef struct proto_session {
     const char *scenario; /* scenario name */
     uint64_t seed;
@@ -103,11 +128,27 @@ typedef struct proto_session {
 typedef struct proto_hello {
     proto_session_t session;
     const char *map_json; /* the map: a scenario document without demand, as JSON text */
+    uint32_t encodings;   /* PROTO_ENC_BIT()s the simulator speaks; 0: JSON only (absent) */
+    uint32_t sync;        /* PROTO_SYNC_* the simulator offers; 0: lockstep only (absent) */
 } proto_hello_t;
 
+/* What the controller wants in its ticks (event sync). An id list with all_* set is unused. */
+typedef struct proto_subscribe {
+    int all_signals; /* 1: every signal (wire: null or absent) */
+    const char **signals;
+    int32_t n_signals;
+    int all_detectors; /* 1: every detector */
+    const char **detectors;
+    int32_t n_detectors;
+    int all_roles;  /* 1: SRMs of every role */
+    uint32_t roles; /* else PROTO_ROLE_BIT()s of the roles whose SRMs are sent */
+} proto_subscribe_t;
+
 typedef struct proto_welcome {
-    const char *strategy;   /* the strategy the controller runs for this session */
-    const char *controller; /* free text: name and version of the controller */
+    const char *strategy;      /* the strategy the controller runs for this session */
+    const char *controller;    /* free text: name and version of the controller */
+    proto_encoding_t encoding; /* of the messages after the welcome (one the hello offered) */
+    const proto_subscribe_t *subscribe; /* event sync: subscriptions, or NULL (full ticks) */
 } proto_welcome_t;
 
 typedef struct proto_group_state {
@@ -160,6 +201,7 @@ typedef struct proto_srm {
 
 typedef struct proto_tick {
     int64_t time_ms;
+    int delta; /* 1: only the subscribed entries that changed since the previous tick */
     proto_intersection_state_t *spat;
     int32_t n_spat;
     proto_detector_state_t *detectors;
@@ -184,8 +226,16 @@ typedef struct proto_ssm_entry {
     proto_ssm_status_t status;
 } proto_ssm_entry_t;
 
+/* When the controller next needs a tick (event sync). */
+typedef struct proto_wake {
+    int64_t at_ms; /* a tick at the first control interval at or after this time, or -1 */
+    uint32_t on;   /* PROTO_WAKE_* events that bring the tick forward */
+} proto_wake_t;
+
 typedef struct proto_control {
-    int64_t ack; /* seq of the tick answered */
+    int64_t ack;       /* seq of the tick answered */
+    int has_wake;      /* 0: the next control interval (lockstep) */
+    proto_wake_t wake; /* with has_wake */
     proto_command_t *commands;
     int32_t n_commands;
     proto_ssm_entry_t *ssm;
@@ -215,6 +265,27 @@ typedef struct proto_msg {
     void *doc;
 } proto_msg_t;
 
+/* Encodes msg like proto_msg_encode(), in the given encoding; with PROTO_ENC_MSGPACK the
+ * result is MessagePack bytes (with a NUL after them, not counted in *len). The fields are
+ * checked by the same rules whatever the encoding. */
+char *proto_msg_encode_as(const proto_msg_t *msg, proto_encoding_t enc, size_t *len,
+                          base_err_t *err);
+
+/* Returns the encoding of a message from its first byte: MessagePack for a map header
+ * (0x80..0x8f, 0xde, 0xdf), JSON for anything else. */
+proto_encoding_t proto_msg_sniff(const void *data, size_t len);
+
+/* Re-encodes a document (any JSON object, not only a message) from one encoding into the
+ * other, without checking it as a message: for tests and tools. Returns malloc'd bytes
+ * (NUL-terminated, *len without it) or NULL with BASE_EPROTO in err. */
+char *proto_doc_transcode(const void *data, size_t len, proto_encoding_t to, size_t *out_len,
+                          base_err_t *err);
+
+/* Name of an encoding ("json", "msgpack"), NULL for none; and the encoding of a name
+ * (returns 0, or -1 for an unknown name). */
+const char *proto_encoding_name(proto_encoding_t e);
+int proto_encoding_parse(const char *name, proto_encoding_t *e);
+
 /* Encodes msg (type, version, seq and the union member of its type) as JSON text. Returns a
  * malloc'd NUL-terminated string (caller frees) and its length in *len (len may be NULL), or
  * NULL with BASE_EINVAL in err, naming the field by its wire path, when a field is out of range
@@ -224,7 +295,8 @@ typedef struct proto_msg {
  * text that is not UTF-8, a result above PROTO_MSG_MAX. BASE_ENOMEM when out of memory. */
 char *proto_msg_encode(const proto_msg_t *msg, size_t *len, base_err_t *err);
 
-/* Decodes len bytes (not NUL-terminated) into *msg. Returns 0, or BASE_EPROTO with a message
+/* Decodes len bytes (not NUL-terminated; JSON or MessagePack, see proto_msg_sniff()) into
+ * *msg. Returns 0, or BASE_EPROTO with a message
  * naming the field by its wire path ("tick.spat[2].states[0].eventState: unknown value
  * \"blue\" ...") for anything malformed: bad JSON, more than PROTO_MSG_MAX bytes, unknown
  * type, version other than PROTO_VERSION, missing or ill-typed field, value out of range.

@@ -1,6 +1,14 @@
 /*
  * report/report.c - output files of a run.
  *
+ * trips.csv is streamed: each finished trip is written as soon as every trip with a lower
+ * vehicle id has been, so the file is in id order without keeping the run's records. A trip
+ * that finishes ahead of its turn waits in a ring buffer indexed by id (slot id mod capacity,
+ * doubled when the ids waiting span more than it), so memory is bounded by the ids between
+ * the oldest vehicle still travelling and the newest finished one, not by the run's length.
+ * The traffic measures keep what they need as trips finish: integer sums of times (exact in
+ * any order), one delay per trip for the 95th percentile, and the sums over the escort's trip.
+ *
  * Delay of a vehicle = travel time (from the moment it wanted to enter, so a wait outside a
  * full origin link counts) - the free-flow time of its route for its class. Traffic measures
  * are over finished vehicles that are not escorts. p95 is GSL's quantile of the sorted delays.
@@ -11,6 +19,7 @@
 
 #include "base/fs.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
@@ -21,14 +30,33 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* Finished trips waiting for their turn in trips.csv; done[id & (cap - 1)] marks a record. */
+typedef struct {
+    sim_trip_record_t *rec;
+    uint8_t *done;
+    size_t cap;   /* a power of two, or 0 */
+    int64_t next; /* the next vehicle id to write */
+    size_t waiting, max_waiting;
+} reorder_t;
+
 struct report {
     const sim_scenario_t *scn;
     int has_auth;
     report_auth_t auth;
     char *dir;
     FILE *signals;
-    sim_trip_record_t *trips;
-    size_t n_trips, cap_trips;
+    FILE *trips;
+    reorder_t order;
+    /* Finished trips other than escorts: count, sums in ms, and every delay (ms). */
+    int64_t n_fin, sum_tt_ms, sum_delay_ms;
+    int64_t *delays;
+    size_t cap_delays;
+    /* Finished trips during escort 0's trip (from its departure to its arrival). */
+    unsigned char *on_route,
+        *route_node; /* escort 0's links, and the signalized nodes it crosses */
+    int escort_arrived;
+    sim_time_t escort_arrive;
+    int64_t during_n, during_ms, cross_n, cross_ms;
     sim_escort_record_t *esc;
     size_t n_esc, cap_esc;
     int oom;
@@ -94,19 +122,131 @@ static void on_signal(void *ud, sim_time_t t, int32_t s, int32_t g, sim_signal_s
     fprintf(rep->signals, ",%s\n", state_name(state));
 }
 
-static void on_trip(void *ud, const sim_trip_record_t *rec) {
-    report_t *rep = ud;
-    if (rep->n_trips == rep->cap_trips) {
-        size_t cap = rep->cap_trips ? rep->cap_trips * 2 : 4096;
-        sim_trip_record_t *n = realloc(rep->trips, cap * sizeof *n);
+static void write_trip(const report_t *rep, const sim_trip_record_t *t) {
+    FILE *f = rep->trips;
+    const sim_scenario_t *scn = rep->scn;
+    fprintf(f, "%lld,", (long long)t->vehicle);
+    report_csv_field(f, scn->classes[t->vclass].id);
+    fputc(',', f);
+    report_csv_field(f, t->source);
+    fputc(',', f);
+    report_csv_field(f, scn->links[t->origin].id);
+    fputc(',', f);
+    report_csv_field(f, scn->links[t->destination].id);
+    sim_time_t tt = t->arrive - t->depart;
+    fprintf(f, ",%.3f,%.3f,%.3f,%.3f,%d\n", sim_time_to_s(t->depart), sim_time_to_s(t->arrive),
+            sim_time_to_s(tt), sim_time_to_s(tt - t->free_time), (int)t->stops);
+}
+
+/* Makes room in the ring for vehicle id (> next). Returns 0 or -1 when out of memory. */
+static int reorder_reserve(reorder_t *o, int64_t id) {
+    size_t need = (size_t)(id - o->next) + 1;
+    if (need <= o->cap)
+        return 0;
+    size_t cap = o->cap ? o->cap : 1024;
+    while (cap < need)
+        cap *= 2;
+    sim_trip_record_t *rec = malloc(cap * sizeof *rec);
+    uint8_t *done = calloc(cap, 1);
+    if (rec == NULL || done == NULL) {
+        free(rec);
+        free(done);
+        return -1;
+    }
+    for (size_t i = 0; i < o->cap; i++) {
+        if (o->done[i]) {
+            size_t k = (size_t)o->rec[i].vehicle & (cap - 1);
+            rec[k] = o->rec[i];
+            done[k] = 1;
+        }
+    }
+    free(o->rec);
+    free(o->done);
+    o->rec = rec;
+    o->done = done;
+    o->cap = cap;
+    return 0;
+}
+
+/* Writes the waiting trips from o->next on, up to the first id not finished yet. */
+static void reorder_flush(report_t *rep) {
+    reorder_t *o = &rep->order;
+    while (o->cap > 0 && o->done[(size_t)o->next & (o->cap - 1)]) {
+        size_t k = (size_t)o->next & (o->cap - 1);
+        write_trip(rep, &o->rec[k]);
+        o->done[k] = 0;
+        o->waiting--;
+        o->next++;
+    }
+}
+
+/* Whether a route crosses escort 0's route at one of its signals, coming from a link off it. */
+static int crosses_route(const report_t *rep, const sim_route_t *route) {
+    for (int32_t k = 0; k + 1 < route->n_links; k++) {
+        int32_t l = route->links[k];
+        if (!rep->on_route[l] && rep->route_node[rep->scn->links[l].to])
+            return 1;
+    }
+    return 0;
+}
+
+/* The measures kept per finished trip (see compute). */
+static void account_trip(report_t *rep, const sim_trip_record_t *t) {
+    const sim_scenario_t *scn = rep->scn;
+    if (t->escort >= 0) {
+        if (t->escort == 0) {
+            rep->escort_arrived = 1;
+            rep->escort_arrive = t->arrive;
+        }
+        return;
+    }
+    sim_time_t delay = t->arrive - t->depart - t->free_time;
+    if ((size_t)rep->n_fin == rep->cap_delays) {
+        size_t cap = rep->cap_delays ? rep->cap_delays * 2 : 4096;
+        int64_t *n = realloc(rep->delays, cap * sizeof *n);
         if (n == NULL) {
             rep->oom = 1;
             return;
         }
-        rep->trips = n;
-        rep->cap_trips = cap;
+        rep->delays = n;
+        rep->cap_delays = cap;
     }
-    rep->trips[rep->n_trips++] = *rec;
+    rep->delays[rep->n_fin++] = delay;
+    rep->sum_tt_ms += t->arrive - t->depart;
+    rep->sum_delay_ms += delay;
+    /* In the network during escort 0's trip: it finished after the escort left, and (if the
+     * escort has arrived) it wanted to enter before the escort arrived. */
+    if (rep->on_route == NULL || t->arrive < scn->escorts[0].depart ||
+        (rep->escort_arrived && t->depart > rep->escort_arrive))
+        return;
+    rep->during_n++;
+    rep->during_ms += delay;
+    if (crosses_route(rep, t->route)) {
+        rep->cross_n++;
+        rep->cross_ms += delay;
+    }
+}
+
+static void on_trip(void *ud, const sim_trip_record_t *rec) {
+    report_t *rep = ud;
+    account_trip(rep, rec);
+    reorder_t *o = &rep->order;
+    if (rec->vehicle == o->next) {
+        write_trip(rep, rec);
+        o->next++;
+        reorder_flush(rep);
+        return;
+    }
+    assert(rec->vehicle > o->next); /* each vehicle finishes once */
+    if (reorder_reserve(o, rec->vehicle) < 0) {
+        rep->oom = 1;
+        return;
+    }
+    size_t k = (size_t)rec->vehicle & (o->cap - 1);
+    o->rec[k] = *rec;
+    o->done[k] = 1;
+    if (++o->waiting > o->max_waiting)
+        o->max_waiting = o->waiting;
 }
 
 static void on_escort(void *ud, const sim_escort_record_t *rec) {
@@ -159,6 +299,28 @@ report_t *report_new(const sim_scenario_t *scn, const char *dir, base_err_t *err
         return NULL;
     }
     fputs("time_s,node,signal_group,state\n", rep->signals);
+    rep->trips = open_out(rep, "trips.csv", err);
+    if (rep->trips == NULL) {
+        report_destroy(&rep);
+        return NULL;
+    }
+    fputs("id,class,source,origin,destination,depart_s,arrive_s,travel_time_s,delay_s,stops\n",
+          rep->trips);
+    if (scn->n_escorts > 0) {
+        rep->on_route = calloc((size_t)scn->n_links + 1, 1);
+        rep->route_node = calloc((size_t)scn->n_nodes + 1, 1);
+        if (rep->on_route == NULL || rep->route_node == NULL) {
+            base_err_set(err, BASE_ENOMEM, "out of memory");
+            report_destroy(&rep);
+            return NULL;
+        }
+        const sim_route_t *er = &scn->escorts[0].route;
+        for (int32_t i = 0; i < er->n_links; i++) {
+            rep->on_route[er->links[i]] = 1;
+            if (i + 1 < er->n_links && scn->nodes[scn->links[er->links[i]].to].signal >= 0)
+                rep->route_node[scn->links[er->links[i]].to] = 1;
+        }
+    }
     return rep;
 }
 
@@ -168,7 +330,13 @@ void report_destroy(report_t **self_p) {
     report_t *rep = *self_p;
     if (rep->signals != NULL)
         fclose(rep->signals);
-    free(rep->trips);
+    if (rep->trips != NULL)
+        fclose(rep->trips);
+    free(rep->order.rec);
+    free(rep->order.done);
+    free(rep->delays);
+    free(rep->on_route);
+    free(rep->route_node);
     free(rep->esc);
     free(rep->dir);
     free(rep);
@@ -177,12 +345,6 @@ void report_destroy(report_t **self_p) {
 
 sim_observer_t report_observer(report_t *rep) {
     return (sim_observer_t){rep, on_signal, on_trip, on_escort};
-}
-
-static int cmp_trip(const void *a, const void *b) {
-    const sim_trip_record_t *x = a;
-    const sim_trip_record_t *y = b;
-    return (x->vehicle > y->vehicle) - (x->vehicle < y->vehicle);
 }
 
 static int cmp_esc(const void *a, const void *b) {
@@ -197,26 +359,19 @@ static double r3(double x) {
     return round(x * 1000.0) / 1000.0;
 }
 
-static int write_trips(report_t *rep, base_err_t *err) {
-    FILE *f = open_out(rep, "trips.csv", err);
-    if (f == NULL)
-        return BASE_EIO;
-    const sim_scenario_t *scn = rep->scn;
-    fputs("id,class,source,origin,destination,depart_s,arrive_s,travel_time_s,delay_s,stops\n", f);
-    for (size_t i = 0; i < rep->n_trips; i++) {
-        const sim_trip_record_t *t = &rep->trips[i];
-        fprintf(f, "%lld,", (long long)t->vehicle);
-        report_csv_field(f, scn->classes[t->vclass].id);
-        fputc(',', f);
-        report_csv_field(f, t->source);
-        fputc(',', f);
-        report_csv_field(f, scn->links[t->origin].id);
-        fputc(',', f);
-        report_csv_field(f, scn->links[t->destination].id);
-        sim_time_t tt = t->arrive - t->depart;
-        fprintf(f, ",%.3f,%.3f,%.3f,%.3f,%d\n", sim_time_to_s(t->depart), sim_time_to_s(t->arrive),
-                sim_time_to_s(tt), sim_time_to_s(tt - t->free_time), (int)t->stops);
+/* Writes the trips still waiting (their predecessors never finished) and closes trips.csv. */
+static int finish_trips(report_t *rep, base_err_t *err) {
+    reorder_t *o = &rep->order;
+    for (; o->waiting > 0; o->next++) {
+        size_t k = (size_t)o->next & (o->cap - 1);
+        if (o->done[k]) {
+            write_trip(rep, &o->rec[k]);
+            o->done[k] = 0;
+            o->waiting--;
+        }
     }
+    FILE *f = rep->trips;
+    rep->trips = NULL;
     return close_out(rep, f, "trips.csv", err);
 }
 
@@ -256,21 +411,7 @@ static int write_escorts(report_t *rep, base_err_t *err) {
     return close_out(rep, f, "escort.csv", err);
 }
 
-typedef struct {
-    sim_time_t depart, end; /* wanted to enter; left the network (or the end of the run) */
-    double delay_s;
-    const sim_route_t *route;
-} drec_t;
-
-static void compute_all(const report_t *rep, const sim_t *sim, report_summary_t *s, drec_t **dp);
-
 static void compute(const report_t *rep, const sim_t *sim, report_summary_t *s) {
-    drec_t *d = NULL;
-    compute_all(rep, sim, s, &d);
-    free(d);
-}
-
-static void compute_all(const report_t *rep, const sim_t *sim, report_summary_t *s, drec_t **dp) {
     const sim_scenario_t *scn = rep->scn;
     sim_stats_t st = sim_stats(sim, 1);
     memset(s, 0, sizeof *s);
@@ -281,29 +422,23 @@ static void compute_all(const report_t *rep, const sim_t *sim, report_summary_t 
     s->vehicle_seconds = st.vehicle_seconds;
     s->events = st.events;
     s->sim_s = sim_time_to_s(sim_now(sim));
-    /* Delay records: finished vehicles, then those still in the network or waiting to enter,
-     * with the delay they have accrued so far (counting only finished vehicles would flatter
-     * a strategy that gridlocks a street: its victims never finish). */
-    size_t cap = rep->n_trips + (size_t)sim_vehicle_slots(sim) + 1, n = 0;
-    drec_t *d = malloc(cap * sizeof *d);
-    *dp = d;
-    double *delay = malloc(cap * sizeof *delay);
-    if (d == NULL || delay == NULL) {
-        free(delay);
+    /* Delays: finished vehicles (kept as they finished), then those still in the network or
+     * waiting to enter, with the delay they have accrued so far (counting only finished
+     * vehicles would flatter a strategy that gridlocks a street: its victims never finish). */
+    sim_time_t now = sim_now(sim);
+    sim_escort_status_t es0 = {0, -1, -1, 0, 0};
+    if (scn->n_escorts > 0)
+        es0 = sim_escort_status(sim, 0);
+    sim_time_t from = es0.depart >= 0 ? es0.depart : SIM_TIME_MAX;
+    sim_time_t to = es0.state == 2 ? es0.arrive : now;
+    size_t n = (size_t)rep->n_fin;
+    double *delay = malloc((n + (size_t)sim_vehicle_slots(sim) + 1) * sizeof *delay);
+    if (delay == NULL)
         return;
-    }
-    double sum_tt = 0, sum_fin = 0;
-    size_t n_fin = 0;
-    for (size_t i = 0; i < rep->n_trips; i++) {
-        const sim_trip_record_t *t = &rep->trips[i];
-        if (t->escort >= 0)
-            continue;
-        double dl = sim_time_to_s(t->arrive - t->depart - t->free_time);
-        d[n++] = (drec_t){t->depart, t->arrive, dl, t->route};
-        sum_tt += sim_time_to_s(t->arrive - t->depart);
-        sum_fin += dl;
-        n_fin++;
-    }
+    for (size_t i = 0; i < n; i++)
+        delay[i] = sim_time_to_s(rep->delays[i]);
+    double sum_open = 0, sum_d_open = 0, sum_c_open = 0;
+    int64_t during_open = 0, cross_open = 0;
     for (int32_t v = 0; v < sim_vehicle_slots(sim); v++) {
         sim_vehicle_info_t vi;
         if (!sim_vehicle_get(sim, v, &vi) || vi.escort >= 0)
@@ -316,75 +451,53 @@ static void compute_all(const report_t *rep, const sim_t *sim, report_summary_t 
             free_so_far += (sim_time_t)((double)sim_scenario_route_free_time(scn, &cur, vmax) *
                                         vi.pos_m / scn->links[vi.link].length_m);
         }
-        double dl = sim_time_to_s(sim_now(sim) - vi.depart - free_so_far);
-        d[n++] = (drec_t){vi.depart, sim_now(sim), dl > 0 ? dl : 0, vi.route};
+        double dl = sim_time_to_s(now - vi.depart - free_so_far);
+        dl = dl > 0 ? dl : 0;
+        delay[n++] = dl;
+        sum_open += dl;
+        if (rep->on_route != NULL && vi.depart <= to && now >= from) {
+            during_open++;
+            sum_d_open += dl;
+            if (crosses_route(rep, vi.route)) {
+                cross_open++;
+                sum_c_open += dl;
+            }
+        }
     }
-    for (size_t i = 0; i < n; i++)
-        delay[i] = d[i].delay_s;
     if (n > 0) {
-        double sum = 0;
-        for (size_t i = 0; i < n; i++)
-            sum += delay[i];
+        double sum = sim_time_to_s(rep->sum_delay_ms) + sum_open;
         s->mean_delay_s = sum / (double)n;
         s->vehicle_hours_delay = sum / 3600.0;
         gsl_sort(delay, 1, n);
         s->p95_delay_s = gsl_stats_quantile_from_sorted_data(delay, 1, n, 0.95);
     }
-    if (n_fin > 0) {
-        s->finished_mean_delay_s = sum_fin / (double)n_fin;
-        s->mean_travel_time_s = sum_tt / (double)n_fin;
+    if (rep->n_fin > 0) {
+        s->finished_mean_delay_s = sim_time_to_s(rep->sum_delay_ms) / (double)rep->n_fin;
+        s->mean_travel_time_s = sim_time_to_s(rep->sum_tt_ms) / (double)rep->n_fin;
     }
     free(delay);
     if (scn->n_escorts > 0) {
-        sim_escort_status_t es0 = sim_escort_status(sim, 0);
-        sim_time_t from = es0.depart >= 0 ? es0.depart : SIM_TIME_MAX;
-        sim_time_t to = es0.state == 2 ? es0.arrive : sim_now(sim);
-        const sim_route_t *er = &scn->escorts[0].route;
-        unsigned char *on_route = calloc((size_t)scn->n_links + 1, 1);
-        unsigned char *route_node = calloc((size_t)scn->n_nodes + 1, 1);
-        if (on_route != NULL && route_node != NULL) {
-            for (int32_t i = 0; i < er->n_links; i++) {
-                on_route[er->links[i]] = 1;
-                if (i + 1 < er->n_links && scn->nodes[scn->links[er->links[i]].to].signal >= 0)
-                    route_node[scn->links[er->links[i]].to] = 1;
-            }
-            double sum_d = 0, sum_c = 0;
-            for (size_t i = 0; i < n; i++) {
-                const drec_t *t = &d[i];
-                if (t->depart > to || t->end < from)
-                    continue;
-                s->during_escort_vehicles++;
-                sum_d += t->delay_s;
-                int cross = 0;
-                for (int32_t k = 0; k + 1 < t->route->n_links && !cross; k++) {
-                    int32_t l = t->route->links[k];
-                    cross = !on_route[l] && route_node[scn->links[l].to];
-                }
-                if (cross) {
-                    s->cross_street_vehicles++;
-                    sum_c += t->delay_s;
-                }
-            }
-            if (s->during_escort_vehicles > 0)
-                s->during_escort_mean_delay_s = sum_d / (double)s->during_escort_vehicles;
-            if (s->cross_street_vehicles > 0)
-                s->cross_street_mean_delay_s = sum_c / (double)s->cross_street_vehicles;
-            /* Recovery: the longest return to coordination of a signal on the route. */
-            for (int32_t sg = 0; sg < scn->n_signals; sg++) {
-                if (!route_node[scn->signals[sg].node])
-                    continue;
-                sim_signal_status_t ss = sim_signal_status(sim, sg);
-                double r = sim_time_to_s(ss.recovery_max);
-                if (ss.in_transition && ss.released_at >= 0)
-                    r = sim_time_to_s(sim_now(sim) - ss.released_at);
-                if (r > s->recovery_time_s) {
-                    s->recovery_time_s = r;
-                    s->recovery_cycles = r / sim_time_to_s(scn->signals[sg].plans[ss.plan].cycle);
-                }
+        s->during_escort_vehicles = rep->during_n + during_open;
+        s->cross_street_vehicles = rep->cross_n + cross_open;
+        if (s->during_escort_vehicles > 0)
+            s->during_escort_mean_delay_s =
+                (sim_time_to_s(rep->during_ms) + sum_d_open) / (double)s->during_escort_vehicles;
+        if (s->cross_street_vehicles > 0)
+            s->cross_street_mean_delay_s =
+                (sim_time_to_s(rep->cross_ms) + sum_c_open) / (double)s->cross_street_vehicles;
+        /* Recovery: the longest return to coordination of a signal on the route. */
+        for (int32_t sg = 0; sg < scn->n_signals; sg++) {
+            if (!rep->route_node[scn->signals[sg].node])
+                continue;
+            sim_signal_status_t ss = sim_signal_status(sim, sg);
+            double r = sim_time_to_s(ss.recovery_max);
+            if (ss.in_transition && ss.released_at >= 0)
+                r = sim_time_to_s(now - ss.released_at);
+            if (r > s->recovery_time_s) {
+                s->recovery_time_s = r;
+                s->recovery_cycles = r / sim_time_to_s(scn->signals[sg].plans[ss.plan].cycle);
             }
         }
-        free(on_route);
-        free(route_node);
         sim_escort_status_t es = sim_escort_status(sim, 0);
         s->has_escort = 1;
         s->escort_id = scn->escorts[0].id;
@@ -551,8 +664,6 @@ int report_finish(report_t *rep, const sim_t *sim, uint64_t seed, double wall_s,
         if (close_out(rep, f, "signals.csv", err) < 0)
             return BASE_EIO;
     }
-    if (rep->n_trips > 1)
-        qsort(rep->trips, rep->n_trips, sizeof *rep->trips, cmp_trip);
     if (rep->n_esc > 1)
         qsort(rep->esc, rep->n_esc, sizeof *rep->esc, cmp_esc);
     report_summary_t s;
@@ -560,7 +671,7 @@ int report_finish(report_t *rep, const sim_t *sim, uint64_t seed, double wall_s,
     s.wall_s = wall_s;
     sim_safety_t sf = sim_safety(sim);
     s.safety_rejections = sf.min_green_refusals + sf.clearance_refusals + sf.conflict_refusals;
-    int rc = write_trips(rep, err);
+    int rc = finish_trips(rep, err);
     if (rc == BASE_OK)
         rc = write_escorts(rep, err);
     if (rc == BASE_OK)

@@ -2,8 +2,10 @@
  * report/report.h - the outputs of one run: trips.csv, signals.csv, escort.csv, summary.json.
  *
  * A report_t is a sim_observer_t: it receives the simulator's callbacks, streams signal
- * changes to signals.csv as they happen, keeps trip and escort records in memory, and at
- * report_finish() writes them sorted by id together with summary.json. Numbers are printed
+ * changes to signals.csv as they happen, streams finished trips to trips.csv in vehicle id
+ * order (a trip that finishes before a vehicle with a lower id waits in a reorder buffer),
+ * keeps escort records in memory, and at report_finish() writes the trips still waiting,
+ * escort.csv sorted by escort, and summary.json. Numbers are printed
  * with fixed precision, so equal runs give byte-identical files (summary.json's sim.wall_s
  * aside). The report borrows the scenario. Not thread-safe: one report per sim_t.
  */
@@ -63,7 +65,8 @@ typedef struct report_auth {
     int64_t control_requests;   /* viewers' requests the simulator answered (--listen) */
 } report_auth_t;
 
-/* Creates the output directory dir (and parents) if needed and opens signals.csv there.
+/* Creates the output directory dir (and parents) if needed and opens signals.csv and
+ * trips.csv there.
  * Returns the report, or NULL with the message in err (BASE_EIO naming the path). */
 report_t *report_new(const sim_scenario_t *scn, const char *dir, base_err_t *err);
 

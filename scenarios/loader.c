@@ -8,8 +8,16 @@
  * splits that add up, reachable destinations) follow, each naming the path of the offending
  * entry. Everything allocated for the scenario comes from its arena; the name tables and the
  * jansson document are freed on every exit path through one cleanup label.
+ *
+ * Memory: demand.trips, the one part of a scenario that grows to hundreds of thousands of
+ * entries, is not parsed into the tree: scenarios/json_split.h locates it in the text and it
+ * is read one trip at a time (jansson's tree costs about 1 KB a trip). The text and the tree
+ * of the rest are freed before routing, so the peak is the text, the tree of the network and
+ * the scenario, not the tree of the whole file (40 x 40 grid, 236 k trips: 313 -> ~110 MB).
  */
 #include "scenarios/loader.h"
+
+#include "scenarios/json_split.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -86,8 +94,9 @@ typedef struct {
     base_err_t *err;
     sim_scenario_t *scn;
     names_t nodes, links, movements, classes, corridors, detectors;
-    uint64_t *move_keys; /* (from << 32 | to) of every movement, sorted: routes are checked
-                            against it in O(log n) per step */
+    uint64_t *move_keys;     /* (from << 32 | to) of every movement, sorted: routes are checked
+                                against it in O(log n) per step */
+    scn_json_split_t *trips; /* demand.trips read entry by entry, or NULL: in the tree */
 } ld_t;
 
 #define PATH_MAX_LEN 256
@@ -404,23 +413,39 @@ static int load_classes(ld_t *ld, const json_t *root) {
     if (index_ids(ld, arr, "$.vehicle_classes", &ld->classes, "class") < 0)
         return -1;
     size_t n = json_array_size(arr);
+    /* The built-in classes give the default accelerations of a class of the same id. */
+    const sim_vclass_t *builtin = scn->classes;
+    int32_t n_builtin = scn->n_classes;
     scn->classes = base_arena_calloc(&scn->arena, n, sizeof *scn->classes);
     if (scn->classes == NULL)
         return base_err_set(ld->err, BASE_ENOMEM, "out of memory");
     scn->n_classes = (int32_t)n;
-    static const char *const keys[] = {"id", "pce", "max_speed_kmh", NULL};
+    static const char *const keys[] = {"id",         "pce",        "max_speed_kmh",
+                                       "accel_mps2", "decel_mps2", NULL};
     for (size_t i = 0; i < n; i++) {
         char p[PATH_MAX_LEN];
         path_fmt(p, sizeof p, "$.vehicle_classes[%zu]", i);
         json_t *o = json_array_get(arr, i);
         sim_vclass_t *c = &scn->classes[i];
-        double pce, vmax;
-        if (check_keys(ld, o, p, keys) < 0 || get_string(ld, o, p, "id", 1, NULL, &c->id) < 0 ||
-            get_number(ld, o, p, "pce", 0, 1.0, GT, 0, NAN, &pce) < 0 ||
-            get_number(ld, o, p, "max_speed_kmh", 0, 0.0, GT, 0, NAN, &vmax) < 0)
+        double pce, vmax, accel, decel;
+        if (check_keys(ld, o, p, keys) < 0 || get_string(ld, o, p, "id", 1, NULL, &c->id) < 0)
+            return -1;
+        double accel0 = SIM_DEFAULT_ACCEL_MPS2, decel0 = SIM_DEFAULT_DECEL_MPS2;
+        for (int32_t b = 0; b < n_builtin; b++) {
+            if (strcmp(builtin[b].id, c->id) == 0) {
+                accel0 = builtin[b].accel_mps2;
+                decel0 = builtin[b].decel_mps2;
+            }
+        }
+        if (get_number(ld, o, p, "pce", 0, 1.0, GT, 0, NAN, &pce) < 0 ||
+            get_number(ld, o, p, "max_speed_kmh", 0, 0.0, GT, 0, NAN, &vmax) < 0 ||
+            get_number(ld, o, p, "accel_mps2", 0, accel0, GT, 0, NAN, &accel) < 0 ||
+            get_number(ld, o, p, "decel_mps2", 0, decel0, GT, 0, NAN, &decel) < 0)
             return -1;
         c->pce = pce;
         c->max_speed_mps = vmax / 3.6;
+        c->accel_mps2 = accel;
+        c->decel_mps2 = decel;
     }
     return 0;
 }
@@ -1008,6 +1033,8 @@ static int load_demand(ld_t *ld, const json_t *root) {
         return fail_field(ld, path, "interval_s", "must be at least 0.001");
     size_t nf = flows ? json_array_size(flows) : 0;
     size_t nt = trips ? json_array_size(trips) : 0;
+    if (ld->trips != NULL)
+        nt = ld->trips->count; /* the tree holds the array empty */
     scn->flows = base_arena_calloc(&scn->arena, nf + 1, sizeof *scn->flows);
     scn->trips = base_arena_calloc(&scn->arena, nt + 1, sizeof *scn->trips);
     if (scn->flows == NULL || scn->trips == NULL)
@@ -1020,6 +1047,69 @@ static int load_demand(ld_t *ld, const json_t *root) {
     int rc = load_flows_trips(ld, flows, trips, nf, nt, &ids);
     names_fini(&ids);
     return rc;
+}
+
+/* Reads the next entry of demand.trips from the text (ld->trips) into *out (a new reference).
+ * With want 0, checks instead that every entry has been read. */
+static int next_trip(ld_t *ld, int want, json_t **out) {
+    json_error_t je;
+    int rc = scn_json_split_next(ld->trips, JSON_REJECT_DUPLICATES, out, &je);
+    if (rc < 0)
+        return base_err_set(ld->err, BASE_EPARSE, "%s:%d:%d: syntax error: %s", ld->file, je.line,
+                            je.column, je.text);
+    if (rc != want) {
+        /* The entries differ from what locating the array counted: only malformed text. */
+        json_decref(*out);
+        *out = NULL;
+        return base_err_set(ld->err, BASE_EPARSE, "%s:%d: syntax error: malformed demand.trips",
+                            ld->file, (int)ld->trips->line);
+    }
+    return 0;
+}
+
+/* Reads demand.trips[i] from its object o. */
+static int load_trip(ld_t *ld, const json_t *o, size_t i, names_t *ids) {
+    sim_scenario_t *scn = ld->scn;
+    static const char *const tkeys[] = {"id",    "depart_s", "origin", "destination",
+                                        "class", "route",    NULL};
+    char p[PATH_MAX_LEN];
+    path_fmt(p, sizeof p, "$.demand.trips[%zu]", i);
+    sim_trip_t *t = &scn->trips[i];
+    double depart;
+    const char *cls;
+    if (want_object(ld, o, p) < 0 || check_keys(ld, o, p, tkeys) < 0 ||
+        get_string(ld, o, p, "id", 0, NULL, &t->id) < 0 ||
+        get_number(ld, o, p, "depart_s", 1, 0, GE, 0, NAN, &depart) < 0 ||
+        get_ref(ld, o, p, "origin", &ld->links, "link", &t->origin) < 0 ||
+        get_ref(ld, o, p, "destination", &ld->links, "link", &t->destination) < 0 ||
+        get_string(ld, o, p, "class", 0, "car", &cls) < 0)
+        return -1;
+    if (t->id == NULL) {
+        char defid[32];
+        snprintf(defid, sizeof defid, "trip%zu", i);
+        if ((t->id = base_arena_strdup(&scn->arena, defid)) == NULL)
+            return base_err_set(ld->err, BASE_ENOMEM, "out of memory");
+    }
+    if (names_put(ids, t->id, (int32_t)i) >= 0)
+        return fail_field(ld, p, "id", "duplicate flow or trip id \"%s\"", t->id);
+    t->vclass = names_get(&ld->classes, cls);
+    if (t->vclass < 0)
+        return fail_field(ld, p, "class", "unknown vehicle class \"%s\"", cls);
+    t->depart = sim_time_from_s(depart);
+    t->seq = (int32_t)i;
+    if (get_ref_list(ld, o, p, "route", 0, &ld->links, "link", &t->route.links, &t->route.n_links) <
+        0)
+        return -1;
+    if (t->route.links != NULL) {
+        const sim_route_t *r = &t->route;
+        if (r->n_links == 0 || r->links[0] != t->origin ||
+            r->links[r->n_links - 1] != t->destination)
+            return fail_field(ld, p, "route",
+                              "must start with the origin and end with the destination");
+        if (check_consecutive(ld, p, "route", r->links, r->n_links) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* Reads demand.flows and demand.trips; ids (given or default) must be unique among both. */
@@ -1062,47 +1152,22 @@ static int load_flows_trips(ld_t *ld, const json_t *flows, const json_t *trips, 
             f->vph[k] = json_number_value(x);
         }
     }
-    static const char *const tkeys[] = {"id",    "depart_s", "origin", "destination",
-                                        "class", "route",    NULL};
     for (size_t i = 0; i < nt; i++) {
-        char p[PATH_MAX_LEN];
-        path_fmt(p, sizeof p, "$.demand.trips[%zu]", i);
-        json_t *o = json_array_get(trips, i);
-        sim_trip_t *t = &scn->trips[i];
-        double depart;
-        const char *cls;
-        if (want_object(ld, o, p) < 0 || check_keys(ld, o, p, tkeys) < 0 ||
-            get_string(ld, o, p, "id", 0, NULL, &t->id) < 0 ||
-            get_number(ld, o, p, "depart_s", 1, 0, GE, 0, NAN, &depart) < 0 ||
-            get_ref(ld, o, p, "origin", &ld->links, "link", &t->origin) < 0 ||
-            get_ref(ld, o, p, "destination", &ld->links, "link", &t->destination) < 0 ||
-            get_string(ld, o, p, "class", 0, "car", &cls) < 0)
+        json_t *o = NULL;
+        if (ld->trips == NULL)
+            o = json_array_get(trips, i);
+        else if (next_trip(ld, 1, &o) < 0)
             return -1;
-        if (t->id == NULL) {
-            char defid[32];
-            snprintf(defid, sizeof defid, "trip%zu", i);
-            if ((t->id = base_arena_strdup(&scn->arena, defid)) == NULL)
-                return base_err_set(ld->err, BASE_ENOMEM, "out of memory");
-        }
-        if (names_put(ids, t->id, (int32_t)i) >= 0)
-            return fail_field(ld, p, "id", "duplicate flow or trip id \"%s\"", t->id);
-        t->vclass = names_get(&ld->classes, cls);
-        if (t->vclass < 0)
-            return fail_field(ld, p, "class", "unknown vehicle class \"%s\"", cls);
-        t->depart = sim_time_from_s(depart);
-        t->seq = (int32_t)i;
-        if (get_ref_list(ld, o, p, "route", 0, &ld->links, "link", &t->route.links,
-                         &t->route.n_links) < 0)
+        int rc = load_trip(ld, o, i, ids);
+        if (ld->trips != NULL)
+            json_decref(o);
+        if (rc < 0)
             return -1;
-        if (t->route.links != NULL) {
-            const sim_route_t *r = &t->route;
-            if (r->n_links == 0 || r->links[0] != t->origin ||
-                r->links[r->n_links - 1] != t->destination)
-                return fail_field(ld, p, "route",
-                                  "must start with the origin and end with the destination");
-            if (check_consecutive(ld, p, "route", r->links, r->n_links) < 0)
-                return -1;
-        }
+    }
+    if (ld->trips != NULL) {
+        json_t *extra = NULL;
+        if (next_trip(ld, 0, &extra) < 0)
+            return -1;
     }
     return 0;
 }
@@ -1208,7 +1273,12 @@ static int load_root(ld_t *ld, const json_t *root) {
         load_detectors(ld, detectors) < 0 || load_demand(ld, root) < 0 ||
         load_escorts(ld, escorts) < 0)
         return -1;
+    return 0;
+}
 
+/* Derives the scenario's tables and routes once the document is read (and freed). */
+static int load_finish(ld_t *ld) {
+    sim_scenario_t *scn = ld->scn;
     if (sim_scenario_prepare(scn, ld->err) < 0)
         return base_err_prefix(ld->err, "%s: ", ld->file);
     char kind = 0;
@@ -1223,14 +1293,34 @@ static int load_root(ld_t *ld, const json_t *root) {
     return 0;
 }
 
-static sim_scenario_t *load_json(json_t *root, const char *name, base_err_t *err) {
-    ld_t ld = {.file = name, .err = err};
-    ld.scn = sim_scenario_new();
-    if (ld.scn == NULL) {
-        base_err_set(err, BASE_ENOMEM, "out of memory");
-        return NULL;
+static sim_scenario_t *syntax_error(const json_error_t *je, const char *name, base_err_t *err) {
+    base_err_set(err, BASE_EPARSE, "%s:%d:%d: syntax error: %s", name, je->line, je->column,
+                 je->text);
+    return NULL;
+}
+
+/* Loads the scenario from text[0, len); frees owned (the text's buffer, or NULL) as soon as
+ * the document has been read, before routing. The demand's trips, when they can be located in
+ * the text, are parsed one at a time rather than as one tree (scenarios/json_split.h). */
+static sim_scenario_t *load_text(const char *text, size_t len, char *owned, const char *name,
+                                 base_err_t *err) {
+    scn_json_split_t split;
+    scn_json_split_find(&split, text, len, "demand", "trips");
+    json_error_t je;
+    json_t *root = scn_json_split_load_rest(&split, JSON_REJECT_DUPLICATES, &je);
+    if (root == NULL) {
+        free(owned);
+        return syntax_error(&je, name, err);
     }
-    int rc = load_root(&ld, root);
+    ld_t ld = {.file = name, .err = err, .trips = split.found ? &split : NULL};
+    ld.scn = sim_scenario_new();
+    int rc =
+        ld.scn == NULL ? base_err_set(err, BASE_ENOMEM, "out of memory") : load_root(&ld, root);
+    json_decref(root);
+    free(owned);
+    ld.trips = NULL;
+    if (rc == 0)
+        rc = load_finish(&ld);
     names_fini(&ld.nodes);
     names_fini(&ld.links);
     names_fini(&ld.movements);
@@ -1243,20 +1333,8 @@ static sim_scenario_t *load_json(json_t *root, const char *name, base_err_t *err
     return ld.scn;
 }
 
-static sim_scenario_t *syntax_error(const json_error_t *je, const char *name, base_err_t *err) {
-    base_err_set(err, BASE_EPARSE, "%s:%d:%d: syntax error: %s", name, je->line, je->column,
-                 je->text);
-    return NULL;
-}
-
 sim_scenario_t *scn_loader_load_string(const char *text, const char *name, base_err_t *err) {
-    json_error_t je;
-    json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
-    if (root == NULL)
-        return syntax_error(&je, name, err);
-    sim_scenario_t *scn = load_json(root, name, err);
-    json_decref(root);
-    return scn;
+    return load_text(text, strlen(text), NULL, name, err);
 }
 
 sim_scenario_t *scn_loader_load_file(const char *path, base_err_t *err) {
@@ -1270,8 +1348,12 @@ sim_scenario_t *scn_loader_load_file(const char *path, base_err_t *err) {
         base_err_set(err, BASE_EIO, "%s: cannot open: %s", path, strerror(errno));
         return NULL;
     }
-    /* Read it whole, then parse from memory: much faster than jansson's getc loop. */
+    /* Read it whole, then parse from memory: much faster than jansson's getc loop. The buffer
+     * is sized to the file (it grows only if the file does meanwhile). */
+    struct stat fst;
     size_t cap = 1 << 16, len = 0;
+    if (fstat(fileno(f), &fst) == 0 && fst.st_size > 0 && (uint64_t)fst.st_size < SIZE_MAX / 2)
+        cap = (size_t)fst.st_size + 1;
     char *buf = malloc(cap);
     while (buf != NULL) {
         len += fread(buf + len, 1, cap - len, f);
@@ -1297,12 +1379,5 @@ sim_scenario_t *scn_loader_load_file(const char *path, base_err_t *err) {
         base_err_set(err, BASE_EIO, "%s: read error", path);
         return NULL;
     }
-    json_error_t je;
-    json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
-    free(buf);
-    if (root == NULL)
-        return syntax_error(&je, path, err);
-    sim_scenario_t *scn = load_json(root, path, err);
-    json_decref(root);
-    return scn;
+    return load_text(buf, len, buf, path, err);
 }

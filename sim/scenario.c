@@ -12,11 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Accelerations and decelerations: SUMO's vClass defaults (passenger 2.6 / 4.5, bus 1.2 / 4.0,
+ * motorcycle 6.0 / 10.0, emergency 2.6 / 4.5 m/s^2), docs/model.md. */
 static const sim_vclass_t DEFAULT_CLASSES[] = {
-    {"car", 1.0, 0.0},
-    {"bus", 2.0, 60.0 / 3.6},
-    {"motorbike", 0.5, 0.0},
-    {"escort", 1.0, 0.0},
+    {"car", 1.0, 0.0, SIM_DEFAULT_ACCEL_MPS2, SIM_DEFAULT_DECEL_MPS2},
+    {"bus", 2.0, 60.0 / 3.6, 1.2, 4.0},
+    {"motorbike", 0.5, 0.0, 6.0, 10.0},
+    {"escort", 1.0, 0.0, SIM_DEFAULT_ACCEL_MPS2, SIM_DEFAULT_DECEL_MPS2},
 };
 
 sim_scenario_t *sim_scenario_new(void) {
@@ -40,6 +42,20 @@ sim_scenario_t *sim_scenario_new(void) {
     memcpy(scn->classes, DEFAULT_CLASSES, sizeof DEFAULT_CLASSES);
     scn->n_classes = n;
     return scn;
+}
+
+double sim_scenario_accel_loss_s(double length_m, double speed_mps, double accel_mps2) {
+    if (!(length_m > 0) || !(speed_mps > 0) || !(accel_mps2 > 0))
+        return 0.0;
+    if (speed_mps * speed_mps / (2.0 * accel_mps2) <= length_m)
+        return speed_mps / (2.0 * accel_mps2);
+    return sqrt(2.0 * length_m / accel_mps2) - length_m / speed_mps;
+}
+
+double sim_scenario_decel_loss_s(double speed_mps, double decel_mps2) {
+    if (!(speed_mps > 0) || !(decel_mps2 > 0))
+        return 0.0;
+    return speed_mps / (2.0 * decel_mps2);
 }
 
 void sim_scenario_destroy(sim_scenario_t **self_p) {

@@ -19,6 +19,11 @@
 
 #define SIM_MAX_GROUPS 64 /* signal groups per node: stage sets are 64-bit masks */
 
+/* Default acceleration and deceleration of a class, m/s^2: SUMO's passenger-car defaults for
+ * its Krauss model (docs/model.md). */
+#define SIM_DEFAULT_ACCEL_MPS2 2.6
+#define SIM_DEFAULT_DECEL_MPS2 4.5
+
 typedef enum { SIM_NODE_SIGNALIZED, SIM_NODE_UNSIGNALIZED, SIM_NODE_BOUNDARY } sim_node_kind_t;
 typedef enum { SIM_TURN_THROUGH, SIM_TURN_LEFT, SIM_TURN_RIGHT, SIM_TURN_UTURN } sim_turn_t;
 typedef enum { SIM_DETECTOR_STOP_LINE, SIM_DETECTOR_ADVANCE } sim_detector_kind_t;
@@ -27,6 +32,8 @@ typedef struct sim_vclass {
     const char *id;
     double pce;
     double max_speed_mps; /* 0: no cap */
+    double accel_mps2;    /* acceleration away from a stop (docs/model.md: stop loss) */
+    double decel_mps2;    /* deceleration into a stop */
 } sim_vclass_t;
 
 typedef struct sim_node {
@@ -212,6 +219,16 @@ sim_time_t sim_scenario_route_free_time(const sim_scenario_t *scn, const sim_rou
 
 /* Returns the time in ms to drive length_m at speed_mps, rounded to the millisecond. */
 sim_time_t sim_scenario_drive_time(double length_m, double speed_mps);
+
+/* Returns the time in s a vehicle loses accelerating from rest to speed_mps at accel_mps2
+ * over a link of length_m, against crossing it at speed_mps: v/(2a) when the link is long
+ * enough to reach v (v^2/(2a) <= length), else sqrt(2 length/a) - length/v. 0 for
+ * non-positive arguments. */
+double sim_scenario_accel_loss_s(double length_m, double speed_mps, double accel_mps2);
+
+/* Returns the time in s a vehicle loses braking from speed_mps to rest at decel_mps2, against
+ * driving on at speed_mps to the same point: v/(2b). 0 for non-positive arguments. */
+double sim_scenario_decel_loss_s(double speed_mps, double decel_mps2);
 
 /* Returns the intergreen (ms) between stage k and the next stage of the signal's sequence:
  * the longest yellow + red clearance of the groups that end with stage k, or 0. */

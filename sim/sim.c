@@ -15,6 +15,10 @@
  *   - a movement discharges only while its signal group is green (or it has no signal), one
  *     vehicle per saturation headway x pce, the first of a standing queue start-up lost time
  *     after the green starts; at most one EV_DISCHARGE per movement is pending;
+ *   - no passing on a lane: each link keeps, per lane, when its last vehicle reaches the end;
+ *     an entering vehicle takes the lane where that is earliest and arrives no earlier (an
+ *     escort loses only 1 - yield_factor of that hold); a vehicle leaving a stop pays the
+ *     stop's acceleration loss (and any braking loss its wait did not absorb) on the next link;
  *   - a movement whose next link is full is 'blocked' and is woken when that link frees room
  *     (spillback); vehicles waiting to enter the network wait outside it, behind the
  *     movements feeding the same link;
@@ -106,13 +110,53 @@ static int schedule(sim_t *sim, sim_time_t t, int32_t type, int32_t a, int64_t b
     return rc;
 }
 
-static void enter_link(sim_t *sim, int32_t v, int32_t l) {
+/* Time (ms) lost on link l by a vehicle that has just left a stop after waiting `wait` ms,
+ * cruising there at speed: its acceleration loss, plus the part of its braking loss that the
+ * wait did not absorb (braking to the back of a queue ends later than the point queue's arrival,
+ * but the vehicle was held until the queue ahead cleared anyway: docs/model.md). */
+static sim_time_t stop_loss(const sim_t *sim, const sim__vehicle_t *vh, int32_t l, double speed,
+                            sim_time_t wait) {
+    const sim_vclass_t *c = &sim->scn->classes[vh->vclass];
+    double loss = sim_scenario_accel_loss_s(sim->scn->links[l].length_m, speed, c->accel_mps2);
+    double brake = sim_scenario_decel_loss_s(vh->cruise_mps, c->decel_mps2) - sim_time_to_s(wait);
+    if (brake > 0)
+        loss += brake;
+    return sim_time_from_s(loss);
+}
+
+/* Enters vehicle v on link l now; stopped_wait >= 0: it has just left a stop at which it
+ * waited that long (ms), and pays the stop's loss. It cannot pass the vehicles ahead of it on
+ * its lane: it takes the lane whose last vehicle reaches the end of the link first and arrives
+ * no earlier than that vehicle (an escort loses only 1 - yield_factor of that hold: traffic
+ * pulls aside). */
+static void enter_link(sim_t *sim, int32_t v, int32_t l, sim_time_t stopped_wait) {
     sim__vehicle_t *vh = &sim->vehicles[v];
     sim__link_state_t *ls = &sim->links[l];
+    const sim_link_t *lk = &sim->scn->links[l];
     double speed = link_speed(sim, l, vh);
-    sim_time_t tt = sim_scenario_drive_time(sim->scn->links[l].length_m, speed);
-    vh->speed_mps = speed;
-    vh->stopline_at = sim->now + tt;
+    sim_time_t tt = sim_scenario_drive_time(lk->length_m, speed);
+    if (stopped_wait >= 0)
+        tt += stop_loss(sim, vh, l, speed, stopped_wait);
+    sim_time_t at = sim->now + tt;
+    sim_time_t *lane = &sim->lane_last[ls->lane_first];
+    int32_t best = 0;
+    for (int32_t i = 1; i < lk->lanes; i++) {
+        if (lane[i] < lane[best])
+            best = i;
+    }
+    if (lane[best] > at) {
+        sim_time_t hold = lane[best] - at;
+        if (vh->escort >= 0)
+            hold = (sim_time_t)llround((1.0 - sim->scn->escorts[vh->escort].yield_factor) *
+                                       (double)hold);
+        at += hold;
+    }
+    if (lane[best] < at)
+        lane[best] = at;
+    tt = at - sim->now;
+    vh->cruise_mps = speed;
+    vh->speed_mps = tt > 0 ? lk->length_m / sim_time_to_s(tt) : speed;
+    vh->stopline_at = at;
     vh->queued = 0;
     ls->occ_milli += vh->pce_milli;
     ls->moving_milli += vh->pce_milli;
@@ -124,7 +168,7 @@ static void enter_link(sim_t *sim, int32_t v, int32_t l) {
         if (sim->scn->detectors[d].kind == SIM_DETECTOR_ADVANCE)
             sim->det_count[d]++;
     }
-    schedule(sim, sim->now + tt, SIM__EV_LINK_END, v, 0);
+    schedule(sim, at, SIM__EV_LINK_END, v, 0);
 }
 
 static void serve(sim_t *sim, int32_t m);
@@ -158,7 +202,7 @@ static void link_freed(sim_t *sim, int32_t l) {
         sim->stats.vehicles_in_network++;
         sim->vehicles[v].entered = sim->now;
         sim->vehicles[v].in_network = 1;
-        enter_link(sim, v, l);
+        enter_link(sim, v, l, -1);
     }
 }
 
@@ -231,15 +275,17 @@ static void on_discharge(sim_t *sim, int32_t m) {
         if (sim->scn->detectors[d].kind == SIM_DETECTOR_STOP_LINE)
             sim->det_count[d]++;
     }
+    sim_time_t wait = sim->now - vh->stopline_arrive;
+    int stopped = wait > sim->scn->model.stop_wait;
     if (vh->escort >= 0)
         escort_record(sim, vh, sim->now);
-    else if (sim->now - vh->stopline_arrive > sim->scn->model.stop_wait)
+    else if (stopped)
         vh->stops++;
     ms->next_free = sim->now + (sim_time_t)llround(ms->headway_ms * vh->pce_milli / 1000.0);
     vh->pos++;
     if (vh->escort >= 0)
         sim->escorts[vh->escort].route_pos = vh->pos;
-    enter_link(sim, v, mv->to);
+    enter_link(sim, v, mv->to, stopped ? wait : -1);
     link_freed(sim, from);
     serve(sim, m);
 }
@@ -408,7 +454,7 @@ static int32_t create_vehicle(sim_t *sim, const sim_route_t *route, int32_t vcla
         sim->stats.vehicles_in_network++;
         vh->entered = sim->now;
         vh->in_network = 1;
-        enter_link(sim, v, l);
+        enter_link(sim, v, l, -1);
         return v;
     }
     sim->stats.vehicles_waiting++;
@@ -517,20 +563,25 @@ sim_t *sim_new(const sim_scenario_t *scn, uint64_t seed, const sim_observer_t *o
         sim->obs = *observer;
     size_t nl = (size_t)scn->n_links, nm = (size_t)scn->n_movements;
     sim->links = calloc(nl + 1, sizeof *sim->links);
+    size_t n_lanes = 1;
+    for (int32_t l = 0; l < scn->n_links; l++)
+        n_lanes += (size_t)scn->links[l].lanes;
+    sim->lane_last = calloc(n_lanes, sizeof *sim->lane_last);
     sim->moves = calloc(nm + 1, sizeof *sim->moves);
     sim->det_first = calloc(nl + 1, sizeof *sim->det_first);
     sim->det_by_link = calloc((size_t)scn->n_detectors + 1, sizeof *sim->det_by_link);
     sim->det_count = calloc((size_t)scn->n_detectors + 1, sizeof *sim->det_count);
     sim->flow_rng = calloc((size_t)scn->n_flows + 1, sizeof *sim->flow_rng);
     sim->escorts = calloc((size_t)scn->n_escorts + 1, sizeof *sim->escorts);
-    if (!sim->links || !sim->moves || !sim->det_first || !sim->det_by_link || !sim->det_count ||
-        !sim->flow_rng || !sim->escorts)
+    if (!sim->links || !sim->lane_last || !sim->moves || !sim->det_first || !sim->det_by_link ||
+        !sim->det_count || !sim->flow_rng || !sim->escorts)
         goto oom;
     for (int32_t l = 0; l < scn->n_links; l++) {
         const sim_link_t *lk = &scn->links[l];
         sim__link_state_t *ls = &sim->links[l];
         ls->cap_milli = (int64_t)floor(lk->length_m * lk->lanes / lk->jam_spacing_m * 1000.0);
         ls->wait_head = ls->wait_tail = -1;
+        ls->lane_first = l > 0 ? sim->links[l - 1].lane_first + scn->links[l - 1].lanes : 0;
     }
     for (int32_t m = 0; m < scn->n_movements; m++) {
         const sim_movement_t *mv = &scn->movements[m];
@@ -597,6 +648,7 @@ void sim_destroy(sim_t **self_p) {
     sim__signals_fini(sim);
     free(sim->flow_rng);
     free(sim->links);
+    free(sim->lane_last);
     free(sim->moves);
     free(sim->det_first);
     free(sim->det_by_link);

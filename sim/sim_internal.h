@@ -30,7 +30,8 @@ typedef struct sim__vehicle {
     sim_time_t stopline_arrive; /* reached its current stop line */
     sim_time_t free_time;
     double max_speed_mps;
-    double speed_mps;       /* on its current link */
+    double speed_mps;       /* on its current link: length / time to its end */
+    double cruise_mps;      /* the speed it cruises at on its current link (density, class) */
     sim_time_t stopline_at; /* reaches the end of its link (while moving) */
     int32_t pos;            /* index in route of its link */
     int32_t link;           /* current link */
@@ -52,6 +53,7 @@ typedef struct sim__link_state {
     int32_t n_vehicles;
     int32_t n_queued;
     int32_t wait_head, wait_tail; /* vehicles waiting to enter the network here */
+    int32_t lane_first;           /* its lanes' entries in sim->lane_last */
 } sim__link_state_t;
 
 typedef struct sim__move_state {
@@ -113,6 +115,7 @@ struct sim {
     int64_t next_vehicle_id;
 
     sim__link_state_t *links;
+    sim_time_t *lane_last; /* per lane of each link: when its last vehicle reaches the end */
     sim__move_state_t *moves;
     sim__signal_state_t *signals;
     sim__escort_state_t *escorts;

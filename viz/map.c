@@ -192,6 +192,38 @@ static int read_nodes(reader_t *r, json_t *root) {
     return 0;
 }
 
+/* The optional polyline of link i: at least 2 points [x, y]; repeated points are dropped. */
+static int read_shape(reader_t *r, json_t *a, viz_link_t *l, size_t i) {
+    if (a == NULL)
+        return 0;
+    size_t n = json_is_array(a) ? json_array_size(a) : 0;
+    l->shape_xy = arr_alloc(r, 2 * n + 2, sizeof *l->shape_xy);
+    l->shape_cum = arr_alloc(r, n + 1, sizeof *l->shape_cum);
+    if (l->shape_xy == NULL || l->shape_cum == NULL)
+        return oom(r);
+    int k = 0;
+    for (size_t p = 0; p < n; p++) {
+        json_t *pt = json_array_get(a, p);
+        json_t *x = json_array_get(pt, 0), *y = json_array_get(pt, 1);
+        if (!json_is_array(pt) || !json_is_number(x) || !json_is_number(y))
+            return base_err_set(r->err, BASE_EINVAL, "map: $.links[%zu].shape[%zu]: must be [x, y]",
+                                i, p);
+        double px = json_number_value(x), py = json_number_value(y);
+        double d = k ? hypot(px - l->shape_xy[2 * k - 2], py - l->shape_xy[2 * k - 1]) : 0;
+        if (k && d < 1e-6)
+            continue;
+        l->shape_xy[2 * k] = px;
+        l->shape_xy[2 * k + 1] = py;
+        l->shape_cum[k] = k ? l->shape_cum[k - 1] + d : 0;
+        k++;
+    }
+    if (k < 2)
+        return base_err_set(r->err, BASE_EINVAL,
+                            "map: $.links[%zu].shape: needs at least 2 distinct points", i);
+    l->n_shape = k;
+    return 0;
+}
+
 static int read_links(reader_t *r, json_t *root) {
     viz_map_t *m = r->map;
     json_t *a = NULL;
@@ -225,6 +257,8 @@ static int read_links(reader_t *r, json_t *root) {
             return base_err_set(r->err, BASE_EINVAL,
                                 "map: $.links[%zu]: length_m must be > 0 and lanes in [1, 64]", i);
         l->lanes = (int)lanes;
+        if (read_shape(r, json_object_get(o, "shape"), l, i) < 0)
+            return BASE_EINVAL;
     }
     return 0;
 }
@@ -471,6 +505,8 @@ static int build_geometry(reader_t *r) {
     viz_map_t *m = r->map;
     for (int32_t i = 0; i < m->n_links; i++) {
         viz_link_t *l = &m->links[i];
+        if (l->n_shape)
+            continue; /* drawn on its own geometry */
         double half = l->lanes * VIZ_LANE_W_M + 0.5;
         viz_node_t *ends[2] = {&m->nodes[l->from], &m->nodes[l->to]};
         for (int e = 0; e < 2; e++)
@@ -479,6 +515,22 @@ static int build_geometry(reader_t *r) {
     }
     for (int32_t i = 0; i < m->n_links; i++) {
         viz_link_t *l = &m->links[i];
+        if (l->n_shape) {
+            const double *xy = l->shape_xy;
+            int n = l->n_shape;
+            l->ax = xy[0];
+            l->ay = xy[1];
+            l->bx = xy[2 * n - 2];
+            l->by = xy[2 * n - 1];
+            l->draw_len = l->shape_cum[n - 1];
+            double d = hypot(l->bx - l->ax, l->by - l->ay);
+            l->ux = d > 1e-6 ? (l->bx - l->ax) / d : 1;
+            l->uy = d > 1e-6 ? (l->by - l->ay) / d : 0;
+            l->nx = l->uy;
+            l->ny = -l->ux;
+            l->off0 = -0.5 * l->lanes * VIZ_LANE_W_M;
+            continue;
+        }
         const viz_node_t *a = &m->nodes[l->from], *b = &m->nodes[l->to];
         double dx = b->x - a->x, dy = b->y - a->y, d = hypot(dx, dy);
         if (d < 1e-6) {
@@ -511,6 +563,15 @@ static int build_geometry(reader_t *r) {
         m->max_x = fmax(m->max_x, n->x + n->setback_m);
         m->min_y = fmin(m->min_y, n->y - n->setback_m);
         m->max_y = fmax(m->max_y, n->y + n->setback_m);
+    }
+    for (int32_t i = 0; i < m->n_links; i++) {
+        const viz_link_t *l = &m->links[i];
+        for (int k = 0; k < l->n_shape; k++) {
+            m->min_x = fmin(m->min_x, l->shape_xy[2 * k]);
+            m->max_x = fmax(m->max_x, l->shape_xy[2 * k]);
+            m->min_y = fmin(m->min_y, l->shape_xy[2 * k + 1]);
+            m->max_y = fmax(m->max_y, l->shape_xy[2 * k + 1]);
+        }
     }
     /* Heads: one per (group, approach link). */
     int32_t n = 0;
@@ -613,11 +674,47 @@ int viz_map_link_point(const viz_map_t *map, int32_t link, double pos_m, int lan
     if (lane >= l->lanes)
         lane = l->lanes - 1;
     double off = l->off0 + (l->lanes - lane - 0.5) * VIZ_LANE_W_M;
+    if (l->n_shape) {
+        double s = t * l->draw_len;
+        int k = 0; /* the piece [k, k + 1] that holds s */
+        while (k < l->n_shape - 2 && l->shape_cum[k + 1] < s)
+            k++;
+        viz_link_t p = viz_map_link_piece(l, k);
+        double u = s - l->shape_cum[k];
+        *x = p.ax + p.ux * u + p.nx * off;
+        *y = p.ay + p.uy * u + p.ny * off;
+        *ux = p.ux;
+        *uy = p.uy;
+        return 0;
+    }
     *x = l->ax + l->ux * t * l->draw_len + l->nx * off;
     *y = l->ay + l->uy * t * l->draw_len + l->ny * off;
     *ux = l->ux;
     *uy = l->uy;
     return 0;
+}
+
+int viz_map_link_pieces(const viz_link_t *l) {
+    return l->n_shape ? l->n_shape - 1 : 1;
+}
+
+viz_link_t viz_map_link_piece(const viz_link_t *l, int k) {
+    viz_link_t p = *l;
+    if (!l->n_shape)
+        return p;
+    const double *a = &l->shape_xy[2 * k], *b = &l->shape_xy[2 * k + 2];
+    double d = l->shape_cum[k + 1] - l->shape_cum[k];
+    p.ax = a[0];
+    p.ay = a[1];
+    p.bx = b[0];
+    p.by = b[1];
+    p.ux = (b[0] - a[0]) / d;
+    p.uy = (b[1] - a[1]) / d;
+    p.nx = p.uy;
+    p.ny = -p.ux;
+    p.draw_len = d;
+    p.n_shape = 0;
+    return p;
 }
 
 int32_t viz_map_movement_between(const viz_map_t *map, int32_t from, int32_t to) {

@@ -11,7 +11,10 @@
  * line between its nodes (right-hand traffic) when its reverse link exists, centred otherwise,
  * shortened at each end by the node's setback (half the widest road meeting there), so stop
  * lines sit at the edge of the junction. A position along a link (pos_m of length_m) maps
- * proportionally onto the drawn segment. Lane 0 is the rightmost lane.
+ * proportionally onto the drawn segment. Lane 0 is the rightmost lane. A link with a `shape`
+ * (imported networks: the centre line of its lanes, already ending at the junctions' edges) is
+ * drawn along that polyline instead, its lanes centred on it, with no setback; a position maps
+ * proportionally onto the polyline's length, heading along the segment it falls on.
  *
  * Everything lives in one arena owned by the viz_map_t. SDL-free; not thread-safe.
  */
@@ -46,6 +49,10 @@ typedef struct viz_link {
     /* Drawn geometry: the axis runs from (ax, ay) to (bx, by); (ux, uy) is the unit direction,
      * (nx, ny) the unit normal to the right; lanes span offsets [off0, off0 + lanes * W]. */
     double ax, ay, bx, by, ux, uy, nx, ny, draw_len, off0;
+    /* Polyline geometry when the map gives a shape (n_shape >= 2; else 0): points (x, y) and
+     * the distance along the polyline at each point; draw_len is its total length. */
+    double *shape_xy, *shape_cum;
+    int n_shape;
 } viz_link_t;
 
 typedef struct viz_movement {
@@ -146,6 +153,11 @@ int32_t viz_map_group_index(const viz_map_t *map, const char *id);
  * lanes; pos clamped to [0, length]). Returns 0, or BASE_ERANGE for a link out of range. */
 int viz_map_link_point(const viz_map_t *map, int32_t link, double pos_m, int lane, double *x,
                        double *y, double *ux, double *uy);
+
+/* The k-th straight piece of the drawn link (0 <= k < viz_map_link_pieces(link)), as a link
+ * whose axis is that piece (same lanes and off0): the renderer draws bands piece by piece. */
+int viz_map_link_pieces(const viz_link_t *l);
+viz_link_t viz_map_link_piece(const viz_link_t *l, int k);
 
 /* The movement from link `from` to link `to`, or -1. */
 int32_t viz_map_movement_between(const viz_map_t *map, int32_t from, int32_t to);

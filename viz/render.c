@@ -466,11 +466,13 @@ static void draw_roads(viz_render_t *r, const viz_t *v) {
     for (int32_t i = 0; i < m->n_links; i++) {
         if (!v->route_link[i])
             continue;
-        const viz_link_t *l = &m->links[i];
-        viz_point_t p[4];
-        link_band(view, l, l->off0 - 3, l->off0 + l->lanes * VIZ_LANE_W_M + 3, p);
-        min_width(p, 9);
-        quad(r, p, rgba(ROUTE_RGB, 90));
+        for (int k = 0; k < viz_map_link_pieces(&m->links[i]); k++) {
+            viz_link_t l = viz_map_link_piece(&m->links[i], k);
+            viz_point_t p[4];
+            link_band(view, &l, l.off0 - 3, l.off0 + l.lanes * VIZ_LANE_W_M + 3, p);
+            min_width(p, 9);
+            quad(r, p, rgba(ROUTE_RGB, 90));
+        }
     }
     flush(r, SDL_BLENDMODE_BLEND);
     /* Junction boxes and road bands. */
@@ -485,25 +487,32 @@ static void draw_roads(viz_render_t *r, const viz_t *v) {
         quad(r, p, rgba(0x30343d, 255));
     }
     for (int32_t i = 0; i < m->n_links; i++) {
-        const viz_link_t *l = &m->links[i];
-        viz_point_t p[4];
-        link_band(view, l, l->off0, l->off0 + l->lanes * VIZ_LANE_W_M, p);
-        min_width(p, 2.5f);
-        quad(r, p, rgba(ROAD_RGB, 255));
+        for (int k = 0; k < viz_map_link_pieces(&m->links[i]); k++) {
+            viz_link_t l = viz_map_link_piece(&m->links[i], k);
+            viz_point_t p[4];
+            link_band(view, &l, l.off0, l.off0 + l.lanes * VIZ_LANE_W_M, p);
+            min_width(p, 2.5f);
+            quad(r, p, rgba(ROAD_RGB, 255));
+        }
     }
     flush(r, SDL_BLENDMODE_NONE);
     /* Lane lines and stop lines, when lanes are wide enough to see. */
     if (VIZ_LANE_W_M * s >= 5) {
         for (int32_t i = 0; i < m->n_links; i++) {
-            const viz_link_t *l = &m->links[i];
-            for (int k = 1; k < l->lanes; k++) {
-                double off = l->off0 + k * VIZ_LANE_W_M;
-                viz_point_t a =
-                    viz_project_to_screen(view, l->ax + l->nx * off, l->ay + l->ny * off);
-                viz_point_t b =
-                    viz_project_to_screen(view, l->bx + l->nx * off, l->by + l->ny * off);
-                thick_line(r, a, b, 1, rgba(LANE_RGB, 255));
+            int n_pieces = viz_map_link_pieces(&m->links[i]);
+            viz_link_t last = viz_map_link_piece(&m->links[i], n_pieces - 1);
+            for (int j = 0; j < n_pieces; j++) {
+                viz_link_t pc = viz_map_link_piece(&m->links[i], j);
+                for (int k = 1; k < pc.lanes; k++) {
+                    double off = pc.off0 + k * VIZ_LANE_W_M;
+                    viz_point_t a =
+                        viz_project_to_screen(view, pc.ax + pc.nx * off, pc.ay + pc.ny * off);
+                    viz_point_t b =
+                        viz_project_to_screen(view, pc.bx + pc.nx * off, pc.by + pc.ny * off);
+                    thick_line(r, a, b, 1, rgba(LANE_RGB, 255));
+                }
             }
+            const viz_link_t *l = &last;
             if (m->nodes[l->to].signal >= 0) {
                 double o0 = l->off0, o1 = l->off0 + l->lanes * VIZ_LANE_W_M;
                 viz_point_t a = viz_project_to_screen(view, l->bx + l->nx * o0, l->by + l->ny * o0);

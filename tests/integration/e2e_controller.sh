@@ -8,6 +8,12 @@
 #   garbage      a controller that sends garbage, wrong versions, replays and impossible
 #                commands: all refused and counted, the run goes on
 #   server       garbage sent to greenwave-controller: refused, counted, it keeps serving
+#   modes        corridor and actuated on Bayiqi in lockstep/JSON and in event sync with
+#                MessagePack: byte-identical outputs, and far fewer ticks and bytes with event
+#   killed-event, restarted-event   killed and restarted, in event sync with MessagePack
+#   pyexample    the Python controller of docs/protocol.md section 10, extracted from the
+#                page, serves a simulator that offers MessagePack and event sync (it answers
+#                in JSON and lockstep, as a controller unaware of them must be served)
 # usage: e2e_controller.sh BIN_DIR SCENARIO WORK_DIR TEST
 set -euo pipefail
 bin=$1 scenario=$2 work=$3 test=$4
@@ -58,26 +64,29 @@ corridor)
   done
   echo "ok: none $tn s, corridor $tc s, identical reruns"
   ;;
-killed)
+killed|killed-event)
+  mode=(); [ "$test" = killed-event ] && mode=(--sync event --encoding msgpack)
   start_controller --crash-after 300
   "$bin/greenwave-sim" "$scenario" --seed 1 --controller "$ep" --strategy corridor \
-    --timeout-ms 300 --out "$work/out" --log "$work/sim.log" > "$work/sim.out"
+    --timeout-ms 300 --out "$work/out" --log "$work/sim.log" "${mode[@]}" > "$work/sim.out"
   grep -q "controller lost" "$work/sim.out" || fail "the summary does not say the controller was lost"
   [ "$(json "$work/out/summary.json" 'd["controller"]["lost_events"] >= 1 and d["controller"]["lost_s"] > 1000')" = True ] || fail "lost time not counted"
   [ "$(json "$work/out/summary.json" 'd["traffic"]["vehicles_completed"] > 5000')" = True ] || fail "the run did not finish"
   grep -q "signals back on their local plans" "$work/sim.log" || fail "no fallback in the log"
   echo "ok: lost after 300 messages, run finished on local plans"
   ;;
-restarted)
+restarted|restarted-event)
   # The first controller dies after 200 messages (a deterministic point of the run). The
   # simulation is then stopped (SIGSTOP) while the second controller starts and binds, and
   # continued: it cannot run to its end before a controller is back, however slow the machine.
   # (The one window left is between the death and the SIGSTOP, a shell builtin, against the
   # ~1600 simulated seconds still to run at 150x: over 10 s of wall time.) --timeout-ms 2000
   # declares the dead controller lost; a live one under load answers well within it.
+  # In event sync the strategy is actuated: corridor asks for no tick before the escort.
+  mode=(--strategy corridor); [ "$test" = restarted-event ] && mode=(--strategy actuated --sync event --encoding msgpack)
   start_controller --crash-after 200
   first=${pids[-1]}
-  "$bin/greenwave-sim" "$scenario" --seed 1 --until 1800 --controller "$ep" --strategy corridor \
+  "$bin/greenwave-sim" "$scenario" --seed 1 --until 1800 --controller "$ep" "${mode[@]}" \
     --timeout-ms 2000 --realtime 150 --out "$work/out" --log "$work/sim.log" > "$work/sim.out" &
   sim=$!
   pids+=($sim)
@@ -129,6 +138,46 @@ PY
   n=$(grep -c "refused" "$work/controller.log" || true)
   [ "$n" -ge 4 ] || fail "controller log shows $n refusals, expected 4"
   echo "ok: 4 bad messages refused, then a full session served"
+  ;;
+modes)
+  start_controller
+  for s in corridor actuated; do
+    "$bin/greenwave-sim" "$scenario" --seed 2 --controller "$ep" --strategy "$s" "${slow[@]}" \
+      --out "$work/$s.lockstep" > "$work/$s.lockstep.out"
+    "$bin/greenwave-sim" "$scenario" --seed 2 --controller "$ep" --strategy "$s" "${slow[@]}" \
+      --sync event --encoding msgpack --out "$work/$s.event" > "$work/$s.event.out"
+    grep -q "link: msgpack, event sync" "$work/$s.event.out" || fail "$s: MessagePack and event sync not in use"
+    grep -q "link: json, lockstep sync" "$work/$s.lockstep.out" || fail "$s: not JSON lockstep by default"
+    for f in trips.csv signals.csv escort.csv; do
+      cmp "$work/$s.lockstep/$f" "$work/$s.event/$f" || fail "$s: $f differs between lockstep and event sync"
+    done
+    for m in lockstep event; do
+      [ "$(json "$work/$s.$m/summary.json" 'd["controller"]["lost_events"] == 0 and d["safety"]["conflict_rejections"] == 0')" = True ] \
+        || fail "$s $m: controller lost or conflicts"
+    done
+    bytes() { sed -n 's/.* \([0-9]*\) bytes sent.*/\1/p' "$1"; }
+    bl=$(bytes "$work/$s.lockstep.out") be=$(bytes "$work/$s.event.out")
+    [ "$be" -lt $((bl / 4)) ] || fail "$s: event sync sent $be bytes, lockstep $bl"
+    echo "ok: $s identical in lockstep/json ($bl bytes) and event/msgpack ($be bytes)"
+  done
+  # corridor waits for the escort: far fewer ticks than intervals
+  [ "$(json "$work/corridor.event/summary.json" 'd["controller"]["ticks"] < 1500')" = True ] || fail "corridor event sync ticks every interval"
+  ;;
+pyexample)
+  # The example controller, exactly as docs/protocol.md shows it.
+  doc="$(dirname "$0")/../../docs/protocol.md"
+  awk '/^## 10\./{s=1} s&&/^```python/{p=1;next} p&&/^```/{exit} p' "$doc" > "$work/example_controller.py"
+  grep -q "def send" "$work/example_controller.py" || fail "no example found in $doc"
+  "$py" "$work/example_controller.py" "$ep" > "$work/py.out" 2>&1 &
+  pids+=($!)
+  "$bin/greenwave-sim" "$scenario" --seed 1 --until 1500 --controller "$ep" "${slow[@]}" \
+    --sync event --encoding msgpack --out "$work/out" > "$work/sim.out"
+  s="$work/out/summary.json"
+  [ "$(json "$s" 'd["controller"]["ticks"] == d["controller"]["ticks_sent"] == 1499 and d["controller"]["rejected_messages"] == 0')" = True ] \
+    || fail "the example did not answer every tick: $(json "$s" 'd["controller"]')"
+  grep -q "link: json, lockstep sync" "$work/sim.out" || fail "not served in JSON lockstep"
+  grep -q "escort1 -> A1: priorityRequest" "$work/py.out" || fail "the example saw no SRM"
+  echo "ok: the protocol.md example served 1499 ticks in JSON"
   ;;
 *) fail "unknown test $test" ;;
 esac

@@ -12,6 +12,14 @@
  * truncation of every sample, thousands of seeded random byte mutations, every member replaced
  * by values of every JSON type or deleted. Whatever of those decodes must encode again and
  * decode to the same message (the encoder accepts all the decoder accepts). Run under ASan.
+ *
+ * The codec tests run twice, once per encoding (a fixture sets ENC): with MessagePack, the
+ * samples are encoded as MessagePack, edited documents are transcoded to MessagePack before
+ * decoding (so every refusal above must come out of the MessagePack path with the same
+ * message), the wire form is compared after transcoding to JSON, and truncations and
+ * mutations cut and flip MessagePack bytes. Raw-text tests stay JSON-only; MessagePack has
+ * its own raw refusals. Hello/welcome negotiation fields, tick deltas and control wakes have
+ * their own round trips and refusals.
  */
 #include "proto/msg.h"
 
@@ -314,6 +322,29 @@ static void eq_control(const proto_control_t *a, const proto_control_t *b) {
     }
 }
 
+static void eq_ids(const char *field, int all_a, const char *const *a, int32_t na, int all_b,
+                   const char *const *b, int32_t nb) {
+    eq_int("welcome.subscribe.", field, all_a, all_b);
+    if (all_a)
+        return;
+    eq_int("welcome.subscribe.n_", field, na, nb);
+    for (int32_t i = 0; i < na; i++)
+        eq_str("welcome.subscribe.", field, a[i], b[i]);
+}
+
+static void eq_subscribe(const proto_subscribe_t *a, const proto_subscribe_t *b) {
+    ck_assert_msg((a == NULL) == (b == NULL), "welcome.subscribe: present on one side only");
+    if (a == NULL)
+        return;
+    eq_ids("signals", a->all_signals, a->signals, a->n_signals, b->all_signals, b->signals,
+           b->n_signals);
+    eq_ids("detectors", a->all_detectors, a->detectors, a->n_detectors, b->all_detectors,
+           b->detectors, b->n_detectors);
+    eq_int("welcome.subscribe.", "all_roles", a->all_roles, b->all_roles);
+    if (!a->all_roles)
+        eq_int("welcome.subscribe.", "roles", a->roles, b->roles);
+}
+
 /* Fails the test unless a and b hold the same message (every field). */
 static void eq_msg(const proto_msg_t *a, const proto_msg_t *b) {
     eq_int("", "type", a->type, b->type);
@@ -328,15 +359,25 @@ static void eq_msg(const proto_msg_t *a, const proto_msg_t *b) {
         eq_int("hello.", "start_tod_ms", a->u.hello.session.start_tod_ms,
                b->u.hello.session.start_tod_ms);
         eq_str("hello.", "map_json", a->u.hello.map_json, b->u.hello.map_json);
+        eq_int("hello.", "encodings", a->u.hello.encodings, b->u.hello.encodings);
+        eq_int("hello.", "sync", a->u.hello.sync, b->u.hello.sync);
         break;
     case PROTO_WELCOME:
         eq_str("welcome.", "strategy", a->u.welcome.strategy, b->u.welcome.strategy);
         eq_str("welcome.", "controller", a->u.welcome.controller, b->u.welcome.controller);
+        eq_int("welcome.", "encoding", a->u.welcome.encoding, b->u.welcome.encoding);
+        eq_subscribe(a->u.welcome.subscribe, b->u.welcome.subscribe);
         break;
     case PROTO_TICK:
+        eq_int("tick.", "delta", a->u.tick.delta, b->u.tick.delta);
         eq_tick(&a->u.tick, &b->u.tick);
         break;
     case PROTO_CONTROL:
+        eq_int("control.", "has_wake", a->u.control.has_wake, b->u.control.has_wake);
+        if (a->u.control.has_wake) {
+            eq_int("control.", "wake.at_ms", a->u.control.wake.at_ms, b->u.control.wake.at_ms);
+            eq_int("control.", "wake.on", a->u.control.wake.on, b->u.control.wake.on);
+        }
         eq_control(&a->u.control, &b->u.control);
         break;
     case PROTO_BYE:
@@ -348,29 +389,78 @@ static void eq_msg(const proto_msg_t *a, const proto_msg_t *b) {
 
 /* ---- helpers ----------------------------------------------------------------------------- */
 
-/* Encodes m, failing the test with the encoder's message; caller frees. */
-static char *encode_ok(const proto_msg_t *m, size_t *len) {
+/* The encoding under test (set by the TCase's fixture). */
+static proto_encoding_t ENC = PROTO_ENC_JSON;
+
+static void use_json(void) {
+    ENC = PROTO_ENC_JSON;
+}
+
+static void use_msgpack(void) {
+    ENC = PROTO_ENC_MSGPACK;
+}
+
+/* Encodes m in the encoding under test, failing the test with the encoder's message. */
+static char *encode_wire(const proto_msg_t *m, size_t *len) {
     base_err_t err = {0};
     size_t n = 0;
-    char *text = proto_msg_encode(m, &n, &err);
-    ck_assert_msg(text != NULL, "encode refused: %s", err.msg);
+    char *bytes = proto_msg_encode_as(m, ENC, &n, &err);
+    ck_assert_msg(bytes != NULL, "encode refused: %s", err.msg);
+    ck_assert_int_eq(proto_msg_sniff(bytes, n), ENC);
+    if (len != NULL)
+        *len = n;
+    return bytes;
+}
+
+/* Encodes m and returns it as JSON text (MessagePack is transcoded, so it must hold the very
+ * same document); caller frees. */
+static char *encode_ok(const proto_msg_t *m, size_t *len) {
+    size_t n = 0;
+    char *text = encode_wire(m, &n);
+    if (ENC != PROTO_ENC_JSON) {
+        base_err_t err = {0};
+        char *json = proto_doc_transcode(text, n, PROTO_ENC_JSON, &n, &err);
+        ck_assert_msg(json != NULL, "MessagePack does not transcode: %s", err.msg);
+        free(text);
+        text = json;
+    }
     ck_assert_uint_eq(n, strlen(text));
     if (len != NULL)
         *len = n;
     return text;
 }
 
-/* Encodes m, decodes the text, compares every field, re-encodes to the same bytes. */
+/* JSON text in the encoding under test (malloc'd, length in *out), or NULL when it is not a
+ * JSON document (raw tests: then it is decoded as it is). */
+static char *in_enc(const char *text, size_t len, size_t *out) {
+    if (ENC == PROTO_ENC_JSON || text == NULL)
+        return NULL;
+    base_err_t err = {0};
+    return proto_doc_transcode(text, len, ENC, out, &err);
+}
+
+/* Decodes JSON text in the encoding under test. */
+static int decode_in_enc(const char *text, size_t len, proto_msg_t *m, base_err_t *err) {
+    size_t n = 0;
+    char *bytes = in_enc(text, len, &n);
+    int rc =
+        bytes != NULL ? proto_msg_decode(bytes, n, m, err) : proto_msg_decode(text, len, m, err);
+    free(bytes);
+    return rc;
+}
+
+/* Encodes m, decodes the bytes, compares every field, re-encodes to the same bytes. */
 static void roundtrip(const proto_msg_t *m) {
-    size_t len;
-    char *text = encode_ok(m, &len);
+    size_t len, len2;
+    char *text = encode_wire(m, &len);
     proto_msg_t d;
     base_err_t err = {0};
     int rc = proto_msg_decode(text, len, &d, &err);
     ck_assert_msg(rc == 0, "decode refused: %s\n%s", err.msg, text);
     eq_msg(m, &d);
-    char *again = encode_ok(&d, NULL);
-    ck_assert_str_eq(again, text);
+    char *again = encode_wire(&d, &len2);
+    ck_assert_uint_eq(len2, len);
+    ck_assert_msg(memcmp(again, text, len) == 0, "re-encoding differs");
     free(again);
     proto_msg_fini(&d);
     free(text);
@@ -380,7 +470,7 @@ static void roundtrip(const proto_msg_t *m) {
 static void reencodes(const proto_msg_t *d, const char *input) {
     base_err_t err = {0};
     size_t len;
-    char *text = proto_msg_encode(d, &len, &err);
+    char *text = proto_msg_encode_as(d, ENC, &len, &err);
     ck_assert_msg(text != NULL, "decoded but does not encode (%s): %s", err.msg, input);
     proto_msg_t d2;
     int rc = proto_msg_decode(text, len, &d2, &err);
@@ -487,11 +577,12 @@ static char *dump(const json_t *doc) {
     return text;
 }
 
-/* Decodes text expecting refusal with code and a message containing expect. */
+/* Decodes text (in the encoding under test) expecting refusal with code and a message
+ * containing expect. */
 static void refused(const char *text, size_t len, int code, const char *expect) {
     proto_msg_t m;
     base_err_t err = {0};
-    int rc = proto_msg_decode(text, len, &m, &err);
+    int rc = decode_in_enc(text, len, &m, &err);
     ck_assert_msg(rc == code, "expected code %d, got %d (%s) for %.300s", code, rc, err.msg, text);
     ck_assert_msg(strstr(err.msg, expect) != NULL, "message \"%s\" lacks \"%s\"", err.msg, expect);
     ck_assert(is_zero(&m));
@@ -501,7 +592,7 @@ static void refused(const char *text, size_t len, int code, const char *expect) 
 /* Decodes text expecting success; caller finalises *m. */
 static void accepted(const char *text, proto_msg_t *m) {
     base_err_t err = {0};
-    int rc = proto_msg_decode(text, strlen(text), m, &err);
+    int rc = decode_in_enc(text, strlen(text), m, &err);
     ck_assert_msg(rc == 0, "refused (%s): %s", err.msg, text);
 }
 
@@ -509,7 +600,7 @@ static void accepted(const char *text, proto_msg_t *m) {
 static void enc_refused(const proto_msg_t *m, const char *expect) {
     base_err_t err = {0};
     size_t len = 99;
-    char *text = proto_msg_encode(m, &len, &err);
+    char *text = proto_msg_encode_as(m, ENC, &len, &err);
     ck_assert_msg(text == NULL, "encoded what it should refuse: %s", text);
     ck_assert_int_eq(err.code, BASE_EINVAL);
     ck_assert_uint_eq(len, 0);
@@ -1270,7 +1361,7 @@ START_TEST(test_truncations) {
     for (size_t t = 0; t < N_ELEMS(ALL_TYPES); t++) {
         proto_msg_t m = make(ALL_TYPES[t]);
         size_t len;
-        char *text = encode_ok(&m, &len);
+        char *text = encode_wire(&m, &len);
         for (size_t n = 0; n < len; n++) {
             char *prefix = malloc(n + 1); /* exact size, so ASan sees any over-read */
             ck_assert(prefix != NULL);
@@ -1308,7 +1399,7 @@ START_TEST(test_mutations) {
     size_t lens[N_ELEMS(ALL_TYPES)];
     for (size_t t = 0; t < N_ELEMS(ALL_TYPES); t++) {
         proto_msg_t m = make(ALL_TYPES[t]);
-        texts[t] = encode_ok(&m, &lens[t]);
+        texts[t] = encode_wire(&m, &lens[t]);
     }
     int ok = 0, refused_n = 0;
     for (int iter = 0; iter < 5000; iter++) {
@@ -1426,10 +1517,13 @@ START_TEST(test_type_confusion) {
                 ck_assert(copy != NULL);
                 edit(copy, paths[p], v < N_ELEMS(VALUES) ? js(VALUES[v]) : NULL);
                 char *text = dump(copy);
-                if (decode_any(text, strlen(text)) == 0)
+                size_t nb = 0;
+                char *bytes = in_enc(text, strlen(text), &nb);
+                if ((bytes != NULL ? decode_any(bytes, nb) : decode_any(text, strlen(text))) == 0)
                     ok++;
                 else
                     refused_n++;
+                free(bytes);
                 free(text);
                 json_decref(copy);
             }
@@ -1441,41 +1535,287 @@ START_TEST(test_type_confusion) {
 }
 END_TEST
 
+/* ---- negotiation, subscriptions, deltas, wakes ------------------------------------------ */
+
+START_TEST(test_negotiation_roundtrip) {
+    proto_msg_t m = make(PROTO_HELLO);
+    m.u.hello.encodings = PROTO_ENC_BIT(PROTO_ENC_JSON) | PROTO_ENC_BIT(PROTO_ENC_MSGPACK);
+    m.u.hello.sync = PROTO_SYNC_LOCKSTEP | PROTO_SYNC_EVENT;
+    roundtrip(&m);
+    m.u.hello.encodings = PROTO_ENC_BIT(PROTO_ENC_MSGPACK);
+    m.u.hello.sync = PROTO_SYNC_EVENT;
+    roundtrip(&m);
+
+    static const char *sigs[] = {"A1", "南门兜"};
+    static const char *dets[] = {"D.A1.stop"};
+    proto_subscribe_t sub = {.signals = sigs,
+                             .n_signals = 2,
+                             .all_detectors = 1,
+                             .roles = PROTO_ROLE_BIT(PROTO_ROLE_POLICE) |
+                                      PROTO_ROLE_BIT(PROTO_ROLE_AMBULANCE)};
+    m = make(PROTO_WELCOME);
+    m.u.welcome.encoding = PROTO_ENC_MSGPACK;
+    m.u.welcome.subscribe = &sub;
+    roundtrip(&m);
+    sub =
+        (proto_subscribe_t){.all_signals = 1, .detectors = dets, .n_detectors = 1, .all_roles = 1};
+    roundtrip(&m);
+    sub = (proto_subscribe_t){0}; /* nothing at all: empty lists */
+    roundtrip(&m);
+
+    m = make(PROTO_TICK);
+    m.u.tick.delta = 1;
+    roundtrip(&m);
+
+    m = make(PROTO_CONTROL);
+    m.u.control.has_wake = 1;
+    m.u.control.wake = (proto_wake_t){.at_ms = 3605000, .on = PROTO_WAKE_SRM | PROTO_WAKE_SIGNAL};
+    roundtrip(&m);
+    m.u.control.wake = (proto_wake_t){.at_ms = -1, .on = PROTO_WAKE_DETECTOR};
+    roundtrip(&m);
+    m.u.control.wake = (proto_wake_t){.at_ms = 0, .on = 0};
+    roundtrip(&m);
+}
+END_TEST
+
+START_TEST(test_negotiation_wire) {
+    static const char *sigs[] = {"A1"};
+    proto_subscribe_t sub = {.signals = sigs,
+                             .n_signals = 1,
+                             .all_detectors = 1,
+                             .roles = PROTO_ROLE_BIT(PROTO_ROLE_POLICE)};
+    proto_msg_t m = make(PROTO_WELCOME);
+    m.u.welcome.encoding = PROTO_ENC_MSGPACK;
+    m.u.welcome.subscribe = &sub;
+    char *text = encode_ok(&m, NULL);
+    ck_assert_str_eq(text, "{\"type\":\"welcome\",\"version\":1,\"seq\":42,\"strategy\":"
+                           "\"corridor\",\"controller\":\"greenwave-controller 0.1.0\","
+                           "\"encoding\":\"msgpack\",\"subscribe\":{\"signals\":[\"A1\"],"
+                           "\"detectors\":null,\"roles\":[\"police\"]}}");
+    free(text);
+
+    m = make(PROTO_CONTROL);
+    m.u.control =
+        (proto_control_t){.ack = 5, .has_wake = 1, .wake = {.at_ms = -1, .on = PROTO_WAKE_SRM}};
+    text = encode_ok(&m, NULL);
+    ck_assert_str_eq(text, "{\"type\":\"control\",\"version\":1,\"seq\":42,\"ack\":5,"
+                           "\"wake\":{\"at_ms\":null,\"on\":[\"srm\"]},\"commands\":[],"
+                           "\"ssm\":[],\"log\":[]}");
+    free(text);
+
+    /* A hello from an older simulator (no offers) means JSON and lockstep. */
+    proto_msg_t d;
+    accepted("{\"type\":\"hello\",\"version\":1,\"seq\":1,\"session\":{\"scenario\":\"s\","
+             "\"seed\":1,\"strategy\":null,\"tick_ms\":1000,\"start_tod_ms\":0},\"map\":{},"
+             "\"encodings\":[\"cbor\",\"msgpack\"],\"sync\":[\"telepathy\",\"event\"]}",
+             &d);
+    ck_assert_uint_eq(d.u.hello.encodings, PROTO_ENC_BIT(PROTO_ENC_MSGPACK));
+    ck_assert_uint_eq(d.u.hello.sync, PROTO_SYNC_EVENT);
+    proto_msg_fini(&d);
+    accepted("{\"type\":\"welcome\",\"version\":1,\"seq\":1,\"strategy\":\"none\","
+             "\"controller\":\"py\",\"subscribe\":{}}",
+             &d);
+    ck_assert_int_eq(d.u.welcome.encoding, PROTO_ENC_JSON);
+    ck_assert_ptr_nonnull(d.u.welcome.subscribe);
+    ck_assert(d.u.welcome.subscribe->all_signals && d.u.welcome.subscribe->all_detectors &&
+              d.u.welcome.subscribe->all_roles);
+    proto_msg_fini(&d);
+
+    /* Names are checked by the encoder too. */
+    m = make(PROTO_CONTROL);
+    m.u.control.has_wake = 1;
+    m.u.control.wake = (proto_wake_t){.at_ms = -1, .on = 64};
+    enc_refused(&m, "control.wake.on: bits 0x40 have no name on the wire");
+    m.u.control.wake = (proto_wake_t){.at_ms = -2};
+    enc_refused(&m, "control.wake.at_ms: must be >= 0, got -2");
+    m = make(PROTO_WELCOME);
+    m.u.welcome.encoding = (proto_encoding_t)7;
+    enc_refused(&m, "welcome.encoding: value 7 has no name on the wire");
+}
+END_TEST
+
+static const bad_t BAD_NEGOTIATION[] = {
+    {PROTO_HELLO, "encodings", "\"msgpack\"", "hello.encodings: must be an array, got a string"},
+    {PROTO_HELLO, "encodings", "[1]", "hello.encodings[0]: must be a string, got an integer"},
+    {PROTO_HELLO, "sync", "{}", "hello.sync: must be an array, got an object"},
+    {PROTO_WELCOME, "encoding", "\"cbor\"",
+     "welcome.encoding: unknown value \"cbor\" (expected json or msgpack)"},
+    {PROTO_WELCOME, "encoding", "1", "welcome.encoding: must be a string, got an integer"},
+    {PROTO_WELCOME, "subscribe", "[]", "welcome.subscribe: must be an object, got an array"},
+    {PROTO_WELCOME, "subscribe", "{\"signals\":\"all\"}",
+     "welcome.subscribe.signals: must be an array, got a string"},
+    {PROTO_WELCOME, "subscribe", "{\"detectors\":[\"\"]}",
+     "welcome.subscribe.detectors[0]: id must not be empty"},
+    {PROTO_WELCOME, "subscribe", "{\"roles\":[\"pirate\"]}",
+     "welcome.subscribe.roles[0]: unknown value \"pirate\""},
+    {PROTO_TICK, "delta", "1", "tick.delta: must be true or false, got an integer"},
+    {PROTO_CONTROL, "wake", "\"soon\"", "control.wake: must be an object, got a string"},
+    {PROTO_CONTROL, "wake", "{\"at_ms\":-1}", "control.wake.at_ms: must be >= 0, got -1"},
+    {PROTO_CONTROL, "wake", "{\"at_ms\":1.5}", "control.wake.at_ms: must be an integer"},
+    {PROTO_CONTROL, "wake", "{\"on\":[\"tea\"]}",
+     "control.wake.on[0]: unknown value \"tea\" (expected srm, signal or detector)"},
+    {PROTO_CONTROL, "wake", "{\"on\":\"srm\"}", "control.wake.on: must be an array"},
+};
+
+START_TEST(test_negotiation_refusals) {
+    const bad_t *b = &BAD_NEGOTIATION[_i];
+    json_t *doc = sample_doc(b->base);
+    edit(doc, b->path, b->value != NULL ? js(b->value) : NULL);
+    char *text = dump(doc);
+    refused(text, strlen(text), BASE_EPROTO, b->expect);
+    free(text);
+    json_decref(doc);
+}
+END_TEST
+
+/* MessagePack bytes that are not a message document: refused before or while unpacking. */
+START_TEST(test_decode_refusals_msgpack) {
+    static const struct {
+        const char *bytes;
+        size_t len;
+        const char *expect;
+    } RAW[] = {
+        /* a map of one pair whose value is missing */
+        {"\x81\xa4type", 6, "invalid MessagePack: truncated"},
+        /* a complete map, then a byte more */
+        {"\x80\xc0", 2, "invalid MessagePack: 1 bytes after the object"},
+        /* map32 announcing 2^32-1 pairs in 5 bytes: refused before any allocation */
+        {"\xdf\xff\xff\xff\xff", 5, "holds more elements than bytes"},
+        {"\x81\xa1x\xdd\x7f\xff\xff\xff\xc0", 9, "holds more elements than bytes"},
+        /* str32 longer than the message */
+        {"\x81\xa1x\xdb\x00\x10\x00\x00"
+         "ab",
+         10, "runs past the end"},
+        /* 0xc1 is never used */
+        {"\x81\xa1x\xc1", 4, "byte 0xc1 at 3 is not a MessagePack type"},
+        {"\x81\x01\xc0", 3, "a map key that is not a string"},
+        {"\x82\xa1k\xc0\xa1k\xc0", 7, "duplicate key \"k\""},
+        {"\x81\xa1k\xc4\x01z", 6, "a binary or extension value"},
+        {"\x81\xa1k\xd4\x01z", 6, "a binary or extension value"},
+        {"\x81\xa1k\xa2\xff\xfe", 6, "not UTF-8 or holds a NUL"},
+        {"\x81\xa1k\xa3"
+         "a\x00"
+         "b",
+         7, "not UTF-8 or holds a NUL"},
+        {"\x81\xa2k\x00\xc0", 5, "key that is not UTF-8 or holds a NUL"},
+        {"\x81\xa1k\xcf\x80\x00\x00\x00\x00\x00\x00\x00", 12,
+         "integer 9223372036854775808 is above 9223372036854775807"},
+        {"\x81\xa1k\xcb\x7f\xf8\x00\x00\x00\x00\x00\x00", 12, "a float that is not finite"},
+    };
+    for (size_t i = 0; i < N_ELEMS(RAW); i++) {
+        char *exact = malloc(RAW[i].len); /* exact size for ASan */
+        ck_assert(exact != NULL);
+        memcpy(exact, RAW[i].bytes, RAW[i].len);
+        ck_assert_int_eq(proto_msg_sniff(exact, RAW[i].len), PROTO_ENC_MSGPACK);
+        proto_msg_t m;
+        base_err_t err = {0};
+        ck_assert_int_eq(proto_msg_decode(exact, RAW[i].len, &m, &err), BASE_EPROTO);
+        ck_assert_msg(strstr(err.msg, RAW[i].expect) != NULL, "%zu: \"%s\" lacks \"%s\"", i,
+                      err.msg, RAW[i].expect);
+        ck_assert(is_zero(&m));
+        free(exact);
+    }
+    /* Nesting beyond the limit, as a 100 000-deep array. */
+    size_t depth = 100000;
+    unsigned char *deep = malloc(depth + 4);
+    ck_assert(deep != NULL);
+    memcpy(deep, "\x81\xa1x", 3);
+    memset(deep + 3, 0x91, depth);
+    deep[depth + 3] = 0xc0;
+    proto_msg_t m;
+    base_err_t err = {0};
+    ck_assert_int_eq(proto_msg_decode(deep, depth + 4, &m, &err), BASE_EPROTO);
+    ck_assert_msg(strstr(err.msg, "nested deeper than") != NULL, "%s", err.msg);
+    free(deep);
+    /* A float where an integer is due is refused as in JSON (1000.0). */
+    const char *t = "{\"type\":\"bye\",\"version\":1.0,\"seq\":1,\"time_ms\":1,\"reason\":\"\"}";
+    size_t n = 0;
+    char *bytes = proto_doc_transcode(t, strlen(t), PROTO_ENC_MSGPACK, &n, &err);
+    ck_assert_ptr_nonnull(bytes);
+    ck_assert_int_eq(proto_msg_decode(bytes, n, &m, &err), BASE_EPROTO);
+    ck_assert_msg(strstr(err.msg, "version: must be an integer") != NULL, "%s", err.msg);
+    free(bytes);
+}
+END_TEST
+
+START_TEST(test_encoding_names) {
+    ck_assert_str_eq(proto_encoding_name(PROTO_ENC_JSON), "json");
+    ck_assert_str_eq(proto_encoding_name(PROTO_ENC_MSGPACK), "msgpack");
+    ck_assert_ptr_null(proto_encoding_name((proto_encoding_t)2));
+    proto_encoding_t e = PROTO_ENC_JSON;
+    ck_assert_int_eq(proto_encoding_parse("msgpack", &e), 0);
+    ck_assert_int_eq(e, PROTO_ENC_MSGPACK);
+    ck_assert_int_eq(proto_encoding_parse("MessagePack", &e), -1);
+    ck_assert_int_eq(proto_encoding_parse(NULL, &e), -1);
+    ck_assert_int_eq(proto_msg_sniff("{", 1), PROTO_ENC_JSON);
+    ck_assert_int_eq(proto_msg_sniff(" {", 2), PROTO_ENC_JSON);
+    ck_assert_int_eq(proto_msg_sniff("\x85", 1), PROTO_ENC_MSGPACK);
+    ck_assert_int_eq(proto_msg_sniff("\xde", 1), PROTO_ENC_MSGPACK);
+    ck_assert_int_eq(proto_msg_sniff(NULL, 0), PROTO_ENC_JSON);
+}
+END_TEST
+
 Suite *suite_proto_msg(void);
+
+/* The codec TCases of one encoding; names carry the encoding ("roundtrip json"). */
+static void add_codec_cases(Suite *s, const char *enc, void (*setup)(void)) {
+    char name[64];
+    snprintf(name, sizeof name, "roundtrip %s", enc);
+    TCase *tc = tcase_create(name);
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_test(tc, test_roundtrip_every_type);
+    tcase_add_test(tc, test_roundtrip_variants);
+    tcase_add_test(tc, test_wire_form);
+    tcase_add_test(tc, test_fini);
+    tcase_add_test(tc, test_negotiation_roundtrip);
+    tcase_add_test(tc, test_negotiation_wire);
+    suite_add_tcase(s, tc);
+
+    snprintf(name, sizeof name, "decode %s", enc);
+    tc = tcase_create(name);
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_test(tc, test_decode_lenient);
+    tcase_add_loop_test(tc, test_decode_refusals, 0, (int)N_ELEMS(BAD));
+    tcase_add_loop_test(tc, test_negotiation_refusals, 0, (int)N_ELEMS(BAD_NEGOTIATION));
+    suite_add_tcase(s, tc);
+
+    snprintf(name, sizeof name, "encode %s", enc);
+    tc = tcase_create(name);
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_add_test(tc, test_encode_refusals);
+    tcase_add_test(tc, test_encode_refusals_tick);
+    tcase_add_test(tc, test_encode_refusals_control);
+    suite_add_tcase(s, tc);
+
+    snprintf(name, sizeof name, "robustness %s", enc);
+    tc = tcase_create(name);
+    tcase_add_checked_fixture(tc, setup, NULL);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_truncations);
+    tcase_add_test(tc, test_mutations);
+    tcase_add_test(tc, test_type_confusion);
+    suite_add_tcase(s, tc);
+}
 
 Suite *suite_proto_msg(void) {
     Suite *s = suite_create("proto_msg");
 
     TCase *tc = tcase_create("names");
     tcase_add_test(tc, test_names);
+    tcase_add_test(tc, test_encoding_names);
     suite_add_tcase(s, tc);
 
-    tc = tcase_create("roundtrip");
-    tcase_add_test(tc, test_roundtrip_every_type);
-    tcase_add_test(tc, test_roundtrip_variants);
-    tcase_add_test(tc, test_wire_form);
-    tcase_add_test(tc, test_fini);
-    suite_add_tcase(s, tc);
+    add_codec_cases(s, "json", use_json);
+    add_codec_cases(s, "msgpack", use_msgpack);
 
-    tc = tcase_create("decode");
-    tcase_add_test(tc, test_decode_lenient);
-    tcase_add_loop_test(tc, test_decode_refusals, 0, (int)N_ELEMS(BAD));
+    /* Raw bytes: JSON text and MessagePack each have their own. */
+    tc = tcase_create("raw");
+    tcase_add_checked_fixture(tc, use_json, NULL);
+    tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_decode_refusals_raw);
     tcase_add_test(tc, test_decode_deep_nesting);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("encode");
-    tcase_add_test(tc, test_encode_refusals);
-    tcase_add_test(tc, test_encode_refusals_tick);
-    tcase_add_test(tc, test_encode_refusals_control);
-    suite_add_tcase(s, tc);
-
-    tc = tcase_create("robustness");
-    tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_size_limit);
-    tcase_add_test(tc, test_truncations);
-    tcase_add_test(tc, test_mutations);
-    tcase_add_test(tc, test_type_confusion);
+    tcase_add_test(tc, test_decode_refusals_msgpack);
     suite_add_tcase(s, tc);
     return s;
 }

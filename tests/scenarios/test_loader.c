@@ -415,6 +415,22 @@ START_TEST(test_custom_classes_and_mix) {
     ck_assert_double_eq_tol(scn->flows[0].class_cdf[2], 1.0, TOL);
     ck_assert_int_eq(scn->trips[0].vclass, 1);
     ck_assert_int_eq(scn->escorts[0].vclass, 2);
+    /* Accelerations: the built-in class's of the same id, else SUMO's passenger car. */
+    ck_assert_double_eq_tol(scn->classes[0].accel_mps2, 2.6, TOL);
+    ck_assert_double_eq_tol(scn->classes[0].decel_mps2, 4.5, TOL);
+    ck_assert_double_eq_tol(scn->classes[1].accel_mps2, 2.6, TOL);
+    sim_scenario_destroy(&scn);
+    doc = fixture();
+    set(doc, "", "vehicle_classes",
+        "[{\"id\":\"bus\",\"pce\":2},{\"id\":\"car\",\"accel_mps2\":1.5,\"decel_mps2\":3},"
+        "{\"id\":\"escort\"}]");
+    set(doc, "demand.flows[0]", "class_mix", "{\"car\":1}");
+    set(doc, "demand.trips[0]", "class", "\"car\"");
+    scn = load_ok(doc);
+    ck_assert_double_eq_tol(scn->classes[0].accel_mps2, 1.2, TOL); /* the built-in bus's */
+    ck_assert_double_eq_tol(scn->classes[0].decel_mps2, 4.0, TOL);
+    ck_assert_double_eq_tol(scn->classes[1].accel_mps2, 1.5, TOL);
+    ck_assert_double_eq_tol(scn->classes[1].decel_mps2, 3.0, TOL);
     sim_scenario_destroy(&scn);
 }
 END_TEST
@@ -1399,6 +1415,67 @@ START_TEST(test_duplicate_flow_and_trip_ids) {
 }
 END_TEST
 
+/* demand.trips is read entry by entry from the text (scenarios/json_split.h); spelt so that it
+ * cannot be located ("tr\u0069ps"), it is read from the tree. Both give the same trips. */
+START_TEST(test_trips_from_text_as_from_tree) {
+    json_t *doc = fixture();
+    json_t *trips = at(doc, "demand.trips");
+    json_array_append_new(trips,
+                          js("{\"id\": \"T2\", \"depart_s\": 7.5, \"origin\": \"S_in\", "
+                             "\"destination\": \"N_out\", \"route\": [\"S_in\", \"N_out\"]}"));
+    json_array_append_new(trips, js("{\"depart_s\": 1, \"origin\": \"N_in\", "
+                                    "\"destination\": \"S_out\"}"));
+    char *text = json_dumps(doc, JSON_INDENT(2));
+    ck_assert_ptr_nonnull(text);
+    char *hidden = strdup(text);
+    ck_assert_ptr_nonnull(hidden);
+    char *key = strstr(hidden, "\"trips\"");
+    ck_assert_ptr_nonnull(key);
+    size_t n = strlen(hidden);
+    hidden = realloc(hidden, n + 6);
+    ck_assert_ptr_nonnull(hidden);
+    key = strstr(hidden, "\"trips\"");
+    memmove(key + 8, key + 3, strlen(key + 3) + 1); /* "tr" + "\u0069" + "ps\"..." */
+    memcpy(key + 3, "\\u0069", 6);
+    base_err_t err = {0};
+    sim_scenario_t *a = scn_loader_load_string(text, NAME, &err);
+    ck_assert_msg(a != NULL, "%s", err.msg);
+    sim_scenario_t *b = scn_loader_load_string(hidden, NAME, &err);
+    ck_assert_msg(b != NULL, "%s", err.msg);
+    ck_assert_int_eq(a->n_trips, 3);
+    ck_assert_int_eq(b->n_trips, 3);
+    for (int32_t i = 0; i < 3; i++) {
+        const sim_trip_t *x = &a->trips[i], *y = &b->trips[i];
+        ck_assert_str_eq(x->id, y->id);
+        ck_assert_int_eq(x->seq, y->seq);
+        ck_assert_int_eq(x->depart, y->depart);
+        ck_assert_int_eq(x->origin, y->origin);
+        ck_assert_int_eq(x->destination, y->destination);
+        ck_assert_int_eq(x->vclass, y->vclass);
+        ck_assert_int_eq(x->route.n_links, y->route.n_links);
+        for (int32_t k = 0; k < x->route.n_links; k++)
+            ck_assert_int_eq(x->route.links[k], y->route.links[k]);
+    }
+    ck_assert_str_eq(a->trips[0].id, "trip2"); /* sorted by departure, default id by position */
+    sim_scenario_destroy(&a);
+    sim_scenario_destroy(&b);
+    /* A syntax error in a trip: the line and column jansson gives for the whole text. */
+    char *bad = strstr(text, "7.5");
+    ck_assert_ptr_nonnull(bad);
+    memcpy(bad, "7.x", 3);
+    json_error_t je;
+    ck_assert_ptr_null(json_loads(text, JSON_REJECT_DUPLICATES, &je));
+    char want[64];
+    snprintf(want, sizeof want, NAME ":%d:%d: syntax error", je.line, je.column);
+    ck_assert_ptr_null(scn_loader_load_string(text, NAME, &err));
+    ck_assert_int_eq(err.code, BASE_EPARSE);
+    must_contain(&err, want);
+    free(text);
+    free(hidden);
+    json_decref(doc);
+}
+END_TEST
+
 /* A time too large for int64 milliseconds must be refused, not wrapped to a negative time. */
 static const struct {
     const char *obj, *key;
@@ -1424,6 +1501,17 @@ START_TEST(test_class_max_speed_zero) {
     json_t *doc = fixture();
     set(doc, "", "vehicle_classes", "[{\"id\":\"car\",\"max_speed_kmh\":0},{\"id\":\"escort\"}]");
     expect_field_error(doc, "vehicle_classes[0]", "max_speed_kmh", "> 0");
+}
+END_TEST
+
+/* accel_mps2 and decel_mps2 are documented "number > 0". */
+START_TEST(test_class_accel_zero) {
+    json_t *doc = fixture();
+    set(doc, "", "vehicle_classes", "[{\"id\":\"car\",\"accel_mps2\":0},{\"id\":\"escort\"}]");
+    expect_field_error(doc, "vehicle_classes[0]", "accel_mps2", "> 0");
+    doc = fixture();
+    set(doc, "", "vehicle_classes", "[{\"id\":\"car\",\"decel_mps2\":-4.5},{\"id\":\"escort\"}]");
+    expect_field_error(doc, "vehicle_classes[0]", "decel_mps2", "> 0");
 }
 END_TEST
 
@@ -1526,8 +1614,10 @@ Suite *suite_scenarios_loader(void) {
     tc = tcase_create("contract_gaps");
     tcase_add_test(tc, test_field_error_path_as_documented);
     tcase_add_test(tc, test_duplicate_flow_and_trip_ids);
+    tcase_add_test(tc, test_trips_from_text_as_from_tree);
     tcase_add_loop_test(tc, test_huge_time_refused, 0, (int)N_ELEMS(HUGE_TIMES));
     tcase_add_test(tc, test_class_max_speed_zero);
+    tcase_add_test(tc, test_class_accel_zero);
     suite_add_tcase(s, tc);
     return s;
 }

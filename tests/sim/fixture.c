@@ -42,7 +42,7 @@ char *fixture_cross_json(const fixture_opts_t *o) {
     int n = snprintf(
         buf, cap,
         "{\"format\":\"greenwave-scenario\",\"version\":1,\"name\":\"cross\","
-        "\"start_time\":\"%s\",\"duration_s\":3600,%s%s%s"
+        "\"start_time\":\"%s\",\"duration_s\":3600,%s%s%s%s%s%s"
         "\"nodes\":["
         "{\"id\":\"W\",\"kind\":\"boundary\",\"x_m\":%g,\"y_m\":0},"
         "{\"id\":\"X\",\"kind\":\"signalized\",\"x_m\":0,\"y_m\":0},"
@@ -76,8 +76,9 @@ char *fixture_cross_json(const fixture_opts_t *o) {
         "{\"id\":\"a_w\",\"link\":\"in_w\",\"kind\":\"advance\",\"distance_m\":%g}]"
         "%s%s%s%s}",
         o->start_time ? o->start_time : "00:00:00", o->model ? "\"model\":" : "",
-        o->model ? o->model : "", o->model ? "," : "", -in_len, out_len + bl, bl, in_len, lanes,
-        sat, east,
+        o->model ? o->model : "", o->model ? "," : "", o->classes ? "\"vehicle_classes\":" : "",
+        o->classes ? o->classes : "", o->classes ? "," : "", -in_len, out_len + bl, bl, in_len,
+        lanes, sat, east,
         o->bottleneck_vphpl > 0
             ? ",{\"id\":\"m_bn\",\"from\":\"out_e\",\"to\":\"out_e2\",\"turn\":\"through\"}"
             : "",

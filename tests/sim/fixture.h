@@ -25,6 +25,7 @@ typedef struct fixture_opts {
     const char *demand;         /* JSON object text for "demand", or NULL */
     const char *escorts;        /* JSON array text for "escorts", or NULL */
     const char *model;          /* JSON object text for "model", or NULL */
+    const char *classes;        /* JSON array text for "vehicle_classes", or NULL */
     double bottleneck_vphpl;    /* > 0: split out_e at node Y with this saturation flow */
     double bottleneck_len_m;    /* length of out_e's first part when split; default 30 */
     const char *extra_plans;    /* text appended inside "plans" (", {...}"), or NULL */

@@ -10,6 +10,7 @@ Suite *suite_sim_signal_control(void);
 Suite *suite_sim_demand(void);
 Suite *suite_sim_router(void);
 Suite *suite_sim_control(void);
+Suite *suite_sim_kinematics(void);
 
 int main(void) {
     SRunner *sr = srunner_create(suite_sim_event_queue());
@@ -18,6 +19,7 @@ int main(void) {
     srunner_add_suite(sr, suite_sim_demand());
     srunner_add_suite(sr, suite_sim_router());
     srunner_add_suite(sr, suite_sim_control());
+    srunner_add_suite(sr, suite_sim_kinematics());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

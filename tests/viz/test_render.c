@@ -2,7 +2,9 @@
  * tests/viz/test_render.c - suite viz_render: draws offscreen with SDL's software renderer (no
  * display) and checks pixels: the escort's colour at its projected position, a red head red
  * and a green one green at their stop lines, the time-space diagram's bar green over the
- * interval the frames said was green and red after it; PNG files round-trip.
+ * interval the frames said was green and red after it; PNG files round-trip. A link with a
+ * shape (an imported SUMO edge) is drawn along its polyline, not along the chord between its
+ * nodes, and a vehicle on it is drawn on the curve.
  */
 #include "tests/viz/fixture.h"
 #include "viz/app.h"
@@ -189,6 +191,48 @@ START_TEST(test_bench_runs) {
 }
 END_TEST
 
+/* One link W -> E whose shape bends 100 m north of the chord between its nodes. */
+static const char CURVED_MAP[] =
+    "{\"name\": \"curved\", \"nodes\": ["
+    "{\"id\": \"W\", \"kind\": \"boundary\", \"x_m\": 0, \"y_m\": 0},"
+    "{\"id\": \"E\", \"kind\": \"boundary\", \"x_m\": 200, \"y_m\": 0}],"
+    "\"links\": [{\"id\": \"arc\", \"from\": \"W\", \"to\": \"E\", \"length_m\": 282.8,"
+    " \"lanes\": 1, \"free_speed_kmh\": 50,"
+    " \"shape\": [[0, 0], [100, 100], [200, 0]]}]}";
+
+START_TEST(test_curved_link) {
+    viz_t *cv = viz_new(VIZ_MODE_STILL, 800, 500, NULL);
+    ck_assert_int_eq(viz_on_map(cv, CURVED_MAP), 1);
+    proto_frame_t f;
+    memset(&f, 0, sizeof f);
+    f.seq = 1;
+    f.time_ms = 1000;
+    f.prio = calloc(1, 1);
+    f.group_states = calloc(1, 1);
+    f.vehicles = calloc(1, sizeof *f.vehicles);
+    f.n_vehicles = 1;
+    f.vehicles[0] = (proto_vehicle_t){1, 0, 70.7f, 0, 0, 0, 0}; /* a car halfway up */
+    ck_assert_int_eq(viz_on_frame(cv, &f, 1), 0);
+    ck_assert_int_eq(viz_render_draw(ren, cv), 0);
+    /* A point of the first piece, (25, 25), is road; the chord's middle, (100, 0), is not. */
+    viz_point_t on = viz_project_to_screen(&cv->view, 25, 25);
+    viz_point_t chord = viz_project_to_screen(&cv->view, 100, 0);
+    ck_assert_uint_eq(pixel_at(on.x, on.y), 0x3a3f4a);
+    ck_assert_uint_eq(pixel_at(chord.x, chord.y), VIZ_RGB_BACKGROUND);
+    /* The car is where the polyline puts it, heading north-east. */
+    double x, y, ux, uy;
+    ck_assert_int_eq(viz_map_link_point(cv->map, 0, 70.7, 0, &x, &y, &ux, &uy), 0);
+    ck_assert(fabs(x - 50) < 0.5 && fabs(y - 50) < 0.5);
+    ck_assert(fabs(ux - sqrt(0.5)) < 1e-6 && fabs(uy - sqrt(0.5)) < 1e-6);
+    viz_point_t car = viz_project_to_screen(&cv->view, x, y);
+    ck_assert_uint_eq(pixel_at(car.x, car.y), 0x7dd3fc);
+    /* Past the bend it heads south-east. */
+    viz_map_link_point(cv->map, 0, 212.1, 0, &x, &y, &ux, &uy);
+    ck_assert(fabs(x - 150) < 0.5 && fabs(y - 50) < 0.5 && uy < 0);
+    viz_destroy(&cv);
+}
+END_TEST
+
 Suite *suite_viz_render(void);
 
 Suite *suite_viz_render(void) {
@@ -202,6 +246,7 @@ Suite *suite_viz_render(void) {
     tcase_add_test(tc, test_png_round_trip);
     tcase_add_test(tc, test_replay_still_and_diagram);
     tcase_add_test(tc, test_bench_runs);
+    tcase_add_test(tc, test_curved_link);
     suite_add_tcase(s, tc);
     return s;
 }

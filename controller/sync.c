@@ -1,0 +1,238 @@
+/*
+ * controller/sync.c - event synchronisation on the controller's side: what a session
+ * subscribes to, how delta ticks become the full picture the view reads, and when the
+ * controller next needs to hear from the simulator.
+ *
+ * Deltas: the session keeps the last state each subscribed signal and detector showed
+ * (signal, stage, plan and group ids resolved to the map's own strings; an id the map lacks
+ * is kept as unknown, which the view treats as it would in a full tick). A tick lists only
+ * what changed, so the merged tick (every known entry, in map order) is what a full tick
+ * would have held: the view, the strategies and therefore the commands are the same whether
+ * the simulator sends deltas or not. An entry listed twice in one tick is contradictory and
+ * forgotten until it is listed again. A full tick (delta false) replaces everything known.
+ * A group time equal to its tick's time means "now" (the simulator does not list a signal
+ * whose only change is such a time moving on with the clock): it is kept as "now" and reads
+ * as the time of the tick being handled.
+ *
+ * Wakes: a tick is asked for at the next control interval while the controller has anything
+ * under way (a command this tick, a service in force, a request, TSP), and always under
+ * actuated control (it extends greens second by second). Otherwise the controller waits for
+ * the SRMs of the subscribed roles and, for the corridor, for a time well ahead of the next
+ * planned escort's departure (three engagement horizons), when it starts planning again.
+ * Strategy none subscribes to nothing and asks for no tick at all.
+ */
+#include "controller/ctl_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define WAKE_BEFORE_DEPART_MS (3 * CTL__ENGAGE_MS)
+#define NOW_MARK              INT64_MIN /* a time that was the tick's own: "now" */
+
+static int is_strategy(const ctl__session_t *s, const char *name) {
+    return strcmp(s->strategy->name, name) == 0;
+}
+
+int ctl__sync_init(ctl__session_t *s) {
+    const sim_scenario_t *scn = s->map.scn;
+    size_t ns = (size_t)scn->n_signals + 1, nd = (size_t)scn->n_detectors + 1;
+    int32_t n_groups = 0;
+    for (int32_t i = 0; i < scn->n_signals; i++)
+        n_groups += scn->signals[i].n_groups;
+    s->spat_known = calloc(ns, sizeof *s->spat_known);
+    s->groups_known = calloc((size_t)n_groups + 1, sizeof *s->groups_known);
+    s->sig_known = calloc(ns, 1);
+    s->dets_known = calloc(nd, sizeof *s->dets_known);
+    s->det_known = calloc(nd, 1);
+    if (s->spat_known == NULL || s->groups_known == NULL || s->sig_known == NULL ||
+        s->dets_known == NULL || s->det_known == NULL)
+        return BASE_ENOMEM;
+    n_groups = 0;
+    for (int32_t i = 0; i < scn->n_signals; i++) {
+        s->spat_known[i].groups = &s->groups_known[n_groups];
+        n_groups += scn->signals[i].n_groups;
+    }
+    s->event = 1;
+    proto_subscribe_t *sub = &s->sub;
+    memset(sub, 0, sizeof *sub);
+    if (is_strategy(s, "none"))
+        return BASE_OK; /* nothing: empty lists, no roles */
+    sub->all_signals = 1;
+    sub->all_detectors = is_strategy(s, "actuated") || is_strategy(s, "corridor");
+    sub->roles = PROTO_ROLE_BIT(PROTO_ROLE_POLICE) | PROTO_ROLE_BIT(PROTO_ROLE_FIRE) |
+                 PROTO_ROLE_BIT(PROTO_ROLE_AMBULANCE);
+    if (s->cfg->tsp && s->strategy->tsp)
+        sub->roles |= PROTO_ROLE_BIT(PROTO_ROLE_TRANSIT);
+    return BASE_OK;
+}
+
+void ctl__sync_fini(ctl__session_t *s) {
+    free(s->spat_known);
+    free(s->groups_known);
+    free(s->sig_known);
+    free(s->dets_known);
+    free(s->det_known);
+}
+
+static const char *stage_id(const ctl__map_t *map, int32_t i, const char *id) {
+    int32_t k = ctl__map_stage(map, i, id);
+    return k >= 0 ? map->scn->signals[i].stages[k].id : NULL;
+}
+
+/* Stores entry x of signal i as the map's strings; a stage the map lacks becomes NULL, which
+ * the view treats as it treats an unknown stage (the signal is not seen). */
+static void keep_signal(ctl__session_t *s, int32_t i, const proto_intersection_state_t *x,
+                        int64_t now) {
+    const sim_signal_t *sig = &s->map.scn->signals[i];
+    proto_intersection_state_t *k = &s->spat_known[i];
+    proto_group_state_t *groups = k->groups;
+    *k = *x;
+    k->groups = groups;
+    k->id = s->map.scn->nodes[sig->node].id;
+    k->stage = stage_id(&s->map, i, x->stage);
+    k->next_stage = stage_id(&s->map, i, x->next_stage);
+    k->plan = NULL;
+    for (int32_t p = 0; x->plan != NULL && p < sig->n_plans; p++)
+        if (strcmp(sig->plans[p].id, x->plan) == 0)
+            k->plan = sig->plans[p].id;
+    /* Groups the map knows, each once (the view skips unknown ones and distrusts repeats). */
+    int32_t n = 0;
+    uint64_t seen = 0;
+    for (int32_t j = 0; j < x->n_groups && x->groups != NULL; j++) {
+        for (int32_t g = 0; g < sig->n_groups; g++) {
+            if (strcmp(sig->groups[g].id, x->groups[j].id) != 0)
+                continue;
+            if (seen & (UINT64_C(1) << g)) {
+                s->sig_known[i] = 0; /* a group twice: contradictory */
+                return;
+            }
+            seen |= UINT64_C(1) << g;
+            groups[n] = x->groups[j];
+            groups[n].id = sig->groups[g].id;
+            if (groups[n].min_end_ms == now)
+                groups[n].min_end_ms = NOW_MARK;
+            if (groups[n].max_end_ms == now)
+                groups[n].max_end_ms = NOW_MARK;
+            n++;
+            break;
+        }
+    }
+    k->n_groups = n;
+    s->sig_known[i] = 1;
+}
+
+static int32_t signal_of(const ctl__session_t *s, int32_t pos, const char *id) {
+    const sim_scenario_t *scn = s->map.scn;
+    if (id != NULL && pos < scn->n_signals &&
+        strcmp(scn->nodes[scn->signals[pos].node].id, id) == 0)
+        return pos;
+    return ctl__map_signal(&s->map, id);
+}
+
+static int32_t detector_of(const ctl__session_t *s, int32_t pos, const char *id) {
+    const sim_scenario_t *scn = s->map.scn;
+    if (id != NULL && pos < scn->n_detectors && strcmp(scn->detectors[pos].id, id) == 0)
+        return pos;
+    return ctl__map_detector(&s->map, id);
+}
+
+const proto_tick_t *ctl__sync_merge(ctl__session_t *s, const proto_tick_t *t) {
+    const sim_scenario_t *scn = s->map.scn;
+    if (!t->delta) {
+        memset(s->sig_known, 0, (size_t)scn->n_signals + 1);
+        memset(s->det_known, 0, (size_t)scn->n_detectors + 1);
+    }
+    uint8_t *listed = base_arena_calloc(&s->arena, (size_t)scn->n_signals + 1, 1);
+    proto_tick_t *m = base_arena_calloc(&s->arena, 1, sizeof *m);
+    if (listed == NULL || m == NULL)
+        return NULL;
+    for (int32_t j = 0; j < t->n_spat && t->spat != NULL; j++) {
+        int32_t i = signal_of(s, j, t->spat[j].id);
+        if (i < 0)
+            continue;
+        if (listed[i]++) {
+            s->sig_known[i] = 0; /* listed twice in one tick: forgotten until listed again */
+            continue;
+        }
+        keep_signal(s, i, &t->spat[j], t->time_ms);
+    }
+    for (int32_t j = 0; j < t->n_detectors && t->detectors != NULL; j++) {
+        int32_t d = detector_of(s, j, t->detectors[j].id);
+        if (d < 0)
+            continue;
+        s->dets_known[d] = t->detectors[j];
+        s->dets_known[d].id = scn->detectors[d].id;
+        s->det_known[d] = 1;
+    }
+    *m = *t;
+    m->delta = 0;
+    m->spat = base_arena_calloc(&s->arena, (size_t)scn->n_signals + 1, sizeof *m->spat);
+    m->detectors = base_arena_calloc(&s->arena, (size_t)scn->n_detectors + 1, sizeof *m->detectors);
+    if (m->spat == NULL || m->detectors == NULL)
+        return NULL;
+    m->n_spat = m->n_detectors = 0;
+    for (int32_t i = 0; i < scn->n_signals; i++) {
+        if (!s->sig_known[i])
+            continue;
+        proto_intersection_state_t *x = &m->spat[m->n_spat++];
+        *x = s->spat_known[i];
+        int now_marked = 0;
+        for (int32_t g = 0; g < x->n_groups; g++)
+            now_marked |=
+                x->groups[g].min_end_ms == NOW_MARK || x->groups[g].max_end_ms == NOW_MARK;
+        if (!now_marked)
+            continue;
+        proto_group_state_t *gs = base_arena_alloc(&s->arena, (size_t)x->n_groups * sizeof *gs);
+        if (gs == NULL)
+            return NULL;
+        for (int32_t g = 0; g < x->n_groups; g++) {
+            gs[g] = x->groups[g];
+            if (gs[g].min_end_ms == NOW_MARK)
+                gs[g].min_end_ms = t->time_ms;
+            if (gs[g].max_end_ms == NOW_MARK)
+                gs[g].max_end_ms = t->time_ms;
+        }
+        x->groups = gs;
+    }
+    for (int32_t d = 0; d < scn->n_detectors; d++)
+        if (s->det_known[d])
+            m->detectors[m->n_detectors++] = s->dets_known[d];
+    return m;
+}
+
+static int busy(const ctl__session_t *s) {
+    const sim_scenario_t *scn = s->map.scn;
+    if (s->n_cmds > 0)
+        return 1;
+    for (int32_t i = 0; i < s->n_reqs; i++)
+        if (!s->reqs[i].planned)
+            return 1;
+    for (int32_t i = 0; i < scn->n_signals; i++)
+        if (s->svc[i].kind != CTL__SVC_NONE || s->svc[i].active || s->views[i].external)
+            return 1;
+    return 0;
+}
+
+proto_wake_t ctl__sync_wake(const ctl__session_t *s) {
+    proto_wake_t w = {.at_ms = -1, .on = 0};
+    if (is_strategy(s, "none"))
+        return w;
+    int64_t next = s->now + s->tick_ms;
+    if (is_strategy(s, "actuated") || busy(s)) {
+        w.at_ms = next;
+        return w;
+    }
+    w.on = PROTO_WAKE_SRM;
+    if (is_strategy(s, "corridor")) {
+        const sim_scenario_t *scn = s->map.scn;
+        for (int32_t e = 0; e < scn->n_escorts; e++) {
+            if (s->escort_seen[e] || scn->escorts[e].depart < s->now)
+                continue;
+            int64_t at = scn->escorts[e].depart - WAKE_BEFORE_DEPART_MS;
+            at = at < next ? next : at;
+            if (w.at_ms < 0 || at < w.at_ms)
+                w.at_ms = at;
+        }
+    }
+    return w;
+}
