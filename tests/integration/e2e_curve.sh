@@ -23,9 +23,11 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 json() { "$py" -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2], {}, {'d': d}))" "$@"; }
-wait_for() { # FILE PATTERN: waits (up to 10 minutes) until FILE has a line matching PATTERN
+wait_for() { # [-F] FILE PATTERN: waits (up to 10 minutes) until FILE has a line matching
+  local fixed=()  # PATTERN (a regular expression, or with -F a fixed string: keys hold * ? .)
+  [ "$1" = -F ] && { fixed=(-F); shift; }
   for _ in $(seq 1 60000); do
-    grep -q -- "$2" "$1" 2>/dev/null && return 0
+    grep -q "${fixed[@]}" -- "$2" "$1" 2>/dev/null && return 0
     sleep 0.01
   done
   fail "$1 never showed '$2'"
@@ -118,7 +120,7 @@ controller)
   grep -q "refused the connection: our key is not allowed there" "$work/stranger.log" || fail "stranger: no reason"
   # Which side sees the mechanism mismatch first is a race; each side logs a refusal.
   grep -q "refused the connection" "$work/plain.log" || fail "plain: no refusal logged"
-  wait_for "$work/ctl.log" "auth: refused key $(pub stranger) from 127.0.0.1: not in the allowlist"
+  wait_for -F "$work/ctl.log" "auth: refused key $(pub stranger) from 127.0.0.1: not in the allowlist"
   wait_for "$work/ctl.log" "auth: controller at tcp://127.0.0.1:[0-9]*: refused a"
   wait_for "$work/ctl.log" "does not decrypt"
   kill -TERM $ctl; wait $ctl || fail "controller exit status $?"
