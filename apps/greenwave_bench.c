@@ -7,6 +7,7 @@
  * or sweep; 1 any other failure.
  */
 #include "batch/batch.h"
+#include "sim/limits.h"
 
 #include <errno.h>
 #include <gsl/gsl_errno.h>
@@ -390,8 +391,9 @@ int main(int argc, char **argv) {
             else if (strcmp(s, "--out") == 0)
                 o.out_dir = trim_dir(argv[i]);
             else if (strcmp(s, "--until") == 0) {
-                if (parse_number(v, 1e-3, 1e9, &a.until) < 0)
-                    return usage_error("--until: not a positive number of seconds: '%s'", v);
+                if (parse_number(v, 1e-3, SIM_LIM_TIME_S, &a.until) < 0)
+                    return usage_error("--until: not a number of seconds in [0.001, %g]: '%s'",
+                                       SIM_LIM_TIME_S, v);
             } else if (strcmp(s, "-j") == 0 || strcmp(s, "--jobs") == 0) {
                 if (parse_number(v, 1, 256, &d) < 0 || d != (double)(unsigned)d)
                     return usage_error("%s: not an integer in [1, 256]: '%s'", s, v);

@@ -10,6 +10,7 @@
 #include "bridge/publish.h"
 #include "report/report.h"
 #include "scenarios/loader.h"
+#include "sim/limits.h"
 #include "sim/sim.h"
 
 #include <errno.h>
@@ -90,11 +91,12 @@ static int parse_u64(const char *s, uint64_t *out) {
     return 0;
 }
 
-static int parse_seconds(const char *s, double *out) {
+/* Parses a number in (0, hi]. */
+static int parse_positive(const char *s, double hi, double *out) {
     char *end;
     errno = 0;
     double v = strtod(s, &end);
-    if (errno != 0 || *end != '\0' || end == s || !(v > 0) || !isfinite(v) || v > 1e9)
+    if (errno != 0 || *end != '\0' || end == s || !(v > 0) || !(v <= hi))
         return -1;
     *out = v;
     return 0;
@@ -103,6 +105,10 @@ static int parse_seconds(const char *s, double *out) {
 static void publish_decision(void *ud, const char *line) {
     bridge_pub_decision(ud, line);
 }
+
+/* Pacing factors of --realtime (a viewer's speed requests stay within the same range). */
+#define REALTIME_MIN 0.01
+#define REALTIME_MAX 10000.0
 
 static int parse_ms(const char *s, sim_time_t *out) {
     uint64_t v;
@@ -188,8 +194,10 @@ int main(int argc, char **argv) {
                 pcfg.listen = v;
             if (strcmp(a, "--frame-ms") == 0 && parse_ms(v, &frame_ms) < 0)
                 return usage_error("--frame-ms: not a positive number of milliseconds: '%s'", v);
-            if (strcmp(a, "--realtime") == 0 && parse_seconds(v, &realtime) < 0)
-                return usage_error("--realtime: not a positive factor: '%s'", v);
+            if (strcmp(a, "--realtime") == 0 &&
+                (parse_positive(v, REALTIME_MAX, &realtime) < 0 || realtime < REALTIME_MIN))
+                return usage_error("--realtime: not a factor in [%g, %g]: '%s'", REALTIME_MIN,
+                                   REALTIME_MAX, v);
             if (strcmp(a, "--tick-ms") == 0 && parse_ms(v, &bcfg.tick_ms) < 0)
                 return usage_error("--tick-ms: not a positive number of milliseconds: '%s'", v);
             if (strcmp(a, "--timeout-ms") == 0 && parse_ms(v, &timeout) < 0)
@@ -199,8 +207,9 @@ int main(int argc, char **argv) {
                     "--connect-timeout-ms: not a positive number of milliseconds: '%s'", v);
             if (strcmp(a, "--seed") == 0 && (parse_u64(v, &seed) < 0 || seed > INT64_MAX))
                 return usage_error("--seed: not an integer in [0, 2^63 - 1]: '%s'", v);
-            if (strcmp(a, "--until") == 0 && parse_seconds(v, &until_s) < 0)
-                return usage_error("--until: not a positive number of seconds: '%s'", v);
+            if (strcmp(a, "--until") == 0 && parse_positive(v, SIM_LIM_TIME_S, &until_s) < 0)
+                return usage_error("--until: not a number of seconds in (0, %g]: '%s'",
+                                   SIM_LIM_TIME_S, v);
             if (strcmp(a, "--out") == 0)
                 out = v;
         } else if (a[0] == '-' && a[1] != '\0') {

@@ -9,6 +9,8 @@
  */
 #include "batch/sweep.h"
 
+#include "sim/limits.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -440,8 +442,10 @@ static int check_seeds(batch_sweep_t *self, base_err_t *err) {
     uint64_t *sorted = malloc((self->n_seeds > 0 ? self->n_seeds : 1) * sizeof *sorted);
     if (sorted == NULL)
         return base_err_set(err, BASE_ENOMEM, "out of memory");
-    memcpy(sorted, self->seeds, self->n_seeds * sizeof *sorted);
-    qsort(sorted, self->n_seeds, sizeof *sorted, cmp_u64);
+    if (self->n_seeds > 0) { /* seeds is NULL when none were given ("seeds": []) */
+        memcpy(sorted, self->seeds, self->n_seeds * sizeof *sorted);
+        qsort(sorted, self->n_seeds, sizeof *sorted, cmp_u64);
+    }
     for (size_t i = 1; i < self->n_seeds; i++) {
         if (sorted[i] == sorted[i - 1]) {
             uint64_t dup = sorted[i];
@@ -705,11 +709,11 @@ int batch_sweep_load_json(batch_sweep_t *self, const json_t *doc, const char *wh
                 rc = base_err_set(err, BASE_ENOMEM, "out of memory");
         } else if (strcmp(key, "until_s") == 0) {
             double u = json_is_number(val) ? json_number_value(val) : -1;
-            if (!(u >= 0 && u <= 1e9))
+            if (!(u >= 0 && u <= SIM_LIM_TIME_S))
                 rc = base_err_set(err, BASE_EINVAL,
-                                  "%s: must be a number >= 0 (0: the "
+                                  "%s: must be a number of seconds in [0, %g] (0: the "
                                   "scenario's duration)",
-                                  at);
+                                  at, SIM_LIM_TIME_S);
             else
                 self->until_s = u;
         } else if (strcmp(key, "measures") == 0) {

@@ -16,6 +16,9 @@ Standard library only (xml.etree, json, statistics). Subcommands:
       model's vehicles completed, vehicle-seconds, mean delay.
   table RESULTS.jsonl [--out PREFIX]
       Medians per model over the runs, printed as a Markdown table (and PREFIX.md/.json).
+  combine LABEL=TABLE.json... [--out PREFIX]
+      One Markdown table of wall time and peak RSS over several tables (bench/memory: one
+      per grid), with each model's ratios to SUMO meso with junction control of its grid.
 """
 
 import argparse
@@ -27,12 +30,16 @@ import sys
 import xml.etree.ElementTree as ET
 
 TURNS = {"through": "s", "left": "l", "right": "r"}
-MODEL_ORDER = ["sumo-micro", "sumo-meso", "sumo-meso-jc", "greenwave"]
+MODEL_ORDER = ["sumo-micro", "sumo-meso", "sumo-meso-jc", "greenwave", "greenwave-load",
+               "greenwave-baseline", "greenwave-baseline-load"]
 MODEL_LABEL = {
     "sumo-micro": "SUMO micro",
     "sumo-meso": "SUMO meso (default)",
     "sumo-meso-jc": "SUMO meso --meso-junction-control",
     "greenwave": "greenwave",
+    "greenwave-load": "greenwave, loading only (--until 0.001)",
+    "greenwave-baseline": "greenwave baseline build",
+    "greenwave-baseline-load": "greenwave baseline build, loading only",
 }
 
 
@@ -224,22 +231,22 @@ def table(args):
             row["veh_s_per_wall_s"] = row["vehicle_seconds"] / row["wall_s"]
         rows[model] = row
 
-    def ratio(model, ref):
-        if model in rows and ref in rows and rows[ref]["wall_s"]:
-            return rows[model]["wall_s"] / rows[ref]["wall_s"]
+    def ratio(model, ref, key="wall_s"):
+        if model in rows and ref in rows and rows[ref][key]:
+            return rows[model][key] / rows[ref][key]
         return None
 
     head = ("| model | vehicles completed | wall s | peak RSS MB | vehicle-s per wall s | "
-            "mean delay (time loss) s | wall / meso-jc | wall / meso default |")
-    lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|"]
+            "mean delay (time loss) s | wall / meso-jc | wall / meso default | RSS / meso-jc |")
+    lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     ordered = [m for m in MODEL_ORDER if m in rows] + sorted(set(rows) - set(MODEL_ORDER))
     for m in ordered:
         r = rows[m]
-        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             MODEL_LABEL.get(m, m), fmt(r["vehicles_completed"], ",.0f"), fmt(r["wall_s"], ".2f"),
             fmt(r["rss_mb"], ".0f"), fmt(r.get("veh_s_per_wall_s"), ",.0f"),
             fmt(r["mean_delay_s"], ".1f"), fmt(ratio(m, "sumo-meso-jc"), ".2f"),
-            fmt(ratio(m, "sumo-meso"), ".2f")))
+            fmt(ratio(m, "sumo-meso"), ".2f"), fmt(ratio(m, "sumo-meso-jc", "rss_mb"), ".2f")))
     notes = ["", "Medians of %s run(s) per model; wall s and peak RSS from /usr/bin/time "
              "(loading included)." % ", ".join("%s %d" % (m, rows[m]["runs"]) for m in ordered)]
     for m in ordered:
@@ -266,6 +273,34 @@ def table(args):
         with open(args.out + ".json", "w", encoding="utf-8") as f:
             json.dump([rows[m] for m in ordered], f, indent=1, sort_keys=True)
             f.write("\n")
+
+
+def combine(args):
+    lines = ["| grid | model | runs | wall s | peak RSS MB | wall / meso-jc | RSS / meso-jc |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    for spec in args.tables:
+        label, _, path = spec.partition("=")
+        if not path:
+            fail("combine: expected LABEL=TABLE.json, got %r" % spec)
+        rows = {r["model"]: r for r in load_json(path)}
+        ref = rows.get("sumo-meso-jc")
+        ordered = [m for m in MODEL_ORDER if m in rows] + sorted(set(rows) - set(MODEL_ORDER))
+        for m in ordered:
+            r = rows[m]
+
+            def ratio(key):
+                if ref and ref.get(key) and r.get(key) is not None:
+                    return r[key] / ref[key]
+                return None
+            lines.append("| %s | %s | %d | %s | %s | %s | %s |" % (
+                label, MODEL_LABEL.get(m, m), r["runs"], fmt(r["wall_s"], ".2f"),
+                fmt(r["rss_mb"], ".0f"), fmt(ratio("wall_s"), ".2f"),
+                fmt(ratio("rss_mb"), ".2f")))
+    text = "\n".join(lines) + "\n"
+    print(text, end="")
+    if args.out:
+        with open(args.out + ".md", "w", encoding="utf-8") as f:
+            f.write(text)
 
 
 def main():
@@ -295,6 +330,10 @@ def main():
     c.add_argument("results")
     c.add_argument("--out")
     c.set_defaults(func=table)
+    c = sub.add_parser("combine")
+    c.add_argument("tables", nargs="+")
+    c.add_argument("--out")
+    c.set_defaults(func=combine)
     args = p.parse_args()
     args.func(args)
 

@@ -372,7 +372,8 @@ int bridge_pub_control(bridge_pub_t *pub, int wait_ms, int *paused, double *spee
             *step = 1;
         else if (ok && strcmp(cmd, "speed") == 0) {
             json_t *fx = json_object_get(req, "factor");
-            if (json_is_number(fx) && json_number_value(fx) > 0 && json_number_value(fx) <= 1e4)
+            /* A pace in [0.01, 1e4], as greenwave-sim --realtime (docs/protocol.md). */
+            if (json_is_number(fx) && json_number_value(fx) >= 0.01 && json_number_value(fx) <= 1e4)
                 *speed = json_number_value(fx);
             else
                 ok = 0;

@@ -3,6 +3,8 @@
  */
 #include "bridge/tick.h"
 
+#include "proto/check.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,7 +179,7 @@ static int add_escort_srm(const sim_t *sim, bridge_obu_t *o, base_arena_t *a, in
         r->request_type = obu->state[i] ? PROTO_REQ_UPDATE : PROTO_REQ_REQUEST;
         r->in_bound_lane = scn->links[l].id;
         r->out_bound_lane = scn->links[es->route.links[i + 1]].id;
-        r->eta_ms = eta;
+        r->eta_ms = eta < PROTO_TIME_MS_MAX ? eta : PROTO_TIME_MS_MAX; /* the wire's range */
         r->duration_ms = ESCORT_WINDOW_MS;
         obu->state[i] = 1;
     }

@@ -7,6 +7,8 @@
  */
 #include "proto/frame.h"
 
+#include "proto/check.h"
+
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
@@ -231,9 +233,9 @@ int proto_frame_decode(const proto_parts_t *p, proto_frame_t *f, base_err_t *err
         json_decref(h);
         return base_err_set(err, BASE_EPROTO, "frame version %lld, this build reads version %d",
                             (long long)version, PROTO_FRAME_VERSION);
-    } else if (get_int(h, "seq", 0, INT64_MAX, &f->seq) < 0)
+    } else if (get_int(h, "seq", 0, PROTO_COUNT_MAX, &f->seq) < 0)
         bad = "seq";
-    else if (get_int(h, "time_ms", 0, INT64_MAX, &f->time_ms) < 0)
+    else if (get_int(h, "time_ms", 0, PROTO_TIME_MS_MAX, &f->time_ms) < 0)
         bad = "time_ms";
     else if (get_int(h, "n_group_states", 0, PROTO_PART_MAX, &ng) < 0)
         bad = "n_group_states";
@@ -243,21 +245,39 @@ int proto_frame_decode(const proto_parts_t *p, proto_frame_t *f, base_err_t *err
         json_decref(h);
         return base_err_set(err, BASE_EPROTO, "frame: field \"%s\" missing or out of range", bad);
     }
+    /* The pace and the escort's free-flow time: optional, but physical when present. */
     json_t *sp = json_object_get(h, "speed");
     f->speed = json_is_number(sp) ? json_number_value(sp) : 0;
-    f->paused = json_is_true(json_object_get(h, "paused"));
     json_t *e = json_object_get(h, "escort");
+    json_t *ff = json_is_object(e) ? json_object_get(e, "free_flow_s") : NULL;
+    double free_flow = json_is_number(ff) ? json_number_value(ff) : 0;
+    const char *bad_name = NULL;
+    double bad_v = 0, bad_hi = 0;
+    if (!(f->speed >= 0 && f->speed <= PROTO_PACE_MAX)) {
+        bad_name = "speed";
+        bad_v = f->speed;
+        bad_hi = PROTO_PACE_MAX;
+    } else if (!(free_flow >= 0 && free_flow <= PROTO_TIME_MS_MAX / 1000.0)) {
+        bad_name = "escort.free_flow_s";
+        bad_v = free_flow;
+        bad_hi = PROTO_TIME_MS_MAX / 1000.0;
+    }
+    if (bad_name != NULL) {
+        json_decref(h);
+        return base_err_set(err, BASE_EPROTO, "frame: %s: must be in [0, %g], got %g", bad_name,
+                            bad_hi, bad_v);
+    }
+    f->paused = json_is_true(json_object_get(h, "paused"));
     if (json_is_object(e)) {
         f->has_escort = 1;
         json_t *id = json_object_get(e, "id");
         snprintf(f->escort_id, sizeof f->escort_id, "%s",
                  json_is_string(id) ? json_string_value(id) : "");
         f->escort_state = get_int(e, "state", 0, 2, &v) == 0 ? (int)v : 0;
-        f->escort_depart_ms = get_int(e, "depart_ms", -1, INT64_MAX, &v) == 0 ? v : -1;
-        f->escort_arrive_ms = get_int(e, "arrive_ms", -1, INT64_MAX, &v) == 0 ? v : -1;
-        f->escort_eta_ms = get_int(e, "eta_ms", -1, INT64_MAX, &v) == 0 ? v : -1;
-        json_t *ff = json_object_get(e, "free_flow_s");
-        f->escort_free_flow_s = json_is_number(ff) ? json_number_value(ff) : 0;
+        f->escort_depart_ms = get_int(e, "depart_ms", -1, PROTO_TIME_MS_MAX, &v) == 0 ? v : -1;
+        f->escort_arrive_ms = get_int(e, "arrive_ms", -1, PROTO_TIME_MS_MAX, &v) == 0 ? v : -1;
+        f->escort_eta_ms = get_int(e, "eta_ms", -1, PROTO_TIME_MS_MAX, &v) == 0 ? v : -1;
+        f->escort_free_flow_s = free_flow;
     }
     json_t *prio = json_object_get(h, "prio");
     json_t *dec = json_object_get(h, "decisions");
@@ -314,8 +334,13 @@ int proto_frame_decode(const proto_parts_t *p, proto_frame_t *f, base_err_t *err
         veh->vclass = b[13];
         veh->flags = b[14];
         veh->reserved = 0;
-        if (!isfinite(veh->pos_m))
-            veh->pos_m = 0;
+        if (!(veh->pos_m >= 0 && veh->pos_m <= PROTO_POS_M_MAX)) { /* NaN too */
+            int64_t bad_i = i;
+            double bad_pos = veh->pos_m;
+            proto_frame_fini(f);
+            return base_err_set(err, BASE_EPROTO, "frame: vehicles[%lld].pos_m %g out of [0, %g]",
+                                (long long)bad_i, bad_pos, PROTO_POS_M_MAX);
+        }
     }
     f->n_vehicles = (int32_t)nv;
     return BASE_OK;
@@ -350,7 +375,7 @@ int proto_event_decode(const proto_parts_t *p, int64_t *time_ms, char **text, ba
     if (o == NULL)
         return BASE_EPROTO;
     const char *t = json_string_value(json_object_get(o, "text"));
-    if (get_int(o, "time_ms", 0, INT64_MAX, time_ms) < 0 || t == NULL) {
+    if (get_int(o, "time_ms", 0, PROTO_TIME_MS_MAX, time_ms) < 0 || t == NULL) {
         json_decref(o);
         return base_err_set(err, BASE_EPROTO, "event: time_ms or text missing");
     }

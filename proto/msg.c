@@ -31,6 +31,8 @@
  */
 #include "proto/msg.h"
 
+#include "proto/check.h"
+
 #include <jansson.h>
 #include <math.h>
 #include <msgpack.h>
@@ -946,6 +948,8 @@ int proto_msg_decode(const void *data, size_t len, proto_msg_t *msg, base_err_t 
             break;
         }
     }
+    if (w->rc == 0) /* the numeric ranges, shared by every encoding (proto/check.h) */
+        w->rc = proto_msg_check(msg, BASE_EPROTO, err);
     if (w->rc != 0) {
         proto_msg_fini(msg);
         return w->rc;
@@ -1806,6 +1810,8 @@ char *proto_msg_encode_as(const proto_msg_t *msg, proto_encoding_t enc, size_t *
         enc_bye(&w, root, &msg->u.bye);
         break;
     }
+    if (w.rc == 0) /* the numeric ranges, shared by every encoding (proto/check.h) */
+        w.rc = proto_msg_check(msg, BASE_EINVAL, err);
     char *text = NULL;
     size_t n = 0;
     if (w.rc == 0) {

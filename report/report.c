@@ -34,9 +34,9 @@
 typedef struct {
     sim_trip_record_t *rec;
     uint8_t *done;
-    size_t cap;   /* a power of two, or 0 */
-    int64_t next; /* the next vehicle id to write */
-    size_t waiting, max_waiting;
+    size_t cap;     /* a power of two, or 0 */
+    int64_t next;   /* the next vehicle id to write */
+    size_t waiting; /* records in the ring */
 } reorder_t;
 
 struct report {
@@ -245,8 +245,7 @@ static void on_trip(void *ud, const sim_trip_record_t *rec) {
     size_t k = (size_t)rec->vehicle & (o->cap - 1);
     o->rec[k] = *rec;
     o->done[k] = 1;
-    if (++o->waiting > o->max_waiting)
-        o->max_waiting = o->waiting;
+    o->waiting++;
 }
 
 static void on_escort(void *ud, const sim_escort_record_t *rec) {

@@ -18,6 +18,7 @@
 #include "scenarios/loader.h"
 
 #include "scenarios/json_split.h"
+#include "sim/limits.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -100,7 +101,6 @@ typedef struct {
 } ld_t;
 
 #define PATH_MAX_LEN 256
-#define SECONDS_MAX  1e9 /* any duration or time in seconds: ~31 years, far from int64 ms */
 
 /* Formats a JSON path into dst; long paths are truncated (they only appear in messages). */
 static void path_fmt(char *dst, size_t n, const char *fmt, ...)
@@ -210,6 +210,9 @@ static int get_string(ld_t *ld, const json_t *obj, const char *path, const char 
         return fail_field(ld, path, key, "must be a string, got %s", type_name(v));
     if (json_string_length(v) == 0)
         return fail_field(ld, path, key, "must not be empty");
+    if (strcmp(key, "id") == 0 && json_string_length(v) > SIM_LIM_ID_BYTES)
+        return fail_field(ld, path, key, "must be at most %d bytes long, got %zu", SIM_LIM_ID_BYTES,
+                          json_string_length(v));
     *out = base_arena_strdup(&ld->scn->arena, json_string_value(v));
     if (*out == NULL)
         return base_err_set(ld->err, BASE_ENOMEM, "out of memory");
@@ -232,8 +235,10 @@ static int get_number(ld_t *ld, const json_t *obj, const char *path, const char 
         return fail_field(ld, path, key, "must be a number, got %s", type_name(v));
     double x = json_number_value(v);
     size_t klen = strlen(key);
-    if (klen > 2 && strcmp(key + klen - 2, "_s") == 0 && isfinite(x) && x > SECONDS_MAX)
-        return fail_field(ld, path, key, "must be at most %g s, got %g", SECONDS_MAX, x);
+    /* Any time in seconds, even one without its own range: bounded (sim/limits.h). */
+    if (klen > 2 && strcmp(key + klen - 2, "_s") == 0 && isfinite(x) && x > SIM_LIM_TIME_S &&
+        (isnan(hi) || hi > SIM_LIM_TIME_S))
+        hi = SIM_LIM_TIME_S;
     int bad = !isfinite(x) || (lo_kind == GT && !(x > lo)) || (lo_kind == GE && !(x >= lo)) ||
               (!isnan(hi) && x > hi);
     if (bad) {
@@ -248,7 +253,7 @@ static int get_number(ld_t *ld, const json_t *obj, const char *path, const char 
 }
 
 static int get_int(ld_t *ld, const json_t *obj, const char *path, const char *key, int required,
-                   int32_t def, int32_t lo, int32_t *out) {
+                   int32_t def, int32_t lo, int32_t hi, int32_t *out) {
     json_t *v;
     if (member(ld, obj, path, key, required, &v) < 0)
         return -1;
@@ -256,11 +261,16 @@ static int get_int(ld_t *ld, const json_t *obj, const char *path, const char *ke
         *out = def;
         return 0;
     }
-    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > INT32_MAX) {
+    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
+        if (json_is_integer(v))
+            return fail_field(ld, path, key,
+                              "must be an integer in [%d, %d], got %" JSON_INTEGER_FORMAT, (int)lo,
+                              (int)hi, json_integer_value(v));
         if (json_is_number(v))
-            return fail_field(ld, path, key, "must be an integer >= %d, got %g", (int)lo,
-                              json_number_value(v));
-        return fail_field(ld, path, key, "must be an integer >= %d, got %s", (int)lo, type_name(v));
+            return fail_field(ld, path, key, "must be an integer in [%d, %d], got %g", (int)lo,
+                              (int)hi, json_number_value(v));
+        return fail_field(ld, path, key, "must be an integer in [%d, %d], got %s", (int)lo, (int)hi,
+                          type_name(v));
     }
     *out = (int32_t)json_integer_value(v);
     return 0;
@@ -272,6 +282,9 @@ static int get_array(ld_t *ld, const json_t *obj, const char *path, const char *
         return -1;
     if (*out != NULL && !json_is_array(*out))
         return fail_field(ld, path, key, "must be an array, got %s", type_name(*out));
+    if (*out != NULL && json_array_size(*out) > SIM_LIM_COUNT)
+        return fail_field(ld, path, key, "must have at most %d entries, got %zu", SIM_LIM_COUNT,
+                          json_array_size(*out));
     return 0;
 }
 
@@ -386,9 +399,10 @@ static int load_model(ld_t *ld, const json_t *root) {
     if (want_object(ld, m, path) < 0 || check_keys(ld, m, path, keys) < 0)
         return -1;
     double lost, frac, wait;
-    if (get_number(ld, m, path, "startup_lost_time_s", 0, 2.0, GE, 0, NAN, &lost) < 0 ||
-        get_number(ld, m, path, "min_speed_fraction", 0, 0.1, GT, 0, 1, &frac) < 0 ||
-        get_number(ld, m, path, "stop_wait_s", 0, 1.0, GE, 0, NAN, &wait) < 0)
+    if (get_number(ld, m, path, "startup_lost_time_s", 0, 2.0, GE, 0, SIM_LIM_LOST_S, &lost) < 0 ||
+        get_number(ld, m, path, "min_speed_fraction", 0, 0.1, GE, SIM_LIM_SPEED_FRACTION_MIN, 1,
+                   &frac) < 0 ||
+        get_number(ld, m, path, "stop_wait_s", 0, 1.0, GE, 0, SIM_LIM_STOP_WAIT_S, &wait) < 0)
         return -1;
     ld->scn->model.startup_lost_time = sim_time_from_s(lost);
     ld->scn->model.min_speed_fraction = frac;
@@ -437,10 +451,13 @@ static int load_classes(ld_t *ld, const json_t *root) {
                 decel0 = builtin[b].decel_mps2;
             }
         }
-        if (get_number(ld, o, p, "pce", 0, 1.0, GT, 0, NAN, &pce) < 0 ||
-            get_number(ld, o, p, "max_speed_kmh", 0, 0.0, GT, 0, NAN, &vmax) < 0 ||
-            get_number(ld, o, p, "accel_mps2", 0, accel0, GT, 0, NAN, &accel) < 0 ||
-            get_number(ld, o, p, "decel_mps2", 0, decel0, GT, 0, NAN, &decel) < 0)
+        if (get_number(ld, o, p, "pce", 0, 1.0, GE, SIM_LIM_PCE_MIN, SIM_LIM_PCE_MAX, &pce) < 0 ||
+            get_number(ld, o, p, "max_speed_kmh", 0, 0.0, GE, SIM_LIM_SPEED_KMH_MIN,
+                       SIM_LIM_SPEED_KMH_MAX, &vmax) < 0 ||
+            get_number(ld, o, p, "accel_mps2", 0, accel0, GE, SIM_LIM_ACCEL_MIN, SIM_LIM_ACCEL_MAX,
+                       &accel) < 0 ||
+            get_number(ld, o, p, "decel_mps2", 0, decel0, GE, SIM_LIM_ACCEL_MIN, SIM_LIM_ACCEL_MAX,
+                       &decel) < 0)
             return -1;
         c->pce = pce;
         c->max_speed_mps = vmax / 3.6;
@@ -467,8 +484,9 @@ static int load_nodes(ld_t *ld, const json_t *arr) {
         if (check_keys(ld, o, p, keys) < 0 || get_string(ld, o, p, "id", 1, NULL, &nd->id) < 0 ||
             get_string(ld, o, p, "name", 0, nd->id, &nd->name) < 0 ||
             get_string(ld, o, p, "kind", 1, NULL, &kind) < 0 ||
-            get_number(ld, o, p, "x_m", 1, 0, GE, -HUGE_VAL, NAN, &nd->x_m) < 0 ||
-            get_number(ld, o, p, "y_m", 1, 0, GE, -HUGE_VAL, NAN, &nd->y_m) < 0)
+            get_number(ld, o, p, "x_m", 1, 0, GE, -SIM_LIM_COORD_M, SIM_LIM_COORD_M, &nd->x_m) <
+                0 ||
+            get_number(ld, o, p, "y_m", 1, 0, GE, -SIM_LIM_COORD_M, SIM_LIM_COORD_M, &nd->y_m) < 0)
             return -1;
         if (strcmp(kind, "signalized") == 0)
             nd->kind = SIM_NODE_SIGNALIZED;
@@ -534,11 +552,15 @@ static int load_links(ld_t *ld, const json_t *arr) {
             get_string(ld, o, p, "name", 0, l->id, &l->name) < 0 ||
             get_ref(ld, o, p, "from", &ld->nodes, "node", &l->from) < 0 ||
             get_ref(ld, o, p, "to", &ld->nodes, "node", &l->to) < 0 ||
-            get_number(ld, o, p, "length_m", 1, 0, GT, 0, NAN, &l->length_m) < 0 ||
-            get_int(ld, o, p, "lanes", 1, 0, 1, &l->lanes) < 0 ||
-            get_number(ld, o, p, "free_speed_kmh", 1, 0, GT, 0, NAN, &speed) < 0 ||
-            get_number(ld, o, p, "sat_flow_vphpl", 0, 1800, GT, 0, NAN, &l->sat_flow_vphpl) < 0 ||
-            get_number(ld, o, p, "jam_spacing_m", 0, 7.5, GT, 0, NAN, &l->jam_spacing_m) < 0)
+            get_number(ld, o, p, "length_m", 1, 0, GE, SIM_LIM_LENGTH_M_MIN, SIM_LIM_LENGTH_M_MAX,
+                       &l->length_m) < 0 ||
+            get_int(ld, o, p, "lanes", 1, 0, 1, SIM_LIM_LANES, &l->lanes) < 0 ||
+            get_number(ld, o, p, "free_speed_kmh", 1, 0, GE, SIM_LIM_SPEED_KMH_MIN,
+                       SIM_LIM_SPEED_KMH_MAX, &speed) < 0 ||
+            get_number(ld, o, p, "sat_flow_vphpl", 0, 1800, GE, SIM_LIM_SAT_FLOW_MIN,
+                       SIM_LIM_SAT_FLOW_MAX, &l->sat_flow_vphpl) < 0 ||
+            get_number(ld, o, p, "jam_spacing_m", 0, 7.5, GE, SIM_LIM_JAM_SPACING_M_MIN,
+                       SIM_LIM_JAM_SPACING_M_MAX, &l->jam_spacing_m) < 0)
             return -1;
         if (l->from == l->to)
             return fail(ld, p, "link starts and ends at the same node \"%s\"",
@@ -568,7 +590,8 @@ static int load_movements(ld_t *ld, const json_t *arr) {
             get_ref(ld, o, p, "from", &ld->links, "link", &m->from) < 0 ||
             get_ref(ld, o, p, "to", &ld->links, "link", &m->to) < 0 ||
             get_string(ld, o, p, "turn", 1, NULL, &turn) < 0 ||
-            get_number(ld, o, p, "sat_factor", 0, 1.0, GT, 0, 1, &m->sat_factor) < 0)
+            get_number(ld, o, p, "sat_factor", 0, 1.0, GE, SIM_LIM_SAT_FACTOR_MIN, 1,
+                       &m->sat_factor) < 0)
             return -1;
         if (strcmp(turn, "through") == 0)
             m->turn = SIM_TURN_THROUGH;
@@ -586,7 +609,7 @@ static int load_movements(ld_t *ld, const json_t *arr) {
         const sim_link_t *from = &scn->links[m->from];
         const sim_link_t *to = &scn->links[m->to];
         int32_t def_lanes = m->turn == SIM_TURN_THROUGH ? from->lanes : 1;
-        if (get_int(ld, o, p, "lanes", 0, def_lanes, 1, &m->lanes) < 0)
+        if (get_int(ld, o, p, "lanes", 0, def_lanes, 1, SIM_LIM_LANES, &m->lanes) < 0)
             return -1;
         if (m->lanes > from->lanes)
             return fail_field(ld, p, "lanes", "is %d but link \"%s\" has only %d", (int)m->lanes,
@@ -688,10 +711,10 @@ static int load_signal(ld_t *ld, const json_t *o, const char *p, int32_t s) {
             get_string(ld, go, q, "id", 1, NULL, &grp->id) < 0 ||
             get_ref_list(ld, go, q, "movements", 1, &ld->movements, "movement", &grp->movements,
                          &grp->n_movements) < 0 ||
-            get_number(ld, go, q, "min_green_s", 1, 0, GT, 0, NAN, &gmin) < 0 ||
-            get_number(ld, go, q, "max_green_s", 1, 0, GE, gmin, NAN, &gmax) < 0 ||
-            get_number(ld, go, q, "yellow_s", 1, 0, GT, 0, NAN, &y) < 0 ||
-            get_number(ld, go, q, "red_clearance_s", 1, 0, GE, 0, NAN, &r) < 0)
+            get_number(ld, go, q, "min_green_s", 1, 0, GT, 0, SIM_LIM_GREEN_S, &gmin) < 0 ||
+            get_number(ld, go, q, "max_green_s", 1, 0, GE, gmin, SIM_LIM_GREEN_S, &gmax) < 0 ||
+            get_number(ld, go, q, "yellow_s", 1, 0, GT, 0, SIM_LIM_CHANGE_S, &y) < 0 ||
+            get_number(ld, go, q, "red_clearance_s", 1, 0, GE, 0, SIM_LIM_CHANGE_S, &r) < 0)
             goto done;
         grp->min_green = sim_time_from_s(gmin);
         grp->max_green = sim_time_from_s(gmax);
@@ -778,8 +801,8 @@ static int load_signal(ld_t *ld, const json_t *o, const char *p, int32_t s) {
         double cycle, offset;
         json_t *splits;
         if (check_keys(ld, po, q, pkeys) < 0 || get_string(ld, po, q, "id", 1, NULL, &pl->id) < 0 ||
-            get_number(ld, po, q, "cycle_s", 1, 0, GT, 0, NAN, &cycle) < 0 ||
-            get_number(ld, po, q, "offset_s", 0, 0, GE, 0, NAN, &offset) < 0 ||
+            get_number(ld, po, q, "cycle_s", 1, 0, GT, 0, SIM_LIM_CYCLE_S, &cycle) < 0 ||
+            get_number(ld, po, q, "offset_s", 0, 0, GE, 0, SIM_LIM_CYCLE_S, &offset) < 0 ||
             get_array(ld, po, q, "splits_s", 1, &splits) < 0)
             goto done;
         if (offset >= cycle) {
@@ -801,8 +824,15 @@ static int load_signal(ld_t *ld, const json_t *o, const char *p, int32_t s) {
         sim_time_t sum = 0;
         for (size_t k = 0; k < ns; k++) {
             json_t *sv = json_array_get(splits, k);
-            if (!json_is_number(sv) || !(json_number_value(sv) > 0)) {
-                fail(ld, q, "splits_s[%zu] must be a number > 0", k);
+            double split = json_is_number(sv) ? json_number_value(sv) : NAN;
+            if (!(split > 0 && split <= SIM_LIM_CYCLE_S)) {
+                char qs[PATH_MAX_LEN + 32];
+                path_fmt(qs, sizeof qs, "%s.splits_s[%zu]", q, k);
+                if (json_is_number(sv))
+                    fail(ld, qs, "must be in (0, %g], got %g", SIM_LIM_CYCLE_S, split);
+                else
+                    fail(ld, qs, "must be a number in (0, %g], got %s", SIM_LIM_CYCLE_S,
+                         type_name(sv));
                 goto done;
             }
             pl->splits[k] = sim_time_from_s(json_number_value(sv));
@@ -991,8 +1021,8 @@ static int load_class_mix(ld_t *ld, const json_t *o, const char *p, double **cdf
         int32_t c = names_get(&ld->classes, key);
         if (c < 0)
             return fail(ld, q, "unknown vehicle class \"%s\"", key);
-        if (!json_is_number(v) || !(json_number_value(v) > 0))
-            return fail(ld, q, "share of \"%s\" must be a number > 0", key);
+        if (!json_is_number(v) || !(json_number_value(v) > 0 && json_number_value(v) <= 1e6))
+            return fail(ld, q, "share of \"%s\" must be a number in (0, 1e6]", key);
         (*cdf)[c] = json_number_value(v);
         total += json_number_value(v);
     }
@@ -1024,7 +1054,8 @@ static int load_demand(ld_t *ld, const json_t *root) {
     double interval;
     json_t *flows, *trips;
     if (want_object(ld, d, path) < 0 || check_keys(ld, d, path, keys) < 0 ||
-        get_number(ld, d, path, "interval_s", 0, 900, GT, 0, NAN, &interval) < 0 ||
+        get_number(ld, d, path, "interval_s", 0, 900, GE, SIM_LIM_INTERVAL_S_MIN,
+                   SIM_LIM_INTERVAL_S_MAX, &interval) < 0 ||
         get_array(ld, d, path, "flows", 0, &flows) < 0 ||
         get_array(ld, d, path, "trips", 0, &trips) < 0)
         return -1;
@@ -1079,7 +1110,7 @@ static int load_trip(ld_t *ld, const json_t *o, size_t i, names_t *ids) {
     const char *cls;
     if (want_object(ld, o, p) < 0 || check_keys(ld, o, p, tkeys) < 0 ||
         get_string(ld, o, p, "id", 0, NULL, &t->id) < 0 ||
-        get_number(ld, o, p, "depart_s", 1, 0, GE, 0, NAN, &depart) < 0 ||
+        get_number(ld, o, p, "depart_s", 1, 0, GE, 0, SIM_LIM_TIME_S, &depart) < 0 ||
         get_ref(ld, o, p, "origin", &ld->links, "link", &t->origin) < 0 ||
         get_ref(ld, o, p, "destination", &ld->links, "link", &t->destination) < 0 ||
         get_string(ld, o, p, "class", 0, "car", &cls) < 0)
@@ -1147,8 +1178,8 @@ static int load_flows_trips(ld_t *ld, const json_t *flows, const json_t *trips, 
         for (size_t k = 0; k < nv; k++) {
             json_t *x = json_array_get(vph, k);
             if (!json_is_number(x) || !(json_number_value(x) >= 0) ||
-                !isfinite(json_number_value(x)))
-                return fail(ld, p, "vph[%zu] must be a number >= 0", k);
+                !(json_number_value(x) <= SIM_LIM_FLOW_VPH))
+                return fail(ld, p, "vph[%zu] must be a number in [0, %g]", k, SIM_LIM_FLOW_VPH);
             f->vph[k] = json_number_value(x);
         }
     }
@@ -1198,8 +1229,9 @@ static int load_escorts(ld_t *ld, const json_t *arr) {
             get_string(ld, o, p, "class", 0, "escort", &cls) < 0 ||
             get_ref_list(ld, o, p, "route", 1, &ld->links, "link", &e->route.links,
                          &e->route.n_links) < 0 ||
-            get_number(ld, o, p, "depart_s", 1, 0, GE, 0, NAN, &depart) < 0 ||
-            get_number(ld, o, p, "desired_speed_kmh", 1, 0, GT, 0, NAN, &speed) < 0 ||
+            get_number(ld, o, p, "depart_s", 1, 0, GE, 0, SIM_LIM_TIME_S, &depart) < 0 ||
+            get_number(ld, o, p, "desired_speed_kmh", 1, 0, GE, SIM_LIM_SPEED_KMH_MIN,
+                       SIM_LIM_SPEED_KMH_MAX, &speed) < 0 ||
             get_number(ld, o, p, "yield_factor", 0, 0.5, GE, 0, 1, &e->yield_factor) < 0)
             return -1;
         e->vclass = names_get(&ld->classes, cls);
@@ -1234,7 +1266,7 @@ static int load_root(ld_t *ld, const json_t *root) {
         return -1;
     if (strcmp(format, "greenwave-scenario") != 0)
         return fail(ld, "$.format", "must be \"greenwave-scenario\", got \"%s\"", format);
-    if (get_int(ld, root, "$", "version", 1, 0, 0, &version) < 0)
+    if (get_int(ld, root, "$", "version", 1, 0, 0, INT32_MAX, &version) < 0)
         return -1;
     if (version != 1)
         return fail(ld, "$.version", "unsupported version %d (this build reads version 1)",
@@ -1242,7 +1274,7 @@ static int load_root(ld_t *ld, const json_t *root) {
     if (get_string(ld, root, "$", "name", 1, NULL, &scn->name) < 0 ||
         get_string(ld, root, "$", "description", 0, "", &scn->description) < 0 ||
         parse_tod(ld, root, "$", "start_time", 0, "00:00:00", 0, &scn->start_tod) < 0 ||
-        get_number(ld, root, "$", "duration_s", 1, 0, GT, 0, NAN, &duration) < 0)
+        get_number(ld, root, "$", "duration_s", 1, 0, GT, 0, SIM_LIM_TIME_S, &duration) < 0)
         return -1;
     scn->duration = sim_time_from_s(duration);
     if (load_model(ld, root) < 0 || load_classes(ld, root) < 0)

@@ -6,6 +6,9 @@
  * JSON path, so an error reads "bayiqi.json: $.links[3].lanes: must be an integer >= 1, got
  * 0", and a syntax error reads "bayiqi.json:12:7: syntax error: ...". Unknown fields are
  * errors. The loader builds the scenario only through sim/sim.h. Thread-safe: no shared state.
+ * Memory: demand.trips is read one trip at a time from the text rather than as one jansson
+ * tree (scenarios/json_split.h), and the text and tree are freed before routing; a syntax error
+ * inside a trip is therefore reported after any content error in the network before it.
  */
 #ifndef SCN_LOADER_H
 #define SCN_LOADER_H

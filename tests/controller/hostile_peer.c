@@ -96,6 +96,17 @@ static void send_tick(peer_t *p, int64_t t) {
     send_msg(p, &m);
 }
 
+/* Sends a tick whose time is beyond the protocol's range (docs/protocol.md, "Numeric
+ * ranges"), written by hand: the encoder refuses to write it, the controller must refuse it. */
+static void send_tick_raw(peer_t *p, long long t) {
+    char buf[192];
+    int n = snprintf(buf, sizeof buf,
+                     "{\"type\":\"tick\",\"version\":%d,\"seq\":%lld,\"time_ms\":%lld,"
+                     "\"spat\":[],\"detectors\":[],\"srm\":[]}",
+                     PROTO_VERSION, (long long)p->seq++, t);
+    send_raw(p, buf, (size_t)n);
+}
+
 /* Sends a valid hello and waits for its welcome, which must be the first reply. */
 static void handshake(peer_t *p, const char *attack) {
     send_hello(p, p->map);
@@ -194,7 +205,7 @@ static void attacks(peer_t *p, const char *ep) {
 
     open_sock(p, ep); /* absurd */
     send_hello(p, p->absurd);
-    send_tick(p, INT64_MAX / 2);
+    send_tick_raw(p, INT64_MAX / 2);
     handshake(p, "absurd");
 
     open_sock(p, ep); /* garbage */

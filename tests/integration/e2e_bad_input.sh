@@ -74,6 +74,43 @@ bad_file bad-dangling.json '$.links[1].from: unknown node "X9"'
 bad_file bad-conflict.json '$.signals[0].stages[0]: ' 'conflicting groups "A" and "B"'
 bad_file bad-negative-length.json '$.links[0]' 'length_m' 'got -10'
 
+# ---- absurd but well-formed numbers (issue 11): each refused with the JSON path and the
+# range, exit 2, never a sanitizer report (under the asan preset, UBSan aborts on overflow) ----
+py=python3
+[ -x /usr/bin/python3 ] && py=/usr/bin/python3
+# absurd NAME PATH VALUE TEXT...: minimal.json with the number at PATH (a.b[0].c) set to VALUE.
+absurd() {
+  local name=$1 path=$2 value=$3
+  shift 3
+  "$py" - "$data/minimal.json" "$work/$name.json" "$path" "$value" <<'EOF'
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+keys = [int(k) if k.isdigit() else k for k in re.findall(r"[^.\[\]]+", sys.argv[3])]
+o = d
+for k in keys[:-1]:
+    o = o[k]
+o[keys[-1]] = json.loads(sys.argv[4])
+json.dump(d, open(sys.argv[2], "w"))
+EOF
+  run "$name" 2 "$work/$name.json" --out "$work/out-bad"
+  expect "$name" err "greenwave-sim: " "$work/$name.json: \$.$path: " "$@"
+  checks=$((checks + 1))
+  ! grep -qE "runtime error|Sanitizer" "$work/$name.err" || fail "$name: sanitizer report"
+  refused "$name"
+}
+absurd speed-tiny 'links[0].free_speed_kmh' 1e-300 "must be in [1, 300], got 1e-300"
+absurd link-huge 'links[0].length_m' 1e300 "must be in [0.1, 100000], got 1e+300"
+absurd length-5e15 'links[1].length_m' 5e15 "must be in [0.1, 100000], got 5e+15"
+absurd split-2p63 'signals[0].plans[0].splits_s[0]' 9.3e15 "must be in (0, 3600], got 9.3e+15"
+absurd cycle-huge 'signals[0].plans[0].cycle_s' 1e300 "must be in (0, 3600], got 1e+300"
+absurd escort-speed 'escorts[0].desired_speed_kmh' 1e-300 "must be in [1, 300], got 1e-300"
+absurd depart-huge 'escorts[0].depart_s' 1e18 "must be in [0, 864000], got 1e+18"
+absurd duration-huge 'duration_s' 9.3e15 "must be in (0, 864000], got 9.3e+15"
+absurd sat-flow-tiny 'links[0].sat_flow_vphpl' 1e-300 "must be in [100, 4000], got 1e-300"
+absurd lanes-huge 'links[0].lanes' 2147483647 "must be an integer in [1, 16], got 2147483647"
+absurd yellow-huge 'signals[0].groups[0].yellow_s' 9e15 "must be in (0, 60], got 9e+15"
+absurd min-speed-tiny 'model.min_speed_fraction' 1e-300 "must be in [0.01, 1], got 1e-300"
+
 # ---- bad command lines ----
 ok="$data/minimal.json"
 run no-scenario 2
@@ -95,6 +132,18 @@ refused seed-missing
 run until-negative 2 "$ok" --until -5 --out "$work/out-bad"
 expect until-negative err "--until" "-5"
 refused until-negative
+
+run until-huge 2 "$ok" --until 1e300 --out "$work/out-bad"
+expect until-huge err "--until" "(0, 864000]" "1e300"
+refused until-huge
+
+run realtime-tiny 2 "$ok" --realtime 1e-300 --out "$work/out-bad"
+expect realtime-tiny err "--realtime" "[0.01, 10000]" "1e-300"
+refused realtime-tiny
+
+run tick-huge 2 "$ok" --tick-ms 99999999999999999999 --out "$work/out-bad"
+expect tick-huge err "--tick-ms"
+refused tick-huge
 
 run two-scenarios 2 "$ok" "$ok" --out "$work/out-bad"
 expect two-scenarios err "more than one scenario"

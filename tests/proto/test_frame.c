@@ -117,6 +117,15 @@ START_TEST(test_wrong_version_and_garbage) {
         "not json",
         "{\"version\":1,\"seq\":1,\"time_ms\":-5,\"n_group_states\":0,\"n_vehicles\":0}",
         "{\"version\":1,\"seq\":1,\"time_ms\":0,\"n_group_states\":0,\"n_vehicles\":99999999}",
+        /* Issue 11: numbers of the right type but not physical. */
+        "{\"version\":1,\"seq\":1,\"time_ms\":9223372036854775807,\"n_group_states\":0,"
+        "\"n_vehicles\":0}",
+        "{\"version\":1,\"seq\":9223372036854775807,\"time_ms\":0,\"n_group_states\":0,"
+        "\"n_vehicles\":0}",
+        "{\"version\":1,\"seq\":1,\"time_ms\":0,\"n_group_states\":0,\"n_vehicles\":0,"
+        "\"speed\":1e300}",
+        "{\"version\":1,\"seq\":1,\"time_ms\":0,\"n_group_states\":0,\"n_vehicles\":0,"
+        "\"escort\":{\"id\":\"e\",\"free_flow_s\":1e300}}",
     };
     for (size_t i = 0; i < sizeof headers / sizeof headers[0]; i++) {
         p.n = 3;
@@ -129,6 +138,26 @@ START_TEST(test_wrong_version_and_garbage) {
         proto_frame_t f;
         ck_assert_int_eq(proto_frame_decode(&p, &f, &err), BASE_EPROTO);
         ck_assert(err.msg[0] != '\0');
+        proto_parts_fini(&p);
+    }
+}
+END_TEST
+
+/* Issue 11: a vehicle position that is a float but not a place on a link is refused. */
+START_TEST(test_vehicle_position_bounds) {
+    static const float bad[] = {3e38f, -1.0f, 200001.0f};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        proto_frame_t fr = sample();
+        proto_vehicle_t veh[3];
+        memcpy(veh, fr.vehicles, sizeof veh);
+        veh[1].pos_m = bad[i];
+        fr.vehicles = veh;
+        proto_parts_t p;
+        base_err_t err = {0};
+        ck_assert_int_eq(proto_frame_encode(&fr, &p, &err), 0);
+        proto_frame_t out;
+        ck_assert_int_eq(proto_frame_decode(&p, &out, &err), BASE_EPROTO);
+        ck_assert_msg(strstr(err.msg, "vehicles[1].pos_m") != NULL, "%s", err.msg);
         proto_parts_fini(&p);
     }
 }
@@ -211,6 +240,7 @@ Suite *suite_proto_frame(void) {
     tcase_add_test(tc, test_round_trip);
     tcase_add_test(tc, test_map_and_event);
     tcase_add_test(tc, test_wrong_version_and_garbage);
+    tcase_add_test(tc, test_vehicle_position_bounds);
     tcase_add_test(tc, test_recording);
     suite_add_tcase(s, tc);
     return s;

@@ -21,6 +21,7 @@
  * its own raw refusals. Hello/welcome negotiation fields, tick deltas and control wakes have
  * their own round trips and refusals.
  */
+#include "proto/check.h"
 #include "proto/msg.h"
 
 #include <check.h>
@@ -668,7 +669,7 @@ START_TEST(test_roundtrip_variants) {
     m.u.hello.session.strategy = NULL;
     m.u.hello.session.seed = (uint64_t)INT64_MAX;
     m.u.hello.session.start_tod_ms = PROTO_DAY_MS - 1;
-    m.seq = INT64_MAX;
+    m.seq = PROTO_COUNT_MAX;
     roundtrip(&m);
     m.u.hello.session.seed = 0;
     m.u.hello.session.start_tod_ms = 0;
@@ -696,7 +697,7 @@ START_TEST(test_roundtrip_variants) {
     srms[0].pos_m = 1e-300;
     srms[0].speed_mps = 33.333333333333336;
     srms[1].pos_m = 4999.999999999999;
-    groups0[0].max_end_ms = INT64_MAX;
+    groups0[0].max_end_ms = PROTO_TIME_MS_MAX;
     roundtrip(&m);
 
     /* control: every status, every transition, each action without its options */
@@ -1047,6 +1048,28 @@ static const bad_t BAD[] = {
     {PROTO_CONTROL, "log", "{}", "control.log: must be an array, got an object"},
     {PROTO_CONTROL, "log[1]", "5", "control.log[1]: must be a string, got an integer"},
     {PROTO_CONTROL, "log[0]", "null", "control.log[0]: must be a string, got null"},
+    /* Issue 11: numbers in range for their type but not physical (proto/check.h). */
+    {PROTO_TICK, "time_ms", "9223372036854775807",
+     "tick.time_ms: must be in [0, 1000000000000], got 9223372036854775807"},
+    {PROTO_TICK, "seq", "9223372036854775807", "tick.seq: must be in [0, 9007199254740992]"},
+    {PROTO_TICK, "spat[0].states[0].minEndTime_ms", "9223372036854775000",
+     "tick.spat[0].states[0].minEndTime_ms: must be in [0, 1000000000000]"},
+    {PROTO_TICK, "spat[0].states[1].maxEndTime_ms", "1000000000001",
+     "tick.spat[0].states[1].maxEndTime_ms: must be in [0, 1000000000000], got 1000000000001"},
+    {PROTO_TICK, "detectors[0].count", "9007199254740993",
+     "tick.detectors[0].count: must be in [0, 9007199254740992]"},
+    {PROTO_TICK, "srm[0].requests[0].eta_ms", "9000000000000000000",
+     "tick.srm[0].requests[0].eta_ms: must be in [0, 1000000000000], got 9000000000000000000"},
+    {PROTO_TICK, "srm[0].requests[0].duration_ms", "86400001",
+     "tick.srm[0].requests[0].duration_ms: must be in [0, 86400000], got 86400001"},
+    {PROTO_TICK, "srm[0].requester.speed_mps", "1e300",
+     "tick.srm[0].requester.speed_mps: must be in [0, 100], got 1e+300"},
+    {PROTO_TICK, "srm[0].requester.pos_m", "1e300",
+     "tick.srm[0].requester.pos_m: must be in [0, 200000], got 1e+300"},
+    {PROTO_HELLO, "session.tick_ms", "1000000000000",
+     "hello.session.tick_ms: must be in [1, 86400000], got 1000000000000"},
+    {PROTO_CONTROL, "ack", "9223372036854775807", "control.ack: must be in [0, 9007199254740992]"},
+    {PROTO_BYE, "time_ms", "9223372036854775807", "bye.time_ms: must be in [0, 1000000000000]"},
 };
 
 START_TEST(test_decode_refusals) {

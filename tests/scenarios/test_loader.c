@@ -748,45 +748,66 @@ END_TEST
 static const struct {
     const char *obj, *key, *value, *want;
 } OUT_OF_RANGE[] = {
-    {"links[0]", "length_m", "-5", "must be > 0, got -5"},
-    {"links[0]", "length_m", "0", "must be > 0, got 0"},
-    {"links[0]", "lanes", "0", "must be an integer >= 1, got 0"},
-    {"links[0]", "lanes", "-2", "must be an integer >= 1, got -2"},
-    {"links[0]", "free_speed_kmh", "0", "> 0"},
-    {"links[0]", "sat_flow_vphpl", "-1800", "> 0"},
-    {"links[0]", "jam_spacing_m", "0", "> 0"},
-    {"movements[1]", "sat_factor", "1.5", "must be in (0, 1], got 1.5"},
-    {"movements[1]", "sat_factor", "0", "must be in (0, 1], got 0"},
-    {"movements[0]", "lanes", "0", ">= 1"},
+    {"links[0]", "length_m", "-5", "must be in [0.1, 100000], got -5"},
+    {"links[0]", "length_m", "0", "must be in [0.1, 100000], got 0"},
+    {"links[0]", "lanes", "0", "must be an integer in [1, 16], got 0"},
+    {"links[0]", "lanes", "-2", "must be an integer in [1, 16], got -2"},
+    {"links[0]", "free_speed_kmh", "0", "[1, 300], got 0"},
+    {"links[0]", "sat_flow_vphpl", "-1800", "[100, 4000], got -1800"},
+    {"links[0]", "jam_spacing_m", "0", "[1, 50], got 0"},
+    {"movements[1]", "sat_factor", "1.5", "must be in [0.05, 1], got 1.5"},
+    {"movements[1]", "sat_factor", "0", "must be in [0.05, 1], got 0"},
+    {"movements[0]", "lanes", "0", "[1, 16]"},
     {"movements[6]", "lanes", "3", "has only 2"},
     {"escorts[0]", "yield_factor", "1.5", "must be in [0, 1], got 1.5"},
     {"escorts[0]", "yield_factor", "-0.1", "must be in [0, 1], got -0.1"},
-    {"escorts[0]", "depart_s", "-1", ">= 0"},
-    {"escorts[0]", "desired_speed_kmh", "0", "> 0"},
-    {"", "duration_s", "0", "> 0"},
-    {"", "duration_s", "-600", "> 0"},
-    {"model", "startup_lost_time_s", "-1", ">= 0"},
-    {"model", "min_speed_fraction", "0", "(0, 1]"},
-    {"model", "min_speed_fraction", "1.01", "(0, 1]"},
-    {"model", "stop_wait_s", "-0.5", ">= 0"},
-    {"signals[0].groups[0]", "min_green_s", "0", "> 0"},
-    {"signals[0].groups[0]", "max_green_s", "5", ">= 10"},
-    {"signals[0].groups[0]", "yellow_s", "0", "> 0"},
-    {"signals[0].groups[0]", "red_clearance_s", "-1", ">= 0"},
-    {"signals[0].plans[0]", "cycle_s", "0", "> 0"},
-    {"signals[0].plans[0]", "offset_s", "-1", ">= 0"},
+    {"escorts[0]", "depart_s", "-1", "[0, 864000], got -1"},
+    {"escorts[0]", "desired_speed_kmh", "0", "[1, 300], got 0"},
+    {"", "duration_s", "0", "(0, 864000], got 0"},
+    {"", "duration_s", "-600", "(0, 864000]"},
+    {"model", "startup_lost_time_s", "-1", "[0, 60], got -1"},
+    {"model", "min_speed_fraction", "0", "[0.01, 1]"},
+    {"model", "min_speed_fraction", "1.01", "[0.01, 1]"},
+    {"model", "stop_wait_s", "-0.5", "[0, 600]"},
+    {"signals[0].groups[0]", "min_green_s", "0", "(0, 3600]"},
+    {"signals[0].groups[0]", "max_green_s", "5", "[10, 3600]"},
+    {"signals[0].groups[0]", "yellow_s", "0", "(0, 60]"},
+    {"signals[0].groups[0]", "red_clearance_s", "-1", "[0, 60]"},
+    {"signals[0].plans[0]", "cycle_s", "0", "(0, 3600]"},
+    {"signals[0].plans[0]", "offset_s", "-1", "[0, 3600]"},
     {"detectors[1]", "distance_m", "250", "[0, 200], got 250"},
     {"detectors[1]", "distance_m", "-1", "[0, 200], got -1"},
-    {"demand", "interval_s", "0", "> 0"},
-    {"demand.trips[0]", "depart_s", "-5", ">= 0"},
+    {"demand", "interval_s", "0", "[1, 86400], got 0"},
+    {"demand.trips[0]", "depart_s", "-5", "[0, 864000]"},
     {"", "vehicle_classes", "[{\"id\":\"car\",\"pce\":0},{\"id\":\"escort\"}]", "pce"},
+    /* Issue 11: absurd but well-formed numbers that overflowed 64-bit time arithmetic. */
+    {"links[0]", "free_speed_kmh", "1e-300", "[1, 300], got 1e-300"},
+    {"links[0]", "length_m", "1e300", "[0.1, 100000], got 1e+300"},
+    {"links[0]", "length_m", "5e15", "[0.1, 100000], got 5e+15"},
+    {"links[0]", "sat_flow_vphpl", "1e-300", "[100, 4000], got 1e-300"},
+    {"links[0]", "jam_spacing_m", "1e300", "[1, 50], got 1e+300"},
+    {"links[0]", "lanes", "2147483647", "[1, 16], got 2147483647"},
+    {"links[0]", "lanes", "9223372036854775807", "[1, 16], got 9223372036854775807"},
+    {"movements[1]", "sat_factor", "1e-300", "[0.05, 1], got 1e-300"},
+    {"escorts[0]", "desired_speed_kmh", "1e-300", "[1, 300], got 1e-300"},
+    {"escorts[0]", "desired_speed_kmh", "1e300", "[1, 300], got 1e+300"},
+    {"escorts[0]", "depart_s", "1e18", "[0, 864000], got 1e+18"},
+    {"", "duration_s", "9.3e15", "(0, 864000], got 9.3e+15"},
+    {"model", "min_speed_fraction", "1e-300", "[0.01, 1], got 1e-300"},
+    {"model", "startup_lost_time_s", "1e300", "[0, 60], got 1e+300"},
+    {"signals[0].groups[0]", "min_green_s", "1e300", "(0, 3600], got 1e+300"},
+    {"signals[0].groups[0]", "yellow_s", "9e15", "(0, 60], got 9e+15"},
+    {"signals[0].plans[0]", "cycle_s", "9.3e15", "(0, 3600], got 9.3e+15"},
+    {"demand", "interval_s", "1e-300", "[1, 86400], got 1e-300"},
+    {"demand.trips[0]", "depart_s", "1e300", "[0, 864000], got 1e+300"},
+    {"nodes[0]", "x_m", "1e300", "[-1e+07, 1e+07], got 1e+300"},
+    {"nodes[0]", "y_m", "-1e300", "[-1e+07, 1e+07], got -1e+300"},
 };
-
 START_TEST(test_out_of_range) {
     json_t *doc = fixture();
     set(doc, OUT_OF_RANGE[_i].obj, OUT_OF_RANGE[_i].key, OUT_OF_RANGE[_i].value);
     if (strcmp(OUT_OF_RANGE[_i].key, "vehicle_classes") == 0)
-        expect_field_error(doc, "vehicle_classes[0]", "pce", "> 0");
+        expect_field_error(doc, "vehicle_classes[0]", "pce", "[0.1, 20], got 0");
     else
         expect_field_error(doc, OUT_OF_RANGE[_i].obj, OUT_OF_RANGE[_i].key, OUT_OF_RANGE[_i].want);
 }
@@ -867,13 +888,19 @@ END_TEST
 START_TEST(test_bad_flow_values) {
     json_t *doc = fixture();
     set(doc, "demand.flows[0]", "vph", "[300, -1]");
-    EXPECT_ERROR(doc, BASE_EINVAL, "$.demand.flows[0]", "vph[1]", ">= 0");
+    EXPECT_ERROR(doc, BASE_EINVAL, "$.demand.flows[0]", "vph[1]", "[0, 20000]");
+    doc = fixture();
+    set(doc, "demand.flows[0]", "vph", "[300, 1e300]");
+    EXPECT_ERROR(doc, BASE_EINVAL, "$.demand.flows[0]", "vph[1]", "[0, 20000]");
+    doc = fixture();
+    set(doc, "demand.flows[0]", "class_mix", "{\"car\": 1e308, \"escort\": 1e308}");
+    EXPECT_ERROR(doc, BASE_EINVAL, "$.demand.flows[0].class_mix", "(0, 1e6]");
     doc = fixture();
     set(doc, "demand.flows[0]", "vph", "[300, \"400\"]");
     EXPECT_ERROR(doc, BASE_EINVAL, "$.demand.flows[0]", "vph[1]", "number");
     doc = fixture();
     set(doc, "demand.flows[0]", "class_mix", "{\"car\": 0}");
-    EXPECT_ERROR(doc, BASE_EINVAL, "$.demand.flows[0].class_mix", "\"car\"", "> 0");
+    EXPECT_ERROR(doc, BASE_EINVAL, "$.demand.flows[0].class_mix", "\"car\"", "(0, 1e6]");
     doc = fixture();
     set(doc, "demand.flows[0]", "class_mix", "{}");
     EXPECT_ERROR(doc, BASE_EINVAL, "$.demand.flows[0].class_mix", "at least one class");
@@ -1068,7 +1095,17 @@ START_TEST(test_splits_count) {
     EXPECT_ERROR(doc, BASE_EINVAL, "$.signals[0].plans[0].splits_s: ", "one entry per stage");
     doc = fixture();
     set(doc, "signals[0].plans[0]", "splits_s", "[0, 60]");
-    EXPECT_ERROR(doc, BASE_EINVAL, "$.signals[0].plans[0]: ", "splits_s[0]", "> 0");
+    EXPECT_ERROR(doc, BASE_EINVAL, "$.signals[0].plans[0].splits_s[0]: ", "(0, 3600], got 0");
+    /* Issue 11: splits whose sum passes 2^63 ms overflowed the sum (UB) before the check. */
+    doc = fixture();
+    set(doc, "signals[0].plans[0]", "splits_s", "[30, 4.7e15]");
+    EXPECT_ERROR(doc, BASE_EINVAL, "$.signals[0].plans[0].splits_s[1]: ", "(0, 3600], got 4.7e+15");
+    doc = fixture();
+    set(doc, "signals[0].plans[0]", "splits_s", "[30, 1e300]");
+    EXPECT_ERROR(doc, BASE_EINVAL, "$.signals[0].plans[0].splits_s[1]: ", "got 1e+300");
+    doc = fixture();
+    set(doc, "signals[0].plans[0]", "splits_s", "[30, \"30\"]");
+    EXPECT_ERROR(doc, BASE_EINVAL, "$.signals[0].plans[0].splits_s[1]: ", "got a string");
 }
 END_TEST
 
@@ -1398,7 +1435,7 @@ END_TEST
 START_TEST(test_field_error_path_as_documented) {
     json_t *doc = fixture();
     set(doc, "links[0]", "lanes", "0");
-    EXPECT_ERROR(doc, BASE_EINVAL, NAME ": $.links[0].lanes: ", "integer >= 1, got 0");
+    EXPECT_ERROR(doc, BASE_EINVAL, NAME ": $.links[0].lanes: ", "integer in [1, 16], got 0");
 }
 END_TEST
 
@@ -1500,7 +1537,7 @@ END_TEST
 START_TEST(test_class_max_speed_zero) {
     json_t *doc = fixture();
     set(doc, "", "vehicle_classes", "[{\"id\":\"car\",\"max_speed_kmh\":0},{\"id\":\"escort\"}]");
-    expect_field_error(doc, "vehicle_classes[0]", "max_speed_kmh", "> 0");
+    expect_field_error(doc, "vehicle_classes[0]", "max_speed_kmh", "[1, 300], got 0");
 }
 END_TEST
 
@@ -1508,10 +1545,25 @@ END_TEST
 START_TEST(test_class_accel_zero) {
     json_t *doc = fixture();
     set(doc, "", "vehicle_classes", "[{\"id\":\"car\",\"accel_mps2\":0},{\"id\":\"escort\"}]");
-    expect_field_error(doc, "vehicle_classes[0]", "accel_mps2", "> 0");
+    expect_field_error(doc, "vehicle_classes[0]", "accel_mps2", "[0.1, 20], got 0");
     doc = fixture();
     set(doc, "", "vehicle_classes", "[{\"id\":\"car\",\"decel_mps2\":-4.5},{\"id\":\"escort\"}]");
-    expect_field_error(doc, "vehicle_classes[0]", "decel_mps2", "> 0");
+    expect_field_error(doc, "vehicle_classes[0]", "decel_mps2", "[0.1, 20], got -4.5");
+    doc = fixture();
+    set(doc, "", "vehicle_classes", "[{\"id\":\"car\",\"accel_mps2\":1e-300},{\"id\":\"escort\"}]");
+    expect_field_error(doc, "vehicle_classes[0]", "accel_mps2", "[0.1, 20], got 1e-300");
+}
+END_TEST
+
+START_TEST(test_id_too_long) {
+    json_t *doc = fixture();
+    char id[80];
+    memset(id, 'x', 64);
+    snprintf(id + 64, sizeof id - 64, "\"");
+    char value[90];
+    snprintf(value, sizeof value, "\"%s", id);
+    set(doc, "links[0]", "id", value);
+    EXPECT_ERROR(doc, BASE_EINVAL, "$.links[0].id: ", "at most 63 bytes long, got 64");
 }
 END_TEST
 
@@ -1618,6 +1670,7 @@ Suite *suite_scenarios_loader(void) {
     tcase_add_loop_test(tc, test_huge_time_refused, 0, (int)N_ELEMS(HUGE_TIMES));
     tcase_add_test(tc, test_class_max_speed_zero);
     tcase_add_test(tc, test_class_accel_zero);
+    tcase_add_test(tc, test_id_too_long);
     suite_add_tcase(s, tc);
     return s;
 }
