@@ -94,25 +94,69 @@ int auth_server_socket(auth_t *a, void *sock, const auth_keypair_t *kp, const ch
         zmq_setsockopt(sock, ZMQ_ZAP_DOMAIN, "greenwave", 9) != 0)
         return base_err_set(err, BASE_EIO, "%s: cannot set CURVE server options: %s", name,
                             zmq_strerror(zmq_errno()));
-    char ep[96];
-    snprintf(ep, sizeof ep, "inproc://gw-auth-monitor-%p", sock);
-    int events = ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                 ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
     watched_t *w = &a->w[a->n_w];
-    int linger = 0;
-    if (zmq_socket_monitor(sock, ep, events) != 0 ||
-        (w->mon = zmq_socket(a->ctx, ZMQ_PAIR)) == NULL ||
-        zmq_setsockopt(w->mon, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
-        zmq_connect(w->mon, ep) != 0) {
-        if (w->mon != NULL)
-            zmq_close(w->mon);
-        w->mon = NULL;
-        return base_err_set(err, BASE_EIO, "%s: cannot monitor handshakes: %s", name,
-                            zmq_strerror(zmq_errno()));
-    }
+    w->mon = auth_monitor_open(a->ctx, sock, name, err);
+    if (w->mon == NULL)
+        return base_err_prefix(err, "%s: ", name);
     snprintf(w->name, sizeof w->name, "%s", name);
     a->n_w++;
     return BASE_OK;
+}
+
+/* Copies frame i (if present) as a string into buf. */
+static const char *frame_str(zmq_msg_t *f, int nf, int i, char *buf, size_t cap) {
+    size_t n = i < nf ? zmq_msg_size(&f[i]) : 0;
+    if (n >= cap)
+        n = cap - 1;
+    if (n > 0)
+        memcpy(buf, zmq_msg_data(&f[i]), n);
+    buf[n] = '\0';
+    for (size_t j = 0; j < n; j++)
+        if ((unsigned char)buf[j] < 0x20 || (unsigned char)buf[j] >= 0x7f)
+            buf[j] = '?';
+    return buf;
+}
+
+void *auth_monitor_open(void *zmq_ctx, void *sock, const char *tag, base_err_t *err) {
+    char ep[192];
+    snprintf(ep, sizeof ep, "inproc://gw-monitor-%.100s-%p", tag, sock);
+    int events = ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                 ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+    int linger = 0;
+    void *mon = NULL;
+    if (zmq_socket_monitor(sock, ep, events) != 0 ||
+        (mon = zmq_socket(zmq_ctx, ZMQ_PAIR)) == NULL ||
+        zmq_setsockopt(mon, ZMQ_LINGER, &linger, sizeof linger) != 0 || zmq_connect(mon, ep) != 0) {
+        base_err_set(err, BASE_EIO, "cannot monitor handshakes: %s", zmq_strerror(zmq_errno()));
+        if (mon != NULL)
+            zmq_close(mon);
+        return NULL;
+    }
+    return mon;
+}
+
+int auth_monitor_read(void *mon, uint16_t *event, uint32_t *value, char *ep, size_t cap) {
+    zmq_msg_t ev, addr;
+    zmq_msg_init(&ev);
+    zmq_msg_init(&addr);
+    if (zmq_msg_recv(&ev, mon, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&ev);
+        zmq_msg_close(&addr);
+        return 0;
+    }
+    if (zmq_msg_more(&ev))
+        zmq_msg_recv(&addr, mon, ZMQ_DONTWAIT);
+    *event = 0;
+    *value = 0;
+    if (zmq_msg_size(&ev) >= 6) {
+        memcpy(event, zmq_msg_data(&ev), 2);
+        memcpy(value, (const char *)zmq_msg_data(&ev) + 2, 4);
+    }
+    if (ep != NULL)
+        frame_str(&addr, 1, 0, ep, cap);
+    zmq_msg_close(&ev);
+    zmq_msg_close(&addr);
+    return 1;
 }
 
 int auth_client_socket(void *sock, const auth_keypair_t *kp, const char *server_z85,
@@ -146,20 +190,6 @@ static void logf_(auth_t *a, const char *fmt, ...) {
     fputc('\n', a->log);
     fflush(a->log);
     va_end(ap);
-}
-
-/* Copies frame i (if present) as a string into buf. */
-static const char *frame_str(zmq_msg_t *f, int nf, int i, char *buf, size_t cap) {
-    size_t n = i < nf ? zmq_msg_size(&f[i]) : 0;
-    if (n >= cap)
-        n = cap - 1;
-    if (n > 0)
-        memcpy(buf, zmq_msg_data(&f[i]), n);
-    buf[n] = '\0';
-    for (size_t j = 0; j < n; j++)
-        if ((unsigned char)buf[j] < 0x20 || (unsigned char)buf[j] >= 0x7f)
-            buf[j] = '?';
-    return buf;
 }
 
 static void zap_reply(auth_t *a, zmq_msg_t *id, const char *code, const char *text,
@@ -219,24 +249,11 @@ static void handle_zap(auth_t *a) {
 }
 
 static void handle_event(auth_t *a, watched_t *w) {
-    zmq_msg_t ev, addr;
-    zmq_msg_init(&ev);
-    zmq_msg_init(&addr);
-    if (zmq_msg_recv(&ev, w->mon, ZMQ_DONTWAIT) < 0) {
-        zmq_msg_close(&ev);
-        zmq_msg_close(&addr);
-        return;
-    }
-    if (zmq_msg_more(&ev))
-        zmq_msg_recv(&addr, w->mon, ZMQ_DONTWAIT);
-    uint16_t event = 0;
-    uint32_t value = 0;
-    if (zmq_msg_size(&ev) >= 6) {
-        memcpy(&event, zmq_msg_data(&ev), 2);
-        memcpy(&value, (const char *)zmq_msg_data(&ev) + 2, 4);
-    }
+    uint16_t event;
+    uint32_t value;
     char ep[128];
-    frame_str(&addr, 1, 0, ep, sizeof ep);
+    if (!auth_monitor_read(w->mon, &event, &value, ep, sizeof ep))
+        return;
     if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
         event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
         a->st.refused_handshakes++;
@@ -247,8 +264,6 @@ static void handle_event(auth_t *a, watched_t *w) {
                               : "a failed handshake";
         logf_(a, "%s at %s: refused %s (error 0x%08x)", w->name, ep, why, (unsigned)value);
     }
-    zmq_msg_close(&ev);
-    zmq_msg_close(&addr);
 }
 
 int auth_poll(auth_t *a, int timeout_ms) {

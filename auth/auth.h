@@ -69,6 +69,17 @@ int auth_poll(auth_t *a, int timeout_ms);
 /* Returns the counters. */
 auth_stats_t auth_stats(const auth_t *a);
 
+/* Starts a monitor of sock's failed handshakes (HANDSHAKE_FAILED_NO_DETAIL, _PROTOCOL,
+ * _AUTH) and returns the PAIR socket that receives them (caller closes it), or NULL with
+ * BASE_EIO in err. tag makes the monitor's inproc endpoint unique in the context (a socket
+ * address can be reused after a close). Used by the server sockets here and by a client
+ * that wants to know it was refused. */
+void *auth_monitor_open(void *zmq_ctx, void *sock, const char *tag, base_err_t *err);
+
+/* Reads one pending event from a monitor PAIR without waiting: returns 1 with *event,
+ * *value and the endpoint (printable, into ep of cap bytes, may be NULL), 0 when none. */
+int auth_monitor_read(void *mon, uint16_t *event, uint32_t *value, char *ep, size_t cap);
+
 /* 1 when the endpoint is tcp:// on a loopback address (127.x, localhost, [::1]), or not tcp:
  * the endpoints that may go without CURVE. */
 int auth_endpoint_is_local(const char *endpoint);

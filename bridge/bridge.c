@@ -114,24 +114,10 @@ static int drain_monitor(bridge_t *b, int timeout_ms) {
     int refused = 0;
     zmq_pollitem_t it = {b->mon, 0, ZMQ_POLLIN, 0};
     while (b->mon != NULL && zmq_poll(&it, 1, refused ? 0 : timeout_ms) > 0) {
-        zmq_msg_t ev, addr;
-        zmq_msg_init(&ev);
-        zmq_msg_init(&addr);
-        if (zmq_msg_recv(&ev, b->mon, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&ev);
-            zmq_msg_close(&addr);
+        uint16_t event;
+        uint32_t value;
+        if (!auth_monitor_read(b->mon, &event, &value, NULL, 0))
             break;
-        }
-        if (zmq_msg_more(&ev))
-            zmq_msg_recv(&addr, b->mon, ZMQ_DONTWAIT);
-        uint16_t event = 0;
-        uint32_t value = 0;
-        if (zmq_msg_size(&ev) >= 6) {
-            memcpy(&event, zmq_msg_data(&ev), 2);
-            memcpy(&value, (const char *)zmq_msg_data(&ev) + 2, 4);
-        }
-        zmq_msg_close(&ev);
-        zmq_msg_close(&addr);
         const char *why = event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ? "our key is not allowed there"
                           : value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH
                               ? "security mismatch (CURVE on one side only)"
@@ -171,17 +157,9 @@ static int open_socket(bridge_t *b, base_err_t *err) {
         return base_prefix_ep(err, b->cfg.endpoint);
     /* Handshake failures are reported on the monitor, so that a refused simulator says so
      * at once instead of waiting out its connect timeout. */
-    char mon_ep[96];
-    snprintf(mon_ep, sizeof mon_ep, "inproc://gw-bridge-monitor-%p-%d", (void *)b, b->reconnects);
-    if (zmq_socket_monitor(b->sock, mon_ep,
-                           ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) != 0 ||
-        (b->mon = zmq_socket(b->ctx, ZMQ_PAIR)) == NULL ||
-        zmq_setsockopt(b->mon, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
-        zmq_connect(b->mon, mon_ep) != 0)
-        return base_err_set(err, BASE_EIO, "%s: cannot monitor the connection: %s", b->cfg.endpoint,
-                            zmq_strerror(zmq_errno()));
+    b->mon = auth_monitor_open(b->ctx, b->sock, rid, err);
+    if (b->mon == NULL)
+        return base_prefix_ep(err, b->cfg.endpoint);
     if (zmq_setsockopt(b->sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
         zmq_setsockopt(b->sock, ZMQ_ROUTING_ID, rid, strlen(rid)) != 0 ||
         zmq_connect(b->sock, b->cfg.endpoint) != 0)
