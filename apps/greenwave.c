@@ -37,6 +37,8 @@ static const char USAGE[] =
     "  --until SECONDS   simulated time (default: the scenario's duration)\n"
     "  --transition T    return to coordination: dwell, shortway, longway (default shortway)\n"
     "  --tsp             transit signal priority for buses (off by default)\n"
+    "  --atspm           also write each run's ATSPM hi-res event log, DIR/STRATEGY/atspm.csv\n"
+    "                    (draw it with greenwave-atspm-plots DIR/STRATEGY)\n"
     "  --record FILE     record each run for greenwave-viz --replay (FILE, or FILE.STRATEGY\n"
     "                    when several strategies run)\n"
     "  --viz             watch each run live in greenwave-viz (paced at --realtime, default 10x)\n"
@@ -126,7 +128,7 @@ int main(int argc, char **argv) {
         return usage_error("unknown command '%s' (expected 'run')", argv[1]);
     const char *scenario = NULL, *out = "out/run", *strategies = "none,corridor";
     const char *seed = "1", *until = NULL, *transition = "shortway";
-    int quiet = 0, tsp = 0, viz = 0;
+    int quiet = 0, tsp = 0, viz = 0, atspm = 0;
     const char *record = NULL, *realtime = NULL;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
@@ -139,6 +141,8 @@ int main(int argc, char **argv) {
             tsp = 1;
         } else if (strcmp(a, "--viz") == 0) {
             viz = 1;
+        } else if (strcmp(a, "--atspm") == 0) {
+            atspm = 1;
         } else if ((strcmp(a, "--record") == 0 || strcmp(a, "--realtime") == 0) && i + 1 < argc) {
             if (strcmp(a, "--record") == 0)
                 record = argv[++i];
@@ -265,6 +269,12 @@ int main(int argc, char **argv) {
         if (realtime != NULL) {
             sim_argv[k++] = "--realtime";
             sim_argv[k++] = realtime;
+        }
+        char atspm_path[PATH_MAX + 96];
+        if (atspm) {
+            snprintf(atspm_path, sizeof atspm_path, "%s/atspm.csv", run_dir);
+            sim_argv[k++] = "--atspm";
+            sim_argv[k++] = atspm_path;
         }
         pid_t viewer = -1;
         if (viz) {

@@ -67,6 +67,9 @@ static const char USAGE[] =
     "  --encoding E          greenwave-sim --encoding: msgpack (default) or json; the\n"
     "                        results are the same in every mode, only the speed differs\n"
     "  --keep-trips          keep each run's trips.csv (removed after a successful run)\n"
+    "  --atspm               each run writes its ATSPM hi-res event log (atspm.csv, some\n"
+    "                        6 MB per Bayiqi hour); the report draws the Purdue Coordination\n"
+    "                        Diagram and split monitor of the median run (docs/atspm.md)\n"
     "  --keep-logs           keep the logs of successful runs (failed runs' logs are kept)\n"
     "  --gnuplot PATH        gnuplot to draw with (default: gnuplot on PATH)\n"
     "  --no-plots            draw no plots\n"
@@ -326,6 +329,8 @@ int main(int argc, char **argv) {
             a.no_controller = 1;
         } else if (strcmp(s, "--keep-trips") == 0) {
             o.keep_trips = 1;
+        } else if (strcmp(s, "--atspm") == 0) {
+            o.atspm = 1;
         } else if (strcmp(s, "--keep-logs") == 0) {
             o.keep_logs = 1;
         } else if (strcmp(s, "--no-plots") == 0) {

@@ -36,6 +36,7 @@ static const char USAGE[] =
     "  signals.csv   every signal-group state change\n"
     "  escort.csv    per escort and stop line: arrival, signal state, wait\n"
     "  summary.json  escort, traffic and run figures\n"
+    "and, with --atspm FILE, the ATSPM hi-res controller event log (docs/atspm.md).\n"
     "\n"
     "options:\n"
     "  --seed N         random seed (default 1); same scenario and seed give identical files\n"
@@ -68,6 +69,9 @@ static const char USAGE[] =
     "  --curve-server-key F  the controller's public key (its NAME.pub), with --curve-keys\n"
     "  --curve-allow F  viewers allowed on --publish/--listen: public keys, one a line;\n"
     "                   refusals are logged (--log) and counted in summary.json \"auth\"\n"
+    "  --atspm FILE     write the Indiana hi-res event log (SignalID,Timestamp,EventCode,\n"
+    "                   EventParam) to FILE and its phase/detector map to FILE.config.csv\n"
+    "                   (FILE's .csv replaced); draw it with greenwave-atspm-plots\n"
     "  --quiet          print nothing but errors\n"
     "  -h, --help       show this help\n"
     "\n"
@@ -137,6 +141,7 @@ int main(int argc, char **argv) {
     sim_time_t timeout = 1000, connect_timeout = 10000, frame_ms = 1000;
     bridge_pub_config_t pcfg = {0};
     uint64_t seed = 1;
+    const char *atspm_path = NULL;
     double until_s = 0, realtime = 0;
     int quiet = 0, allow_remote = 0, start_paused = 0;
     const char *keys_path = NULL, *server_key_path = NULL, *allow_path = NULL;
@@ -169,7 +174,8 @@ int main(int argc, char **argv) {
                    strcmp(a, "--log") == 0 || strcmp(a, "--realtime") == 0 ||
                    strcmp(a, "--publish") == 0 || strcmp(a, "--record") == 0 ||
                    strcmp(a, "--listen") == 0 || strcmp(a, "--frame-ms") == 0 ||
-                   strcmp(a, "--encoding") == 0 || strcmp(a, "--sync") == 0) {
+                   strcmp(a, "--encoding") == 0 || strcmp(a, "--sync") == 0 ||
+                   strcmp(a, "--atspm") == 0) {
             if (i + 1 >= argc)
                 return usage_error("option %s needs a value", a);
             const char *v = argv[++i];
@@ -212,6 +218,8 @@ int main(int argc, char **argv) {
                                    SIM_LIM_TIME_S, v);
             if (strcmp(a, "--out") == 0)
                 out = v;
+            if (strcmp(a, "--atspm") == 0)
+                atspm_path = v;
         } else if (a[0] == '-' && a[1] != '\0') {
             return usage_error("unknown option '%s'", a);
         } else if (scenario == NULL) {
@@ -294,6 +302,12 @@ int main(int argc, char **argv) {
     report_t *rep = report_new(scn, out, &err);
     if (rep == NULL) {
         fprintf(stderr, "greenwave-sim: %s\n", err.msg);
+        sim_scenario_destroy(&scn);
+        return 1;
+    }
+    if (atspm_path != NULL && report_enable_atspm(rep, atspm_path, &err) < 0) {
+        fprintf(stderr, "greenwave-sim: %s\n", err.msg);
+        report_destroy(&rep);
         sim_scenario_destroy(&scn);
         return 1;
     }

@@ -403,6 +403,12 @@ static int start_run(batch_t *self, size_t t, size_t slot) {
             argv[n++] = self->o.sim_encoding;
         }
     }
+    char atspm[PATH_CAP + 16];
+    if (self->o.atspm) {
+        snprintf(atspm, sizeof atspm, "%s/atspm.csv", dir);
+        argv[n++] = "--atspm";
+        argv[n++] = atspm;
+    }
     n += batch_variant_args(v, BATCH_PARAM_SIM, argv + n, 46 - n);
     argv[n] = NULL;
     return batch_runner_start(self->runner, argv, NULL, log, self->o.timeout_s, t, &self->err);

@@ -55,6 +55,7 @@ typedef struct batch_options {
     int resume;               /* continue the sweep in out_dir */
     int retry_failed;         /* with resume: run failed runs again */
     int keep_trips;           /* keep each run's trips.csv */
+    int atspm;                /* each run writes atspm.csv (greenwave-sim --atspm) */
     int keep_logs;            /* keep the logs of successful runs */
     int progress;             /* BATCH_PROGRESS_* */
     int stats;                /* print the throughput line at the end */

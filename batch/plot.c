@@ -58,8 +58,7 @@ char *batch_plot_find_gnuplot(const char *path) {
     }
 }
 
-/* Writes text as a gnuplot single-quoted string. */
-static void gp_quote(FILE *f, const char *text) {
+void batch_plot_quote(FILE *f, const char *text) {
     fputc('\'', f);
     for (const char *p = text; *p != '\0'; p++) {
         if (*p == '\'')
@@ -89,8 +88,7 @@ static int close_checked(FILE *f, const char *dir, const char *name, const char 
     return BASE_OK;
 }
 
-/* Runs gnuplot NAME.gp in dir. */
-static int run_gnuplot(const char *gnuplot, const char *dir, const char *name, base_err_t *err) {
+int batch_plot_run(const char *gnuplot, const char *dir, const char *name, base_err_t *err) {
     char script[512], log[4096];
     snprintf(script, sizeof script, "%s.gp", name);
     snprintf(log, sizeof log, "%s/gnuplot.log", dir);
@@ -162,7 +160,7 @@ int batch_plot_strips(const char *gnuplot, const char *dir, const char *name, co
             width < 640 ? 640 : width);
     fprintf(g, "set output '%s.png'\n", name);
     fprintf(g, "set multiplot layout 1,%zu title ", n_panels);
-    gp_quote(g, title);
+    batch_plot_quote(g, title);
     fprintf(g, "\nset grid ytics\nset key below horizontal\nset bmargin 7\n");
     for (size_t p = 0; p < n_panels; p++) {
         const batch_plot_panel_t *pn = &panels[p];
@@ -170,13 +168,13 @@ int batch_plot_strips(const char *gnuplot, const char *dir, const char *name, co
         for (size_t s = 0; s < pn->n_series; s++)
             any |= isfinite(pn->series[s].stats.mean);
         fprintf(g, "set title ");
-        gp_quote(g, pn->title);
+        batch_plot_quote(g, pn->title);
         fprintf(g, "\nset ylabel ");
-        gp_quote(g, pn->ylabel);
+        batch_plot_quote(g, pn->ylabel);
         fprintf(g, "\nset xrange [0.4:%zu.7]\nset xtics (", pn->n_series);
         for (size_t s = 0; s < pn->n_series; s++) {
             fprintf(g, "%s", s ? ", " : "");
-            gp_quote(g, pn->series[s].label);
+            batch_plot_quote(g, pn->series[s].label);
             fprintf(g, " %zu", s + 1);
         }
         fprintf(g, ")%s\n", longest > 10 ? " rotate by -25" : "");
@@ -195,7 +193,7 @@ int batch_plot_strips(const char *gnuplot, const char *dir, const char *name, co
     fprintf(g, "unset multiplot\n");
     if (close_checked(g, dir, name, ".gp", err) < 0)
         return BASE_EIO;
-    return run_gnuplot(gnuplot, dir, name, err);
+    return batch_plot_run(gnuplot, dir, name, err);
 }
 
 static unsigned state_rgb(int state) {
@@ -249,14 +247,14 @@ int batch_plot_tsd(const char *gnuplot, const char *dir, const char *name,
             snprintf(lab, sizeof lab, "%s", route->stops[s].node);
         else
             snprintf(lab, sizeof lab, "%s (no signal)", route->stops[s].node);
-        gp_quote(g, lab);
+        batch_plot_quote(g, lab);
         fprintf(g, " %.1f", route->stops[s].dist_m);
     }
     fprintf(g, "%s'end' %.1f)\n", route->n_stops ? ", " : "", route->total_m);
     fprintf(g, "set grid xtics\nset key outside right top\n");
     for (size_t p = 0; p < n_panels; p++) {
         fprintf(g, "set title ");
-        gp_quote(g, panels[p].title);
+        batch_plot_quote(g, panels[p].title);
         fprintf(g,
                 "\nplot '%s.dat' index %zu using 1:3:($2-$1):(0):4 with vectors nohead lw 7 "
                 "lc rgb variable notitle, \\\n"
@@ -270,5 +268,5 @@ int batch_plot_tsd(const char *gnuplot, const char *dir, const char *name,
     fprintf(g, "unset multiplot\n");
     if (close_checked(g, dir, name, ".gp", err) < 0)
         return BASE_EIO;
-    return run_gnuplot(gnuplot, dir, name, err);
+    return batch_plot_run(gnuplot, dir, name, err);
 }

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* One strategy's values in a strip chart: a point per run (jittered by seed), and its mean
  * with the 95 % interval as an error bar beside them. */
@@ -46,6 +47,13 @@ typedef struct batch_plot_tsd {
 /* Returns the gnuplot to use: path itself if it is not NULL (checked executable), else the
  * first "gnuplot" on PATH; NULL if none. The caller frees the result. */
 char *batch_plot_find_gnuplot(const char *path);
+
+/* Runs gnuplot on dir/name.gp in dir (its own process, a time limit, output to
+ * dir/gnuplot.log). Returns 0, or BASE_EIO with gnuplot's failure in err. */
+int batch_plot_run(const char *gnuplot, const char *dir, const char *name, base_err_t *err);
+
+/* Writes text to f as a gnuplot single-quoted string (line breaks dropped). */
+void batch_plot_quote(FILE *f, const char *text);
 
 /* Draws dir/name.png: the panels side by side, each a strip chart of its series. Writes
  * name.dat and name.gp, runs gnuplot. Returns 0, or BASE_EIO (cannot write, or gnuplot failed:

@@ -10,10 +10,12 @@
 #include "batch/report.h"
 
 #include "base/fs.h"
+#include "batch/atspm.h"
 #include "batch/plot.h"
 #include "batch/stats.h"
 #include "batch/tsd.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -467,6 +469,59 @@ static int tsd_panel(plot_ctx_t *p, const batch_tsd_route_t *route, size_t i, do
     return rc;
 }
 
+/* The ATSPM charts of plan run i (its atspm.csv, when the sweep ran with --atspm), under
+ * plots/LABEL-atspm/, listed in the report. */
+static int atspm_charts(plot_ctx_t *p, size_t s, size_t i, const char *desc) {
+    const batch_sweep_t *sw = p->a->sw;
+    batch_run_t run;
+    batch_sweep_run_at(sw, i, &run);
+    char rel[2048], r1[2100], r2[2100], log_path[4096], cfg_path[4096];
+    batch_run_dir(sw, &run, ".", rel, sizeof rel);
+    snprintf(r1, sizeof r1, "%s/atspm.csv", rel + 2);
+    snprintf(r2, sizeof r2, "%s/atspm.config.csv", rel + 2);
+    if (locate(p->out_dir, p->o, r1, log_path, sizeof log_path) < 0 ||
+        locate(p->out_dir, p->o, r2, cfg_path, sizeof cfg_path) < 0)
+        return BASE_OK; /* the sweep ran without --atspm */
+    char what[256], dir[4400], sub[300];
+    snprintf(what, sizeof what, "ATSPM charts (%s)", sw->scenarios[s].label);
+    snprintf(sub, sizeof sub, "%s-atspm", sw->scenarios[s].label);
+    snprintf(dir, sizeof dir, "%s/%s", p->plots_dir, sub);
+    base_err_t e = {0};
+    report_atspm_log_t log;
+    size_t n_png = 0;
+    if (report_atspm_read(log_path, cfg_path, &log, &e) < 0) {
+        plot_failed(p, what, &e);
+        return e.code == BASE_ENOMEM ? BASE_ENOMEM : BASE_OK;
+    }
+    int rc = batch_atspm_plots(p->o->gnuplot, &log, dir, NULL, &n_png, &e);
+    if (rc < 0) {
+        plot_failed(p, what, &e);
+    } else {
+        fprintf(p->md,
+                "ATSPM charts of the same run (%s; docs/atspm.md), per signal: Purdue "
+                "Coordination Diagram and split monitor, and [atspm-summary.csv](plots/%s/"
+                "atspm-summary.csv) (arrivals on green, mean splits):\n\n",
+                desc, sub);
+        for (int32_t g = 0; g < log.n_signals; g++) {
+            char safe[256];
+            size_t k = 0;
+            for (const char *c = log.signals[g]; *c != '\0' && k + 1 < sizeof safe; c++, k++)
+                safe[k] =
+                    (isalnum((unsigned char)*c) || *c == '_' || *c == '.' || *c == '-') ? *c : '_';
+            safe[k] = '\0';
+            char pcd[4800];
+            snprintf(pcd, sizeof pcd, "%s/pcd-%s.png", dir, safe);
+            fprintf(p->md, "- %s: ", log.signals[g]);
+            if (exists(pcd))
+                fprintf(p->md, "[PCD](plots/%s/pcd-%s.png), ", sub, safe);
+            fprintf(p->md, "[split monitor](plots/%s/split-%s.png)\n", sub, safe);
+        }
+        fputc('\n', p->md);
+    }
+    report_atspm_log_free(&log);
+    return rc == BASE_ENOMEM ? BASE_ENOMEM : BASE_OK;
+}
+
 static int plot_tsd(plot_ctx_t *p, size_t s) {
     const ana_t *a = p->a;
     const batch_sweep_t *sw = a->sw;
@@ -577,7 +632,7 @@ static int plot_tsd(plot_ctx_t *p, size_t s) {
         free((void *)panels[j].traj);
     }
     batch_tsd_route_fini(&route);
-    return BASE_OK;
+    return atspm_charts(p, s, im, desc);
 }
 
 /* ---- the report --------------------------------------------------------------------------- */

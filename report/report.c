@@ -18,6 +18,7 @@
 #include "report/report.h"
 
 #include "base/fs.h"
+#include "report/atspm.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -60,6 +61,7 @@ struct report {
     sim_escort_record_t *esc;
     size_t n_esc, cap_esc;
     int oom;
+    report_atspm_t *atspm; /* or NULL */
 };
 
 /* Writes a time in ms as seconds with three decimals, exactly ("12.345"), without going
@@ -120,6 +122,20 @@ static void on_signal(void *ud, sim_time_t t, int32_t s, int32_t g, sim_signal_s
     fputc(',', rep->signals);
     report_csv_field(rep->signals, sig->groups[g].id);
     fprintf(rep->signals, ",%s\n", state_name(state));
+    if (rep->atspm != NULL)
+        report_atspm_on_signal(rep->atspm, t, s, g, state);
+}
+
+static void on_detector(void *ud, sim_time_t on, sim_time_t off, int32_t d) {
+    report_t *rep = ud;
+    if (rep->atspm != NULL)
+        report_atspm_on_detector(rep->atspm, on, off, d);
+}
+
+static void on_command(void *ud, sim_time_t t, const sim_command_t *cmd) {
+    report_t *rep = ud;
+    if (rep->atspm != NULL)
+        report_atspm_on_command(rep->atspm, t, cmd);
 }
 
 static void write_trip(const report_t *rep, const sim_trip_record_t *t) {
@@ -329,6 +345,7 @@ void report_destroy(report_t **self_p) {
     report_t *rep = *self_p;
     if (rep->signals != NULL)
         fclose(rep->signals);
+    report_atspm_destroy(&rep->atspm);
     if (rep->trips != NULL)
         fclose(rep->trips);
     free(rep->order.rec);
@@ -343,7 +360,13 @@ void report_destroy(report_t **self_p) {
 }
 
 sim_observer_t report_observer(report_t *rep) {
-    return (sim_observer_t){rep, on_signal, on_trip, on_escort};
+    return (sim_observer_t){rep, on_signal, on_trip, on_escort, on_detector, on_command};
+}
+
+int report_enable_atspm(report_t *rep, const char *path, base_err_t *err) {
+    report_atspm_destroy(&rep->atspm);
+    rep->atspm = report_atspm_new(rep->scn, path, err);
+    return rep->atspm != NULL ? BASE_OK : (err != NULL ? err->code : BASE_EIO);
 }
 
 static int cmp_esc(const void *a, const void *b) {
@@ -663,6 +686,8 @@ int report_finish(report_t *rep, const sim_t *sim, uint64_t seed, double wall_s,
         if (close_out(rep, f, "signals.csv", err) < 0)
             return BASE_EIO;
     }
+    if (rep->atspm != NULL && report_atspm_finish(rep->atspm, sim_now(sim), err) < 0)
+        return err != NULL ? err->code : BASE_EIO;
     if (rep->n_esc > 1)
         qsort(rep->esc, rep->n_esc, sizeof *rep->esc, cmp_esc);
     report_summary_t s;

@@ -70,6 +70,11 @@ typedef struct report_auth {
  * Returns the report, or NULL with the message in err (BASE_EIO naming the path). */
 report_t *report_new(const sim_scenario_t *scn, const char *dir, base_err_t *err);
 
+/* Also writes the ATSPM hi-res event log of the run to path (and its config file beside it,
+ * report/atspm.h) at report_finish(). Call before report_observer(). Returns 0, or BASE_EIO
+ * (path not writable) / BASE_ENOMEM with the message in err. */
+int report_enable_atspm(report_t *rep, const char *path, base_err_t *err);
+
 /* Frees the report; NULL-safe, sets *self_p to NULL. Files already written stay. */
 void report_destroy(report_t **self_p);
 

@@ -38,6 +38,28 @@ static int stage_conflicts(const sim_signal_t *sig, int32_t k) {
     return 0;
 }
 
+/* Returns 1 when the conflict monitor will accept cmd for its (valid) signal: the checks of
+ * sim_command() below, without counting, so the observer hears only accepted commands. */
+static int command_ok(const sim_t *sim, const sim_command_t *cmd) {
+    const sim_signal_t *sig = &sim->scn->signals[cmd->signal];
+    const sim__signal_state_t *st = &sim->signals[cmd->signal];
+    switch (cmd->action) {
+    case SIM_CMD_HOLD:
+        return 1;
+    case SIM_CMD_FORCE_OFF:
+        return st->phase == SIM__PHASE_GREEN && sim->now >= sim__stage_min_end(sim, cmd->signal);
+    case SIM_CMD_CALL:
+        return cmd->stage >= 0 && cmd->stage < sig->n_stages && !stage_conflicts(sig, cmd->stage);
+    case SIM_CMD_RELEASE:
+        return (cmd->transition == SIM_TRANSITION_DWELL ||
+                cmd->transition == SIM_TRANSITION_SHORTWAY ||
+                cmd->transition == SIM_TRANSITION_LONGWAY) &&
+               st->external;
+    default:
+        return 0;
+    }
+}
+
 int sim_command(sim_t *sim, const sim_command_t *cmd, base_err_t *why) {
     const sim_scenario_t *scn = sim->scn;
     sim->safety.commands++;
@@ -48,6 +70,8 @@ int sim_command(sim_t *sim, const sim_command_t *cmd, base_err_t *why) {
     const sim_signal_t *sig = &scn->signals[s];
     sim__signal_state_t *st = &sim->signals[s];
     const char *node = scn->nodes[sig->node].id;
+    if (sim->obs.command_applied != NULL && command_ok(sim, cmd))
+        sim->obs.command_applied(sim->obs.ud, sim->now, cmd);
     switch (cmd->action) {
     case SIM_CMD_HOLD:
         st->external = 1;

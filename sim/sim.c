@@ -110,6 +110,15 @@ static int schedule(sim_t *sim, sim_time_t t, int32_t type, int32_t a, int64_t b
     return rc;
 }
 
+/* Time (ms) vehicle vh takes to pass over a point at its speed on link l (its length in jam
+ * spacings), at least 100 ms: how long it holds a loop detector on. */
+static sim_time_t occupancy(const sim_t *sim, const sim__vehicle_t *vh, int32_t l) {
+    double len = (double)vh->pce_milli / 1000.0 * sim->scn->links[l].jam_spacing_m;
+    double v = vh->speed_mps > 1.0 ? vh->speed_mps : 1.0;
+    sim_time_t t = sim_time_from_s(len / v);
+    return t > 100 ? t : 100;
+}
+
 /* Time (ms) lost on link l by a vehicle that has just left a stop after waiting `wait` ms,
  * cruising there at speed: its acceleration loss, plus the part of its braking loss that the
  * wait did not absorb (braking to the back of a queue ends later than the point queue's arrival,
@@ -165,8 +174,17 @@ static void enter_link(sim_t *sim, int32_t v, int32_t l, sim_time_t stopped_wait
     vh->link_enter = sim->now;
     for (int32_t i = sim->det_first[l]; i < sim->det_first[l + 1]; i++) {
         int32_t d = sim->det_by_link[i];
-        if (sim->scn->detectors[d].kind == SIM_DETECTOR_ADVANCE)
-            sim->det_count[d]++;
+        const sim_detector_t *det = &sim->scn->detectors[d];
+        if (det->kind != SIM_DETECTOR_ADVANCE)
+            continue;
+        sim->det_count[d]++;
+        if (sim->obs.detector_actuated != NULL) {
+            /* It passes the loop (distance_m before the stop line) on its way along the link. */
+            double up = lk->length_m - det->distance_m;
+            double f = lk->length_m > 0 && up > 0 ? up / lk->length_m : 0.0;
+            sim_time_t on = sim->now + (sim_time_t)llround(f * (double)tt);
+            sim->obs.detector_actuated(sim->obs.ud, on, on + occupancy(sim, vh, l), d);
+        }
     }
     schedule(sim, at, SIM__EV_LINK_END, v, 0);
 }
@@ -272,8 +290,12 @@ static void on_discharge(sim_t *sim, int32_t m) {
     ls->n_queued--;
     for (int32_t i = sim->det_first[from]; i < sim->det_first[from + 1]; i++) {
         int32_t d = sim->det_by_link[i];
-        if (sim->scn->detectors[d].kind == SIM_DETECTOR_STOP_LINE)
+        if (sim->scn->detectors[d].kind == SIM_DETECTOR_STOP_LINE) {
             sim->det_count[d]++;
+            if (sim->obs.detector_actuated != NULL)
+                sim->obs.detector_actuated(sim->obs.ud, sim->now,
+                                           sim->now + occupancy(sim, vh, from), d);
+        }
     }
     sim_time_t wait = sim->now - vh->stopline_arrive;
     int stopped = wait > sim->scn->model.stop_wait;

@@ -57,6 +57,8 @@ typedef struct sim_escort_record {
     int32_t queue_ahead;           /* vehicles it had to wait behind */
 } sim_escort_record_t;
 
+struct sim_command;
+
 /* Callbacks the simulator makes as things happen; any may be NULL. They must not call back
  * into the sim_t except through the const query functions. */
 typedef struct sim_observer {
@@ -65,6 +67,13 @@ typedef struct sim_observer {
                            sim_signal_state_t state);
     void (*trip_finished)(void *ud, const sim_trip_record_t *rec);
     void (*escort_passed)(void *ud, const sim_escort_record_t *rec);
+    /* A vehicle over detector d from `on` to `off` (ms). An advance loop reports a vehicle when
+     * it passes the loop's position (interpolated along its trip on the link, so `on` may lie
+     * after the current time: the call is made when the vehicle enters the link); a stop-line
+     * loop reports it when it crosses the stop line. Calls are not in time order. */
+    void (*detector_actuated)(void *ud, sim_time_t on, sim_time_t off, int32_t detector);
+    /* A controller command the conflict monitor accepted, at time t (before it takes effect). */
+    void (*command_applied)(void *ud, sim_time_t t, const struct sim_command *cmd);
 } sim_observer_t;
 
 /* Run counters (summary.json and the conservation check). */

@@ -4,11 +4,14 @@
  * Stops: for each corridor link i but the last, the node where it ends is a stop if it is
  * signalized; the groups of the movements from link i into link i+1 serve the corridor there.
  * Signal bars are run-length spans: a frame at t with state s ends the previous span at t and
- * extends it if it had s and no gap longer than VIZ_TSD_GAP_MS came between; else it opens a
- * span at t. Trajectories: a hash of vehicle id -> track (linear probing, load <= 1/2, rebuilt
- * when it grows or after a prune); a vehicle gets a point when sample_ms has passed since its
- * last one (always for the escort), and a point after a silence longer than VIZ_TSD_GAP_MS
- * starts a new segment. Cost per frame: O(vehicles + stops).
+ * extends it if it had s; else it opens a span at t. Frames skipped at a high pace (a silence
+ * longer than VIZ_TSD_GAP_MS, up to VIZ_TSD_BRIDGE_MS) do not leave a dark band: the bar holds
+ * its state across the silence, and a change seen across it is put at its middle (the best
+ * guess, at most half the silence off); only a longer silence leaves the bar dark. Trajectories: a
+ * hash of vehicle id -> track (linear probing, load <= 1/2, rebuilt when it grows or after a
+ * prune); a vehicle gets a point when sample_ms has passed since its last one (always for the
+ * escort), and a point after a silence longer than VIZ_TSD_GAP_MS starts a new segment. Cost per
+ * frame: O(vehicles + stops).
  */
 #include "viz/tsd.h"
 
@@ -177,11 +180,18 @@ static int stop_state(const viz_tsd_stop_t *s, const proto_frame_t *f) {
 
 static int add_span(viz_tsd_stop_t *s, int64_t t, int state, int64_t prev_t) {
     viz_tsd_span_t *last = s->n_spans ? &s->spans[s->n_spans - 1] : NULL;
-    int contiguous = last != NULL && t - prev_t <= VIZ_TSD_GAP_MS && last->t1_ms == prev_t;
-    if (contiguous)
+    int64_t gap = t - prev_t;
+    int contiguous = last != NULL && gap <= VIZ_TSD_BRIDGE_MS && last->t1_ms == prev_t;
+    int64_t start = t;
+    if (contiguous && last->state == state) {
         last->t1_ms = t;
-    if (contiguous && last->state == state)
         return 0;
+    }
+    if (contiguous) {
+        /* Skipped frames: the change happened somewhere in the silence; put it at the middle. */
+        start = gap > VIZ_TSD_GAP_MS ? prev_t + gap / 2 : t;
+        last->t1_ms = start;
+    }
     if (s->n_spans == s->cap_spans) {
         size_t cap = s->cap_spans ? 2 * s->cap_spans : 64;
         viz_tsd_span_t *n = realloc(s->spans, cap * sizeof *n);
@@ -190,7 +200,7 @@ static int add_span(viz_tsd_stop_t *s, int64_t t, int state, int64_t prev_t) {
         s->spans = n;
         s->cap_spans = cap;
     }
-    s->spans[s->n_spans++] = (viz_tsd_span_t){t, t, (uint8_t)state};
+    s->spans[s->n_spans++] = (viz_tsd_span_t){start, t, (uint8_t)state};
     return 0;
 }
 

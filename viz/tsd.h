@@ -26,6 +26,10 @@
 
 #define VIZ_TSD_MAX_GROUPS 4
 #define VIZ_TSD_GAP_MS     5000 /* a longer silence starts a new trajectory segment */
+/* Signal bars are held across frames the viewer skipped (a silence up to this long): a state
+ * seen on both sides fills the gap, a change is put at its middle. A longer silence (a jump in
+ * a replay) stays dark. */
+#define VIZ_TSD_BRIDGE_MS 120000
 
 /* Signal states, as the frame's group bytes. */
 enum { VIZ_SIG_DARK = 0, VIZ_SIG_RED = 1, VIZ_SIG_YELLOW = 2, VIZ_SIG_GREEN = 3 };

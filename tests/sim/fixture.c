@@ -147,7 +147,10 @@ static void rec_escort(void *ud, const sim_escort_record_t *e) {
 
 sim_observer_t fixture_recorder(fixture_rec_t *rec) {
     memset(rec, 0, sizeof *rec);
-    return (sim_observer_t){rec, rec_signal, rec_trip, rec_escort};
+    return (sim_observer_t){.ud = rec,
+                            .signal_changed = rec_signal,
+                            .trip_finished = rec_trip,
+                            .escort_passed = rec_escort};
 }
 
 void fixture_rec_free(fixture_rec_t *rec) {

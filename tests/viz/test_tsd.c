@@ -63,9 +63,22 @@ START_TEST(test_signal_spans) {
     ck_assert_int_eq(viz_tsd_state_at(t, 0, -1), VIZ_SIG_DARK);
     ck_assert_int_eq(viz_tsd_state_at(t, 9, 0), VIZ_SIG_DARK);
     ck_assert_int_eq(t->stops[1].n_spans, 1); /* B green throughout */
-    /* A silence longer than VIZ_TSD_GAP_MS is not bridged. */
-    add(t, 20000 + VIZ_TSD_GAP_MS + 1000, 1, 0, NULL);
-    ck_assert_int_eq(viz_tsd_state_at(t, 0, 22000), VIZ_SIG_DARK);
+    /* Frames skipped at a high pace: no dark band. The same state on both sides of the
+     * silence fills it; a change across it is put at its middle. */
+    size_t spans = t->stops[0].n_spans;
+    add(t, 40000, 1, 0, NULL);
+    ck_assert_int_eq(t->stops[0].n_spans, spans);
+    for (int64_t ms = 20000; ms <= 40000; ms += 500)
+        ck_assert_int_eq(viz_tsd_state_at(t, 0, ms), 1);
+    add(t, 70000, 3, 0, NULL);
+    ck_assert_int_eq(viz_tsd_state_at(t, 0, 54999), 1);
+    ck_assert_int_eq(viz_tsd_state_at(t, 0, 55000), 3);
+    ck_assert_int_eq(viz_tsd_state_at(t, 0, 70000), 3);
+    for (int64_t ms = 0; ms <= 70000; ms += 250)
+        ck_assert_int_ne(viz_tsd_state_at(t, 0, ms), VIZ_SIG_DARK);
+    /* A silence longer than VIZ_TSD_BRIDGE_MS (a jump) is not bridged. */
+    add(t, 70000 + VIZ_TSD_BRIDGE_MS + 1000, 3, 0, NULL);
+    ck_assert_int_eq(viz_tsd_state_at(t, 0, 71000), VIZ_SIG_DARK);
     /* Time going backwards (a seek) starts afresh. */
     add(t, 1000, 3, 0, NULL);
     ck_assert_int_eq(t->stops[0].n_spans, 1);
