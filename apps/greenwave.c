@@ -174,8 +174,8 @@ int main(int argc, char **argv) {
     }
     if (scenario == NULL)
         return usage_error("%s", "no scenario given");
-    static const char *const known[] = {"none",     "actuated",    "local",
-                                        "corridor", "route-green", NULL};
+    static const char *const known[] = {"none",        "actuated",    "local", "corridor",
+                                        "corridor-v1", "route-green", NULL};
     char list[256];
     snprintf(list, sizeof list, "%s", strategies);
     char *names[8];

@@ -28,11 +28,12 @@ static const char USAGE[] =
     "  --bind ENDPOINT       ipc://PATH, tcp://127.0.0.1:PORT or inproc://NAME (required);\n"
     "                        tcp://127.0.0.1:* takes a free port (printed at the start)\n"
     "  --strategy S          default strategy when a simulation asks for none:\n"
-    "                        none | actuated | local | corridor | route-green (default: none)\n"
-    "  --transition T        return to coordination: dwell | shortway | longway (default: "
-    "shortway)\n"
-    "  --detection-range S   local preemption: ETA in seconds at which a signal is preempted (20)\n"
-    "  --margin S            corridor: seconds of green before the queue must be clear (3)\n"
+    "                        none | actuated | local | corridor | corridor-v1 | route-green\n"
+    "                        (default: none)\n"
+    "  --transition T        return to coordination: dwell | shortway | longway | auto\n"
+    "                        (default: auto: corridor chooses per signal by cost, the other\n"
+    "                        strategies use shortway)\n"
+    "%s"
     "  --tsp                 transit signal priority for buses (green extension, early\n"
     "                        green) below escorts, in actuated, local and corridor\n"
     "  --no-tsp              no transit signal priority (the default)\n"
@@ -159,18 +160,43 @@ static int parse_double(const char *s, double *out) {
     return 0;
 }
 
+/* The usage text with the numeric parameters of CTL_PARAMS, aligned. */
+static void print_usage(void) {
+    char params[4096] = "";
+    size_t o = 0;
+    for (const ctl_param_t *p = CTL_PARAMS; p->option != NULL && o < sizeof params; p++) {
+        char opt[32];
+        snprintf(opt, sizeof opt, "%s S", p->option);
+        o += (size_t)snprintf(params + o, sizeof params - o, "  %-21s ", opt);
+        for (const char *h = p->help; *h && o + 32 < sizeof params; h++) {
+            params[o++] = *h;
+            if (*h == '\n')
+                o += (size_t)snprintf(params + o, sizeof params - o, "%24s", "");
+        }
+        o += (size_t)snprintf(params + o, sizeof params - o, "\n");
+    }
+    printf(USAGE, params);
+}
+
+static const ctl_param_t *find_param(const char *option) {
+    for (const ctl_param_t *p = CTL_PARAMS; p->option != NULL; p++)
+        if (strcmp(p->option, option) == 0)
+            return p;
+    return NULL;
+}
+
 int main(int argc, char **argv) {
     ctl_config_t cfg;
     ctl_config_defaults(&cfg);
     const char *bind = NULL, *log_path = NULL, *keys_path = NULL, *allow_path = NULL;
-    int allow_remote = 0, quiet = 0;
+    int allow_remote = 0, quiet = 0, transition_set = 0;
     double idle_ms = 0, crash_after = 0, stats_every = 0;
     int64_t max_message = CTL_SERVER_MAX_MESSAGE;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            fputs(USAGE, stdout);
+            print_usage();
             return 0;
         } else if (strcmp(a, "--tsp") == 0) {
             cfg.tsp = 1;
@@ -181,11 +207,11 @@ int main(int argc, char **argv) {
         } else if (strcmp(a, "--quiet") == 0) {
             quiet = 1;
         } else if (strcmp(a, "--bind") == 0 || strcmp(a, "--strategy") == 0 ||
-                   strcmp(a, "--transition") == 0 || strcmp(a, "--detection-range") == 0 ||
-                   strcmp(a, "--margin") == 0 || strcmp(a, "--log") == 0 ||
-                   strcmp(a, "--idle-exit") == 0 || strcmp(a, "--crash-after") == 0 ||
-                   strcmp(a, "--limit") == 0 || strcmp(a, "--stats-every") == 0 ||
-                   strcmp(a, "--curve-keys") == 0 || strcmp(a, "--curve-allow") == 0) {
+                   strcmp(a, "--transition") == 0 || find_param(a) != NULL ||
+                   strcmp(a, "--log") == 0 || strcmp(a, "--idle-exit") == 0 ||
+                   strcmp(a, "--crash-after") == 0 || strcmp(a, "--limit") == 0 ||
+                   strcmp(a, "--stats-every") == 0 || strcmp(a, "--curve-keys") == 0 ||
+                   strcmp(a, "--curve-allow") == 0) {
             if (v == NULL)
                 return usage_error("option %s needs a value", a);
             i++;
@@ -202,15 +228,18 @@ int main(int argc, char **argv) {
                     cfg.transition = PROTO_TRANSITION_SHORTWAY;
                 else if (strcmp(v, "longway") == 0)
                     cfg.transition = PROTO_TRANSITION_LONGWAY;
-                else
+                else if (strcmp(v, "auto") != 0)
                     return usage_error(
-                        "--transition: expected dwell, shortway or longway, got '%s'", v);
-            } else if (strcmp(a, "--detection-range") == 0) {
-                if (parse_double(v, &cfg.detection_range_s) < 0)
-                    return usage_error("--detection-range: not a number of seconds: '%s'", v);
-            } else if (strcmp(a, "--margin") == 0) {
-                if (parse_double(v, &cfg.safety_margin_s) < 0)
-                    return usage_error("--margin: not a number of seconds: '%s'", v);
+                        "--transition: expected dwell, shortway, longway or auto, got '%s'", v);
+                cfg.transition_auto = strcmp(v, "auto") == 0;
+                transition_set = 1;
+            } else if (find_param(a) != NULL) {
+                const ctl_param_t *p = find_param(a);
+                double x;
+                if (parse_double(v, &x) < 0 || x < p->min || x > p->max)
+                    return usage_error("%s: expected a number in [%g, %g], got '%s'", a, p->min,
+                                       p->max, v);
+                *(double *)(void *)((char *)&cfg + p->offset) = x;
             } else if (strcmp(a, "--curve-keys") == 0) {
                 keys_path = v;
             } else if (strcmp(a, "--curve-allow") == 0) {
@@ -235,6 +264,8 @@ int main(int argc, char **argv) {
     }
     if (bind == NULL)
         return usage_error("%s", "--bind ENDPOINT is required");
+    if (!transition_set)
+        cfg.transition_auto = 1; /* the default: corridor chooses, the others use shortway */
     if ((keys_path == NULL) != (allow_path == NULL))
         return usage_error("%s", "--curve-keys and --curve-allow go together");
     base_err_t err = {0};

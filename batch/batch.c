@@ -12,6 +12,7 @@
 #include "batch/batch.h"
 
 #include "base/fs.h"
+#include "batch/pair.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -670,6 +671,9 @@ static void throughput(const batch_t *self, double wall, char *buf, size_t size)
 }
 
 static int write_final(batch_t *self, const char *runtime_note) {
+    const char *dirs[] = {self->o.out_dir};
+    if (batch_pair_fill(self->sw, self->table, dirs, 1, &self->err) < 0)
+        return BASE_EIO;
     if (batch_table_canonicalize(self->table, "run", batch_fixed_cols, BATCH_FIXED_COLS) < 0)
         return base_err_set(&self->err, BASE_ENOMEM, "out of memory");
     if (self->table->n_cols > 0 && batch_table_write(self->table, self->runs_csv, &self->err) < 0)
@@ -913,7 +917,10 @@ int batch_merge(const char *const *dirs, size_t n_dirs, const batch_options_t *o
         int in_place = n_dirs == 1 && same_file(dirs[0], out);
         if (!in_place)
             sw->shard_index = sw->shard_count = 0;
-        if (batch_table_canonicalize(merged, "run", batch_fixed_cols, BATCH_FIXED_COLS) < 0)
+        if (batch_pair_fill(sw, merged, dirs, n_dirs, err) < 0)
+            rc = BASE_EIO;
+        if (rc == BASE_OK &&
+            batch_table_canonicalize(merged, "run", batch_fixed_cols, BATCH_FIXED_COLS) < 0)
             rc = base_err_set(err, BASE_ENOMEM, "out of memory");
         /* Drop duplicates (overlapping shards): per key keep an ok row, else the first. */
         size_t n_keys = 0;

@@ -270,3 +270,106 @@ int batch_plot_tsd(const char *gnuplot, const char *dir, const char *name,
         return BASE_EIO;
     return batch_plot_run(gnuplot, dir, name, err);
 }
+
+void batch_plot_pareto(batch_plot_point_t *pt, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        pt[i].front = isfinite(pt[i].x.mean) && isfinite(pt[i].y.mean);
+        for (size_t j = 0; j < n && pt[i].front; j++) {
+            if (j == i || !isfinite(pt[j].x.mean) || !isfinite(pt[j].y.mean))
+                continue;
+            int no_worse = pt[j].x.mean <= pt[i].x.mean && pt[j].y.mean <= pt[i].y.mean;
+            int better = pt[j].x.mean < pt[i].x.mean || pt[j].y.mean < pt[i].y.mean;
+            if (no_worse && better)
+                pt[i].front = 0;
+        }
+    }
+}
+
+static double lo_or(const batch_stats_t *st) {
+    return isfinite(st->lo) ? st->lo : st->mean;
+}
+
+static double hi_or(const batch_stats_t *st) {
+    return isfinite(st->hi) ? st->hi : st->mean;
+}
+
+static int cmp_x(const void *a, const void *b) {
+    const batch_plot_point_t *p = *(const batch_plot_point_t *const *)a;
+    const batch_plot_point_t *q = *(const batch_plot_point_t *const *)b;
+    return (p->x.mean > q->x.mean) - (p->x.mean < q->x.mean);
+}
+
+int batch_plot_tradeoff(const char *gnuplot, const char *dir, const char *name, const char *title,
+                        const char *xlabel, const char *ylabel, const batch_plot_point_t *pt,
+                        size_t n, base_err_t *err) {
+    FILE *d = open_in(dir, name, ".dat", err);
+    if (d == NULL)
+        return BASE_EIO;
+    /* Block 0: points off the front; 1: on it (sorted by x, for the line); 2: labels. */
+    const batch_plot_point_t **front = malloc((n + 1) * sizeof *front);
+    if (front == NULL) {
+        fclose(d);
+        return base_err_set(err, BASE_ENOMEM, "out of memory");
+    }
+    size_t nf = 0;
+    for (int blk = 0; blk < 2; blk++) {
+        fprintf(d, "# %s: x y xlo xhi ylo yhi\nNaN NaN NaN NaN NaN NaN\n",
+                blk ? "on the Pareto front" : "off the front");
+        for (size_t i = 0; i < n; i++) {
+            if (!isfinite(pt[i].x.mean) || !isfinite(pt[i].y.mean) || pt[i].front != blk)
+                continue;
+            if (blk)
+                front[nf++] = &pt[i];
+            else
+                fprintf(d, "%.17g %.17g %.17g %.17g %.17g %.17g\n", pt[i].x.mean, pt[i].y.mean,
+                        lo_or(&pt[i].x), hi_or(&pt[i].x), lo_or(&pt[i].y), hi_or(&pt[i].y));
+        }
+        if (blk) {
+            qsort(front, nf, sizeof *front, cmp_x);
+            for (size_t i = 0; i < nf; i++)
+                fprintf(d, "%.17g %.17g %.17g %.17g %.17g %.17g\n", front[i]->x.mean,
+                        front[i]->y.mean, lo_or(&front[i]->x), hi_or(&front[i]->x),
+                        lo_or(&front[i]->y), hi_or(&front[i]->y));
+        }
+        fprintf(d, "\n\n");
+    }
+    free(front);
+    fprintf(d, "# labels: x y label\nNaN NaN \"\"\n");
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(pt[i].x.mean) || !isfinite(pt[i].y.mean))
+            continue;
+        fprintf(d, "%.17g %.17g \"", pt[i].x.mean, pt[i].y.mean);
+        for (const char *c = pt[i].label; *c; c++)
+            if (*c != '"' && *c != '\n')
+                fputc(*c, d);
+        fprintf(d, "\"\n");
+    }
+    if (close_checked(d, dir, name, ".dat", err) < 0)
+        return BASE_EIO;
+    FILE *g = open_in(dir, name, ".gp", err);
+    if (g == NULL)
+        return BASE_EIO;
+    fprintf(g, "# %s.gp: drawn by greenwave-bench; run 'gnuplot %s.gp' in this directory.\n", name,
+            name);
+    fprintf(g, "set terminal pngcairo size 1000,700 noenhanced font ',10'\n");
+    fprintf(g, "set output '%s.png'\nset title ", name);
+    batch_plot_quote(g, title);
+    fprintf(g, "\nset xlabel ");
+    batch_plot_quote(g, xlabel);
+    fprintf(g, "\nset ylabel ");
+    batch_plot_quote(g, ylabel);
+    fprintf(g, "\nset grid\nset key top right\nset offsets graph 0.05, graph 0.25, graph 0.08, "
+               "graph 0.08\n");
+    fprintf(g,
+            "plot '%s.dat' index 0 using 1:2:3:4:5:6 with xyerrorbars pt 7 ps 0.9 "
+            "lc rgb '#6f8fbf' title 'variant (mean, 95 %% CI)', \\\n"
+            "     '%s.dat' index 1 using 1:2:3:4:5:6 with xyerrorbars pt 5 ps 1.1 lw 1.5 "
+            "lc rgb '#c0392b' title 'Pareto front', \\\n"
+            "     '%s.dat' index 1 using 1:2 with lines lw 2 lc rgb '#c0392b' notitle, \\\n"
+            "     '%s.dat' index 2 using 1:2:3 with labels left offset 0.8,0.6 font ',8' "
+            "notitle\n",
+            name, name, name, name);
+    if (close_checked(g, dir, name, ".gp", err) < 0)
+        return BASE_EIO;
+    return batch_plot_run(gnuplot, dir, name, err);
+}

@@ -44,6 +44,23 @@ typedef struct batch_plot_tsd {
     size_t n_traj;
 } batch_plot_tsd_t;
 
+/* One strategy variant on the trade-off plot: its means with 95 % intervals on both axes. */
+typedef struct batch_plot_point {
+    const char *label;
+    batch_stats_t x, y;
+    int front; /* on the Pareto front (no other point lower on both axes) */
+} batch_plot_point_t;
+
+/* Marks the Pareto front of points (lower is better on both axes, by the means; points with a
+ * non-finite mean are never on it). */
+void batch_plot_pareto(batch_plot_point_t *points, size_t n);
+
+/* Draws dir/name.png: each point with its x and y error bars (95 % intervals), labelled, the
+ * Pareto front joined by a line and drawn in another colour. Returns as the other plots. */
+int batch_plot_tradeoff(const char *gnuplot, const char *dir, const char *name, const char *title,
+                        const char *xlabel, const char *ylabel, const batch_plot_point_t *points,
+                        size_t n, base_err_t *err);
+
 /* Returns the gnuplot to use: path itself if it is not NULL (checked executable), else the
  * first "gnuplot" on PATH; NULL if none. The caller frees the result. */
 char *batch_plot_find_gnuplot(const char *path);

@@ -47,6 +47,16 @@ static const struct {
     {"safety.conflict_rejections", "conflict-monitor rejections", "conflict rejections"},
     {"recovery.time_s", "recovery time (s)", "recovery (s)"},
     {"recovery.cycles", "recovery (cycles)", "recovery (cycles)"},
+    {"trip_window.mean_delay_s", "delay of traffic in the trip window (s/veh)",
+     "trip-window delay (s/veh)"},
+    {"vs_none.window.delta_sum_h", "trip window: delay added to others vs none, paired (veh-h)",
+     "others' added delay (veh-h)"},
+    {"vs_none.window.delta_s", "trip window: added delay per vehicle vs none, paired (s/veh)",
+     "added delay (s/veh)"},
+    {"vs_none.arterial.delta_s", "trip window, arterial: added delay vs none, paired (s/veh)",
+     "arterial added (s/veh)"},
+    {"vs_none.cross_street.delta_s",
+     "trip window, cross streets: added delay vs none, paired (s/veh)", "cross added (s/veh)"},
     {NULL, NULL, NULL},
 };
 
@@ -425,6 +435,73 @@ static int plot_strips(plot_ctx_t *p, size_t s, const char *file, const char *ti
     return rc;
 }
 
+/* The trade-off: escort travel time against the delay the escort's trip added to the other
+ * vehicles of its trip window (paired with none, vehicle-hours; none itself adds 0), a point
+ * per variant with 95 % intervals on both axes, the Pareto front marked; and its table. */
+static int plot_tradeoff(plot_ctx_t *p, size_t s) {
+    const batch_sweep_t *sw = p->a->sw;
+    size_t nv = sw->n_variants, nk = sw->n_seeds;
+    measure_t mx, my;
+    resolve(p->a->t, "escort.travel_time_s", &mx);
+    resolve(p->a->t, "vs_none.window.delta_sum_h", &my);
+    if (mx.col < 0 || my.col < 0)
+        return BASE_OK;
+    batch_plot_point_t *pt = calloc(nv + 1, sizeof *pt);
+    double *x = malloc((nk + 1) * sizeof *x), *y = malloc((nk + 1) * sizeof *y);
+    int rc = pt && x && y ? BASE_OK : BASE_ENOMEM;
+    for (size_t v = 0; v < nv && rc == BASE_OK; v++) {
+        gather(p->a, s, v, &mx, x);
+        gather(p->a, s, v, &my, y);
+        if (strcmp(sw->variants[v].strategy, "none") == 0)
+            for (size_t k = 0; k < nk; k++)
+                y[k] = isfinite(x[k]) ? 0.0 : NAN; /* none against itself */
+        pt[v].label = sw->variants[v].label;
+        rc = stats_of(x, nk, &pt[v].x);
+        if (rc == BASE_OK)
+            rc = stats_of(y, nk, &pt[v].y);
+    }
+    if (rc == BASE_OK) {
+        batch_plot_pareto(pt, nv);
+        fprintf(
+            p->md,
+            "### Trade-off: escort time against others' added delay\n\n"
+            "Added delay: over the vehicles in the network during the trip window (escort "
+            "departure to the last route signal's return to coordination), each vehicle's "
+            "delay minus its delay in the `none` run of the same seed, summed (vehicle-hours; "
+            "`vs_none.window.delta_sum_h`). Means over seeds with 95 %% intervals; * on the "
+            "Pareto front (no variant is faster and cheaper).\n\n"
+            "| variant | escort time (s) [95 %% CI] | added delay (veh-h) [95 %% CI] | front |\n"
+            "|---|---|---|---|\n");
+        for (size_t v = 0; v < nv; v++) {
+            char cx[96], cy[96], mxb[32], myb[32];
+            fmt_ci(&pt[v].x, cx, sizeof cx);
+            fmt_ci(&pt[v].y, cy, sizeof cy);
+            fprintf(p->md, "| %s | %s %s | %s %s | %s |\n", pt[v].label, fmt(pt[v].x.mean, mxb), cx,
+                    fmt(pt[v].y.mean, myb), cy, pt[v].front ? "*" : "");
+        }
+        fprintf(p->md, "\n");
+    }
+    if (rc == BASE_OK && p->o != NULL && p->o->gnuplot != NULL) {
+        base_err_t e = {0};
+        char name[512], title[512];
+        snprintf(name, sizeof name, "%s-tradeoff", sw->scenarios[s].label);
+        snprintf(title, sizeof title,
+                 "%s: escort time against the delay it adds to others (Pareto front in red)",
+                 sw->scenarios[s].label);
+        if (batch_plot_tradeoff(p->o->gnuplot, p->plots_dir, name, title,
+                                "escort travel time (s), mean and 95 % CI",
+                                "delay added to others in the trip window vs none (veh-h)", pt, nv,
+                                &e) < 0)
+            plot_failed(p, "trade-off", &e);
+        else
+            fprintf(p->md, "![trade-off](plots/%s.png)\n\n", name);
+    }
+    free(pt);
+    free(x);
+    free(y);
+    return rc;
+}
+
 typedef struct pick {
     size_t k;
     double v;
@@ -754,6 +831,8 @@ static int write_scenario(const ana_t *a, size_t s, FILE *md, plot_ctx_t *pc) {
         if (plot_tsd(pc, s) < 0)
             goto oom;
     }
+    if (plot_tradeoff(pc, s) < 0)
+        goto oom;
     /* Failed runs. */
     size_t nf = 0;
     for (size_t v = 0; v < nv; v++) {

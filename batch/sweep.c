@@ -20,12 +20,32 @@
 
 static const batch_param_spec_t SPECS[] = {
     {"transition", NULL, BATCH_PARAM_CONTROLLER, "--transition", BATCH_PARAM_ENUM,
-     "dwell|shortway|longway", "return to coordination after a priority service", NULL},
+     "dwell|shortway|longway|auto",
+     "return to coordination after a priority service (auto: corridor chooses per signal)", NULL},
     {"detection_range_s", "detection-range", BATCH_PARAM_CONTROLLER, "--detection-range",
      BATCH_PARAM_NUMBER, NULL, "local preemption: ETA in seconds at which a signal is preempted",
      NULL},
     {"margin_s", "margin", BATCH_PARAM_CONTROLLER, "--margin", BATCH_PARAM_NUMBER, NULL,
      "corridor: seconds of green before the queue must be clear", NULL},
+    {"passage_s", "passage", BATCH_PARAM_CONTROLLER, "--passage", BATCH_PARAM_NUMBER, NULL,
+     "actuated: passage time (unit extension), s", NULL},
+    {"tsp_horizon_s", "tsp-horizon", BATCH_PARAM_CONTROLLER, "--tsp-horizon", BATCH_PARAM_NUMBER,
+     NULL, "TSP: bus ETA in seconds within which it acts", NULL},
+    {"tsp_lockout_s", "tsp-lockout", BATCH_PARAM_CONTROLLER, "--tsp-lockout", BATCH_PARAM_NUMBER,
+     NULL, "TSP: seconds without priority for another bus after one", NULL},
+    {"tsp_max_cut_s", "tsp-max-cut", BATCH_PARAM_CONTROLLER, "--tsp-max-cut", BATCH_PARAM_NUMBER,
+     NULL, "TSP: most seconds an early green cuts from a green", NULL},
+    {"engage_s", "engage", BATCH_PARAM_CONTROLLER, "--engage", BATCH_PARAM_NUMBER, NULL,
+     "corridor: engage a signal when the escort's green is due within this many seconds", NULL},
+    {"meter_s", "meter", BATCH_PARAM_CONTROLLER, "--meter", BATCH_PARAM_NUMBER, NULL,
+     "corridor: most seconds cut from each cross-street green before the escort's (0: off)", NULL},
+    {"meter_horizon_s", "meter-horizon", BATCH_PARAM_CONTROLLER, "--meter-horizon",
+     BATCH_PARAM_NUMBER, NULL, "corridor: metering starts this many seconds before the green",
+     NULL},
+    {"spill_fill", "spill-fill", BATCH_PARAM_CONTROLLER, "--spill-fill", BATCH_PARAM_NUMBER, NULL,
+     "corridor: an approach this full is flushed no later than the signal upstream", NULL},
+    {"dwell_weight", "dwell-weight", BATCH_PARAM_CONTROLLER, "--dwell-weight", BATCH_PARAM_NUMBER,
+     NULL, "corridor, transition auto: cost of a second of dwell against one of transition", NULL},
     {"tsp", NULL, BATCH_PARAM_CONTROLLER, "--tsp", BATCH_PARAM_BOOL, NULL,
      "transit signal priority for buses (true: --tsp, false: --no-tsp)", "--no-tsp"},
     {"tick_ms", "tick-ms", BATCH_PARAM_SIM, "--tick-ms", BATCH_PARAM_INT, NULL,
@@ -33,8 +53,8 @@ static const batch_param_spec_t SPECS[] = {
     {NULL, NULL, 0, NULL, 0, NULL, NULL, NULL},
 };
 
-static const char *const STRATEGIES[] = {"none",     "actuated",    "local",
-                                         "corridor", "route-green", NULL};
+static const char *const STRATEGIES[] = {"none",        "actuated",    "local", "corridor",
+                                         "corridor-v1", "route-green", NULL};
 
 static const char *const DEFAULT_MEASURES[] = {
     "escort.travel_time_s",
@@ -49,6 +69,11 @@ static const char *const DEFAULT_MEASURES[] = {
     "safety.conflict_rejections",
     "recovery.time_s",
     "recovery.cycles",
+    "trip_window.mean_delay_s",
+    "vs_none.window.delta_sum_h",
+    "vs_none.window.delta_s",
+    "vs_none.arterial.delta_s",
+    "vs_none.cross_street.delta_s",
     NULL,
 };
 

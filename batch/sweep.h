@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #define BATCH_LABEL_MAX   96 /* bytes of a label or slug, with the terminator */
-#define BATCH_PARAMS_MAX  8
+#define BATCH_PARAMS_MAX  16
 #define BATCH_VALUE_MAX   32
 #define BATCH_SEEDS_MAX   1000000
 #define BATCH_VARIANT_MAX 1000

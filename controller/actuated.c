@@ -19,12 +19,12 @@
  *     next stage of the sequence has a call, else a call (with hold) of the first stage
  *     after it that has one, skipping the stages nobody waits for.
  *   - Without a call elsewhere it rests in green.
- * TSP: a bus whose stage is green within CTL__TSP_HORIZON_MS of its ETA suppresses the
- * gap-out (green extension; the max-out still applies); a bus whose stage is the next to be
- * served gets an early green when the current stage is within CTL__TSP_TRUNCATE_MS of its
- * max-out: its stage is called without hold at once (the simulator ends the current green at
- * its minimum at the earliest). Both respect the reservice lockout (tsp.c).
- * Escorts get no preemption from this strategy.
+ * TSP: a bus whose stage is green within the TSP horizon (--tsp-horizon, 10 s) of its ETA
+ * suppresses the gap-out (green extension; the max-out still applies); a bus whose stage is the
+ * next to be served gets an early green when the current stage is within the TSP cut limit
+ * (--tsp-max-cut, 10 s) of its max-out: its stage is called without hold at once (the simulator
+ * ends the current green at its minimum at the earliest). Both respect the reservice lockout
+ * (tsp.c). Escorts get no preemption from this strategy.
  */
 #include "controller/ctl_internal.h"
 
@@ -102,17 +102,17 @@ static int bus_priority(ctl__session_t *s, int32_t sig, int32_t k, ctl__req_t **
     if (bk < 0) {
         ctl__req_reject(b, "no stage serves its movement");
     } else if (bk == k) {
-        rc = to_go <= CTL__TSP_HORIZON_MS && ctl__tsp_take(s, sig, b);
-        if (to_go > CTL__TSP_HORIZON_MS)
+        rc = to_go <= ctl__ms(s->cfg->tsp_horizon_s) && ctl__tsp_take(s, sig, b);
+        if (to_go > ctl__ms(s->cfg->tsp_horizon_s))
             ctl__req_status(b, PROTO_SSM_REQUESTED);
         else if (rc)
             ctl__req_status(b, PROTO_SSM_GRANTED);
     } else if (svc->early_stage == bk) {
         ctl__req_status(b, PROTO_SSM_PROCESSING);
         rc = 2;
-    } else if (to_go <= CTL__TSP_HORIZON_MS && bk == next_called(s, sig, k) &&
+    } else if (to_go <= ctl__ms(s->cfg->tsp_horizon_s) && bk == next_called(s, sig, k) &&
                s->views[sig].green_start + ctl__map_max_green(sg, sg->stages[k].groups) - s->now <=
-                   CTL__TSP_TRUNCATE_MS &&
+                   ctl__ms(s->cfg->tsp_max_cut_s) &&
                ctl__tsp_take(s, sig, b)) {
         char why[CTL__LOG_LINE_MAX];
         snprintf(why, sizeof why,

@@ -1,7 +1,9 @@
 /*
- * controller/corridor.c - strategy "corridor": the green wave. The controller plans the
- * escort's whole route from its SRM (an ETA per intersection ahead) and the queues it
- * estimates from detectors, and opens each signal just in time.
+ * controller/corridor.c - strategies "corridor" and "corridor-v1": the green wave. The
+ * controller plans the escort's whole route from its SRM (an ETA per intersection ahead) and
+ * the queues it estimates from detectors, and opens each signal just in time. corridor-v1 is
+ * the strategy as it first shipped, kept so the two compare; corridor adds metering and the
+ * per-signal choice of the transition (both below).
  *
  * Plan, per escort and intersection, re-made every tick:
  *   queue     vehicles between the escort and the stop line, all of which cross it before
@@ -19,8 +21,8 @@
  *   green_at  ETA - clear - safety_margin_s: the escort's stage must be green by then.
  * The plan is logged when first made and whenever green_at moves by more than 2 s.
  *
- * Execution at each signal, for the escort with the earliest ETA among those engaged (its
- * green_at within CTL__ENGAGE_MS, or already served):
+ * Execution at each signal, for the escort that ranks first among those engaged (its
+ * green_at within engage_s, or already served; ranked by priority level, then ETA):
  *   - its stage is red: call it (with hold, preempt flag) at the last tick at which the
  *     call still gets the green by green_at: the call waits for the current stage's minimum
  *     green and then runs the intergreen, so the earliest green after a call at t is
@@ -36,6 +38,24 @@
  *     the configured transition.
  * Before an escort departs, its planned route from the map stands in for its SRM, so the
  * first signals can be opened in time. Buses get TSP where no escort is engaged.
+ *
+ * corridor only:
+ *   - the whole route: a signal whose approach is filling up (spill_fill of its storage) is
+ *     opened no later than the one upstream, whose queue could not move otherwise;
+ *   - metering: in the cycles before the escort's green (green_at within meter_horizon_s, but
+ *     the final call not yet due), a green of a stage that does not serve the escort, followed
+ *     in sequence by the escort's stage, is ended up to meter_s early (never before its
+ *     minimum): a call of the escort's stage without hold. The local plan's clock still times
+ *     the following greens, so the cut time goes to the escort's stage, whose queue is then
+ *     shorter when the final flush begins: the cross streets lose a little green in several
+ *     cycles instead of a long stretch at once;
+ *   - the return to coordination, per signal, at the release, with --transition auto: the
+ *     release re-anchors the plan so that the current green ends now; the plan is then
+ *     d = (plan's end of this green - plan position now) mod cycle out of step. dwell holds
+ *     the green for d (cross streets red: cost dwell_weight x d), shortway moves the plan back
+ *     by a fifth of a cycle per cycle the shorter way (ceil(min(d, C - d) / (C / 5)) cycles),
+ *     longway by lengthening only (ceil(d / (C / 5)) cycles); each transition cycle costs its
+ *     length. The cheapest wins (ties: shortway, longway, dwell). The choice is logged.
  */
 #include "controller/ctl_internal.h"
 
@@ -53,7 +73,7 @@ static int ours(const ctl__session_t *s, int32_t sig, const ctl__req_t *r) {
 }
 
 static int engaged(const ctl__session_t *s, const ctl__req_t *r) {
-    return ours(s, r->sig, r) || r->green_at - s->now <= CTL__ENGAGE_MS;
+    return ours(s, r->sig, r) || r->green_at - s->now <= ctl__ms(s->cfg->engage_s);
 }
 
 /* Vehicles ahead of the escort on the link it is on: those counted in by the advance loop
@@ -198,29 +218,154 @@ static proto_ssm_status_t red_now(ctl__session_t *s, int32_t sig, ctl__req_t *e,
     return PROTO_SSM_PROCESSING;
 }
 
-void ctl__corridor_tick(ctl__session_t *s) {
+/* The plan of signal sig in force now (time-of-day schedule). */
+static const sim_plan_t *plan_now(const ctl__session_t *s, int32_t sig, int64_t *tod) {
+    const sim_scenario_t *scn = s->map.scn;
+    const sim_signal_t *sg = &scn->signals[sig];
+    int64_t day = INT64_C(86400000);
+    int64_t t = (scn->start_tod + s->now) % day;
+    if (t < 0)
+        t += day;
+    int32_t p = sg->n_schedule > 0 ? sg->schedule[0].plan : 0;
+    for (int32_t i = 0; i < sg->n_schedule; i++)
+        if (sg->schedule[i].from_tod <= t)
+            p = sg->schedule[i].plan;
+    *tod = t;
+    return p >= 0 && p < sg->n_plans ? &sg->plans[p] : NULL;
+}
+
+/* corridor: the transition of a release of sig now, by cost (see the header); logs why. */
+static proto_transition_t choose_transition(ctl__session_t *s, int32_t sig) {
+    const sim_signal_t *sg = &s->map.scn->signals[sig];
+    const ctl__sigview_t *v = &s->views[sig];
+    int64_t tod = 0;
+    const sim_plan_t *pl = plan_now(s, sig, &tod);
+    if (pl == NULL || pl->cycle <= 0 || !v->seen || v->in_change || v->stage < 0 ||
+        v->stage >= sg->n_stages)
+        return PROTO_TRANSITION_SHORTWAY;
+    int64_t c = pl->cycle;
+    int64_t end_pos = -sim_scenario_intergreen(sg, v->stage);
+    for (int32_t i = 0; i <= v->stage; i++)
+        end_pos += pl->splits[i];
+    int64_t end = v->min_end > s->now ? v->min_end : s->now;
+    int64_t pos = ((tod + (end - s->now) - pl->offset) % c + c) % c;
+    int64_t d = ((end_pos - pos) % c + c) % c;
+    int64_t step = c / 5 > 0 ? c / 5 : 1;
+    int64_t short_mag = d < c - d ? d : c - d;
+    double cost_dwell = s->cfg->dwell_weight * (double)d;
+    double cost_short = (double)((short_mag + step - 1) / step) * (double)c;
+    double cost_long = (double)((d + step - 1) / step) * (double)c;
+    proto_transition_t t = PROTO_TRANSITION_SHORTWAY;
+    double best = cost_short;
+    if (cost_long < best) {
+        t = PROTO_TRANSITION_LONGWAY;
+        best = cost_long;
+    }
+    if (cost_dwell < best)
+        t = PROTO_TRANSITION_DWELL;
+    ctl__log(s,
+             "%s: return to coordination: %.1f s out of step in a %.0f s cycle; cost dwell %.0f, "
+             "shortway %.0f, longway %.0f: %s",
+             ctl__sig_name(s, sig), secs(d), secs(c), cost_dwell / 1000.0, cost_short / 1000.0,
+             cost_long / 1000.0,
+             t == PROTO_TRANSITION_DWELL     ? "dwell"
+             : t == PROTO_TRANSITION_LONGWAY ? "longway"
+                                             : "shortway");
+    return t;
+}
+
+/* corridor: metering at sig for escort e, whose stage k is not green and whose final call is
+ * not due yet (see the header). Returns 1 if a command was sent. */
+static int meter(ctl__session_t *s, int32_t sig, const ctl__req_t *e, int32_t k) {
+    const ctl__sigview_t *v = &s->views[sig];
+    const sim_signal_t *sg = &s->map.scn->signals[sig];
+    int64_t cut = ctl__ms(s->cfg->meter_s);
+    if (cut <= 0 || !v->seen || v->in_change || v->stage < 0 || v->held || v->green_end < 0 ||
+        s->svc[sig].active || e->green_at - s->now > ctl__ms(s->cfg->meter_horizon_s) ||
+        (v->stage + 1) % sg->n_stages != k || !ctl__view_can_force_off(s, sig) ||
+        v->green_end - s->now > cut || v->green_end - s->now <= s->tick_ms)
+        return 0;
+    char why[CTL__LOG_LINE_MAX];
+    snprintf(why, sizeof why,
+             "metering for %s: %s ends %.1f s early (green needed by %.1f s, in %.1f s)",
+             e->vehicle, ctl__stage_name(s, sig, v->stage), secs(v->green_end - s->now),
+             secs(e->green_at), secs(e->green_at - s->now));
+    return ctl__svc_call(s, sig, CTL__SVC_ESCORT, e->vehicle, k, 0, why);
+}
+
+/* corridor: the whole route's plan. The queue ahead at r's upstream signal can only flow if
+ * r's approach has room: when that approach is estimated at least spill_fill full (vehicles
+ * over its storage, length x lanes / jam spacing), r's green starts no later than the
+ * upstream one, so the downstream queue is flushed first. */
+static void flush_downstream(ctl__session_t *s, const ctl__req_t *up, ctl__req_t *r) {
+    if (up == NULL || r->in_link < 0 || up->green_at >= r->green_at)
+        return;
+    const sim_link_t *l = &s->map.scn->links[r->in_link];
+    double storage =
+        l->length_m * (double)l->lanes / (l->jam_spacing_m > 0 ? l->jam_spacing_m : 7.5);
+    int64_t n = ctl__view_link_vehicles(s, r->in_link);
+    if (n < 0 || storage <= 0 || (double)n < s->cfg->spill_fill * storage)
+        return;
+    r->green_at = up->green_at;
+}
+
+static int metering(const ctl__session_t *s, const ctl__req_t *r) {
+    return r->green_at - s->now <= ctl__ms(s->cfg->meter_horizon_s);
+}
+
+/* corridor: metering at sig for the first-ranked escort whose green there is due within the
+ * metering horizon but not yet engaged. Returns 1 if a command was sent. */
+static int meter_ahead(ctl__session_t *s, int32_t sig) {
+    if (s->commanded[sig] || s->svc[sig].active)
+        return 0;
+    ctl__req_t *e = ctl__requests_winner(s, sig, CTL__CLASS_ESCORT, metering);
+    if (e == NULL)
+        return 0;
+    int32_t k = ctl__view_stage_for_group(s, sig, e->group);
+    const ctl__sigview_t *v = &s->views[sig];
+    if (k < 0 || !v->seen || v->in_change || v->stage == k)
+        return 0;
+    return meter(s, sig, e, k);
+}
+
+static void corridor_tick(ctl__session_t *s, int v2) {
     const sim_scenario_t *scn = s->map.scn;
     if (ctl__requests_add_planned(s) < 0) {
         s->oom = 1;
         return;
     }
     int64_t own = -1;
+    const ctl__req_t *prev = NULL;
     for (int32_t i = 0; i < s->n_reqs; i++) {
         ctl__req_t *r = &s->reqs[i];
         if (r->cls != CTL__CLASS_ESCORT)
             continue;
-        if (i == r->first)
+        if (i == r->first) {
             own = ahead_on_own_link(s, r); /* once per SRM */
-        if (r->valid && !r->cancel)
+            prev = NULL;
+        }
+        if (r->valid && !r->cancel) {
             plan(s, r, own);
+            if (v2)
+                flush_downstream(s, prev, r);
+            prev = r;
+        }
     }
     for (int32_t sig = 0; sig < scn->n_signals; sig++) {
         ctl__req_t *e = ctl__requests_winner(s, sig, CTL__CLASS_ESCORT, engaged);
         if (e == NULL) {
             ctl__requests_others(s, sig, CTL__CLASS_ESCORT, NULL, -1, engaged, PROTO_SSM_REJECTED,
                                  PROTO_SSM_REJECTED, "unresolved");
-            if (!ctl__tsp_signal(s, sig))
+            if (!ctl__tsp_signal(s, sig)) {
+                const ctl__svc_t *svc = &s->svc[sig];
+                if (v2 && s->cfg->transition_auto && svc->active && svc->kind == CTL__SVC_ESCORT &&
+                    !s->commanded[sig])
+                    s->release_transition = (int)choose_transition(s, sig);
                 ctl__svc_end(s, sig);
+                s->release_transition = -1;
+            }
+            if (v2)
+                meter_ahead(s, sig);
             continue;
         }
         const ctl__sigview_t *v = &s->views[sig];
@@ -232,8 +377,11 @@ void ctl__corridor_tick(ctl__session_t *s) {
             e->why = "no stage serves its movement";
         } else if (v->seen && !v->in_change && v->stage == k)
             st = green_now(s, sig, e, k);
-        else if (v->seen)
+        else if (v->seen) {
             st = red_now(s, sig, e, k);
+            if (v2 && !s->commanded[sig])
+                meter(s, sig, e, k);
+        }
         ctl__req_status(e, st);
         /* A service for someone else (a bus, an escort that has passed) gives way. */
         const ctl__svc_t *svc = &s->svc[sig];
@@ -244,8 +392,15 @@ void ctl__corridor_tick(ctl__session_t *s) {
             ctl__svc_release(s, sig, why);
         }
         ctl__requests_others(s, sig, CTL__CLASS_ESCORT, e, k, engaged,
-                             e->ssm ? e->status : PROTO_SSM_REQUESTED, PROTO_SSM_REJECTED,
-                             "an escort with an earlier ETA is served");
+                             e->ssm ? e->status : PROTO_SSM_REQUESTED, PROTO_SSM_REJECTED, NULL);
         ctl__tsp_lose(s, sig, k);
     }
+}
+
+void ctl__corridor_tick(ctl__session_t *s) {
+    corridor_tick(s, 1);
+}
+
+void ctl__corridor_v1_tick(ctl__session_t *s) {
+    corridor_tick(s, 0);
 }

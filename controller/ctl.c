@@ -27,13 +27,15 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define CTL_NAME "greenwave-controller 0.1.0"
 
-const char *const CTL_STRATEGIES[] = {"none", "actuated", "local", "corridor", "route-green", NULL};
+const char *const CTL_STRATEGIES[] = {"none",        "actuated",    "local", "corridor",
+                                      "corridor-v1", "route-green", NULL};
 
 static void none_tick(ctl__session_t *s) {
     (void)s;
@@ -44,6 +46,7 @@ static const ctl__strategy_t STRATEGIES[] = {
     {"actuated", ctl__actuated_tick, 1},
     {"local", ctl__local_tick, 1},
     {"corridor", ctl__corridor_tick, 1},
+    {"corridor-v1", ctl__corridor_v1_tick, 1},
     {"route-green", ctl__route_green_tick, 0},
 };
 
@@ -82,6 +85,15 @@ void ctl_config_defaults(ctl_config_t *cfg) {
     cfg->tsp = 0; /* opt-in: strategies are compared on escort priority alone by default */
     cfg->log = NULL;
     cfg->passage_s = 3.0;
+    cfg->transition_auto = 0;
+    cfg->tsp_horizon_s = 10.0;
+    cfg->tsp_lockout_s = 60.0;
+    cfg->tsp_max_cut_s = 10.0;
+    cfg->engage_s = 60.0;
+    cfg->meter_s = 8.0;
+    cfg->meter_horizon_s = 150.0;
+    cfg->spill_fill = 0.5;
+    cfg->dwell_weight = 2.0;
     cfg->limits = (ctl_limits_t){
         .max_sessions = 256,
         .max_requests = 1024,
@@ -93,6 +105,37 @@ void ctl_config_defaults(ctl_config_t *cfg) {
         .reap_after = INT64_C(100000),
     };
 }
+
+#define P(opt, field, lo, hi, help)                                                                \
+    { opt, offsetof(ctl_config_t, field), lo, hi, help }
+const ctl_param_t CTL_PARAMS[] = {
+    P("--detection-range", detection_range_s, 0, 86400,
+      "local: ETA in seconds at which a signal is preempted (20)"),
+    P("--margin", safety_margin_s, 0, 86400,
+      "corridor: seconds of green before the queue must be clear (3)"),
+    P("--passage", passage_s, 0.001, 86400, "actuated: passage time (unit extension), s (3)"),
+    P("--tsp-horizon", tsp_horizon_s, 0, 86400,
+      "TSP: bus ETA in seconds within which it acts (10)"),
+    P("--tsp-lockout", tsp_lockout_s, 0, 86400,
+      "TSP: seconds without priority for another bus after one (60)"),
+    P("--tsp-max-cut", tsp_max_cut_s, 0, 86400,
+      "TSP: most seconds an early green cuts from a green (10)"),
+    P("--engage", engage_s, 0, 86400,
+      "corridor: engage a signal when the escort's green is due within S s (60)"),
+    P("--meter", meter_s, 0, 86400,
+      "corridor: most seconds cut from each cross-street green in the cycles\n"
+      "before the escort's green (metering); 0: cut at once, as corridor-v1 (8)"),
+    P("--meter-horizon", meter_horizon_s, 0, 86400,
+      "corridor: metering starts when the escort's green is due within S s (150)"),
+    P("--spill-fill", spill_fill, 0, 1000,
+      "corridor: an approach this full (share of its storage) is flushed no later\n"
+      "than the signal upstream of it (0.5; above 1: never)"),
+    P("--dwell-weight", dwell_weight, 0, 1000,
+      "corridor, --transition auto: cost of a second of dwell against a\n"
+      "second of shortway or longway transition (2)"),
+    {NULL, 0, 0, 0, NULL},
+};
+#undef P
 
 ctl_t *ctl_new(const ctl_config_t *cfg, base_err_t *err) {
     ctl_config_t def;
@@ -112,15 +155,13 @@ ctl_t *ctl_new(const ctl_config_t *cfg, base_err_t *err) {
                      (int)cfg->transition);
         return NULL;
     }
-    if (!isfinite(cfg->detection_range_s) || cfg->detection_range_s < 0 ||
-        !isfinite(cfg->safety_margin_s) || cfg->safety_margin_s < 0 || !isfinite(cfg->passage_s) ||
-        cfg->passage_s <= 0 || cfg->detection_range_s > 86400 || cfg->safety_margin_s > 86400 ||
-        cfg->passage_s > 86400) {
-        base_err_set(err, BASE_EINVAL,
-                     "detection range %g s, safety margin %g s, passage %g s: must be finite, "
-                     ">= 0 (passage > 0) and at most a day",
-                     cfg->detection_range_s, cfg->safety_margin_s, cfg->passage_s);
-        return NULL;
+    for (const ctl_param_t *p = CTL_PARAMS; p->option != NULL; p++) {
+        double v = *(const double *)(const void *)((const char *)cfg + p->offset);
+        if (!isfinite(v) || v < p->min || v > p->max) {
+            base_err_set(err, BASE_EINVAL, "%s %g: must be in [%g, %g]", p->option, v, p->min,
+                         p->max);
+            return NULL;
+        }
     }
     const ctl_limits_t *lim = &cfg->limits;
     if (lim->max_sessions < 1 || lim->max_requests < 0 || lim->max_signals < 0 ||
@@ -378,7 +419,9 @@ int ctl__emit(ctl__session_t *s, int32_t sig, proto_cmd_action_t action, int32_t
         c->hold = hold != 0;
     }
     if (action == PROTO_CMD_RELEASE)
-        c->transition = s->cfg->transition;
+        c->transition = s->release_transition >= 0 ? (proto_transition_t)s->release_transition
+                        : s->cfg->transition_auto  ? PROTO_TRANSITION_SHORTWAY
+                                                   : s->cfg->transition;
     else
         c->preempt = preempt != 0;
     s->commanded[sig] = 1;
@@ -445,6 +488,12 @@ static const char *status_word(proto_ssm_status_t st) {
     return "?";
 }
 
+/* Whether the log line of r's status gives its reason. */
+static int explained(const ctl__req_t *r) {
+    return r->why != NULL &&
+           (r->status == PROTO_SSM_REJECTED || (r->status == PROTO_SSM_PROCESSING && r->valid));
+}
+
 /* Builds the SSM list from the requests' statuses and logs each change of status. */
 static void build_ssm(ctl__session_t *s) {
     s->ssm = base_arena_calloc(&s->arena, (size_t)s->n_reqs + 1, sizeof *s->ssm);
@@ -474,9 +523,8 @@ static void build_ssm(ctl__session_t *s) {
             ctl__log(s, "%s: SSM %s: %s%s%s (ETA in %.1f s)%s%s", ctl__sig_name(s, r->sig),
                      r->vehicle, m->status < 0 ? "" : status_word((proto_ssm_status_t)m->status),
                      m->status < 0 ? "" : " -> ", status_word(r->status),
-                     (double)(r->eta - s->now) / 1000.0,
-                     r->status == PROTO_SSM_REJECTED && r->why ? ": " : "",
-                     r->status == PROTO_SSM_REJECTED && r->why ? r->why : "");
+                     (double)(r->eta - s->now) / 1000.0, explained(r) ? ": " : "",
+                     explained(r) ? r->why : "");
             m->status = (int)r->status;
         }
     }
@@ -568,6 +616,7 @@ static int handle_hello(ctl_t *ctl, const void *peer, size_t peer_len, const pro
              h->session.scenario != NULL ? h->session.scenario : scn->name);
     s->tick_ms = h->session.tick_ms;
     s->last_time = -1;
+    s->release_transition = -1;
     s->last_seen = ctl->st.clock;
     for (int32_t i = 0; i < scn->n_signals; i++) {
         s->svc[i].stage = s->svc[i].early_stage = -1;

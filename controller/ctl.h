@@ -64,12 +64,39 @@ typedef struct ctl_config {
     int tsp;                       /* 1: transit signal priority for buses */
     FILE *log;                     /* decision log (one line per decision), or NULL */
     double passage_s;              /* actuated: passage time (unit extension), > 0 */
-    ctl_limits_t limits;           /* per-session bounds */
+    int transition_auto;  /* corridor: choose dwell/shortway/longway per signal by cost; the other
+                             strategies then use shortway */
+    double tsp_horizon_s; /* TSP: bus ETA within which it acts */
+    double tsp_lockout_s; /* TSP: no action for another bus this soon after one */
+    double tsp_max_cut_s; /* TSP: an early green cuts a green by at most this */
+    double engage_s;      /* corridor: an escort engages a signal when its green is due this soon */
+    double meter_s;       /* corridor: metering: at most this much cut from each cross-street green
+                             in the cycles before the escort's green (0: cut at once, as v1) */
+    double meter_horizon_s; /* corridor: metering starts this long before the escort's green */
+    double spill_fill;      /* corridor: an approach this full (share of storage) is flushed no
+                               later than the signal upstream */
+    double dwell_weight;    /* corridor, auto transition: weight of a second of dwell (cross streets
+                               red) against a second of transition */
+    ctl_limits_t limits;    /* per-session bounds */
 } ctl_config_t;
 
-/* Sets *cfg to the defaults: strategy "none", shortway, 20 s, 3 s, TSP off, no log, passage
- * 3 s, the limits given in ctl_limits_t. */
+/* Sets *cfg to the defaults: strategy "none", shortway (auto off), detection range 20 s, margin
+ * 3 s, TSP off, no log, passage 3 s, TSP horizon 10 s, lockout 60 s, cut 10 s, engage 60 s,
+ * metering 8 s within 150 s, spill fill 0.5, dwell weight 2, the limits given in
+ * ctl_limits_t. */
 void ctl_config_defaults(ctl_config_t *cfg);
+
+/* A numeric parameter of the configuration, for command lines and sweeps: its option
+ * ("--margin"), the field it sets (a double of ctl_config_t at offset), its bounds and help. */
+typedef struct ctl_param {
+    const char *option;
+    size_t offset;
+    double min, max;
+    const char *help;
+} ctl_param_t;
+
+/* The numeric parameters, terminated by an entry with option NULL. */
+extern const ctl_param_t CTL_PARAMS[];
 
 /* Returns a controller with the given configuration (copied; cfg->log is borrowed and must
  * outlive it), or NULL with the message in err: BASE_EINVAL for an unknown strategy, a

@@ -32,15 +32,16 @@
 
 #include <stdint.h>
 
-#define CTL__TSP_HORIZON_MS  INT64_C(10000)     /* bus ETA within which TSP acts */
-#define CTL__TSP_LOCKOUT_MS  INT64_C(60000)     /* no TSP for another bus this soon after one */
-#define CTL__TSP_TRUNCATE_MS INT64_C(10000)     /* early green cuts a green by at most this */
-#define CTL__ENGAGE_MS       INT64_C(60000)     /* corridor: escort engages a signal this early */
-#define CTL__PLAN_LOG_MS     INT64_C(2000)      /* corridor: log a plan again when it moves more */
-#define CTL__NEVER           (INT64_MIN / 4)    /* "long ago" for times compared with now */
-#define CTL__LOG_LINE_MAX    320                /* longest decision log line, bytes */
-#define CTL__TIME_MAX        (INT64_C(1) << 60) /* times from the wire are clamped to +-this */
-#define CTL__VEH_MAX         INT64_C(1000000)   /* vehicles on one link, at most */
+#define CTL__PLAN_LOG_MS  INT64_C(2000)      /* corridor: log a plan again when it moves more */
+#define CTL__NEVER        (INT64_MIN / 4)    /* "long ago" for times compared with now */
+#define CTL__LOG_LINE_MAX 320                /* longest decision log line, bytes */
+#define CTL__TIME_MAX     (INT64_C(1) << 60) /* times from the wire are clamped to +-this */
+#define CTL__VEH_MAX      INT64_C(1000000)   /* vehicles on one link, at most */
+
+/* Seconds of a configuration parameter as milliseconds (parameters are at most a day). */
+static inline int64_t ctl__ms(double s) {
+    return (int64_t)(s * 1000.0 + 0.5);
+}
 
 /* ---- the static map -------------------------------------------------------------------- */
 
@@ -141,6 +142,7 @@ typedef struct ctl__req {
     int32_t request_id;
     int planned; /* from the map's escorts, before the SRM exists: no SSM */
     ctl__class_t cls;
+    int32_t level; /* priority level: the map's escort's J2735 RequestImportanceLevel, else 0 */
     const char *intersection;                   /* as requested */
     int32_t sig;                                /* signal index, or -1 */
     int32_t in_link, out_link, movement, group; /* -1 when unknown */
@@ -233,8 +235,10 @@ struct ctl__session {
     ctl__tsp_t *tsp;       /* per signal */
     ctl__memo_t *memos;
     int32_t n_memos, cap_memos;
-    int64_t out_seq;      /* seq of the controller's messages in this session */
-    uint8_t *escort_seen; /* per map escort: an SRM of it has been seen */
+    int64_t out_seq;        /* seq of the controller's messages in this session */
+    uint8_t *escort_seen;   /* per map escort: an SRM of it has been seen */
+    int release_transition; /* proto_transition_t of the next release emitted, or -1: the
+                               configured one */
     /* Event sync (controller/sync.c): set when the hello offers it. */
     int event;
     proto_subscribe_t sub;                  /* what the welcome subscribes to */
@@ -262,7 +266,8 @@ struct ctl__session {
 /* Strategies (one file each). */
 void ctl__actuated_tick(ctl__session_t *s);
 void ctl__local_tick(ctl__session_t *s);
-void ctl__corridor_tick(ctl__session_t *s);
+void ctl__corridor_tick(ctl__session_t *s);    /* the new green wave */
+void ctl__corridor_v1_tick(ctl__session_t *s); /* today's, kept for comparison */
 void ctl__route_green_tick(ctl__session_t *s);
 
 /* Transit signal priority at a plan-based signal sig (local and corridor) with no escort
@@ -279,8 +284,8 @@ void ctl__tsp_lose(ctl__session_t *s, int32_t sig, int32_t k);
 ctl__req_t *ctl__tsp_winner(ctl__session_t *s, int32_t sig);
 
 /* Reservice lockout: returns 1 if bus r may get a priority action at sig now (the bus of the
- * last action there for 2 x CTL__TSP_HORIZON_MS after it, to go on from an early green to an
- * extension; any bus CTL__TSP_LOCKOUT_MS after it) and records a new action; returns 0 and
+ * last action there for 2 x tsp_horizon_s after it, to go on from an early green to an
+ * extension; any bus tsp_lockout_s after it) and records a new action; returns 0 and
  * answers r reserviceLocked otherwise. */
 int ctl__tsp_take(ctl__session_t *s, int32_t sig, ctl__req_t *r);
 
@@ -367,7 +372,9 @@ void ctl__req_reject(ctl__req_t *r, const char *why);
 /* Sets the status of every uncancelled request of class cls at sig other than w: invalid
  * ones are rejected; those not engaged (engaged != NULL and false) are requested; the others
  * get `same` if stage k (>= 0) serves their group, else `other` (with the reason why when
- * that is a rejection). */
+ * that is a rejection). With why NULL and other rejected, a loser to w is told why by its
+ * status: rejected when w has a higher priority level, processing (queued: served after w)
+ * when w has the same level and an earlier ETA; the log line names w and the levels. */
 void ctl__requests_others(ctl__session_t *s, int32_t sig, ctl__class_t cls, const ctl__req_t *w,
                           int32_t k, int (*engaged)(const ctl__session_t *, const ctl__req_t *),
                           proto_ssm_status_t same, proto_ssm_status_t other, const char *why);
@@ -376,7 +383,8 @@ void ctl__requests_others(ctl__session_t *s, int32_t sig, ctl__class_t cls, cons
 
 /* Emits a command for signal sig and logs it with the reason why (checked against the safety
  * rules above; a command that breaks one is dropped and logged as an internal error).
- * RELEASE uses the configured transition. Returns 1 if emitted. */
+ * RELEASE uses s->release_transition if >= 0, else the configured transition (shortway when
+ * it is auto). Returns 1 if emitted. */
 int ctl__emit(ctl__session_t *s, int32_t sig, proto_cmd_action_t action, int32_t stage, int hold,
               int preempt, const char *why);
 

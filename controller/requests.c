@@ -10,8 +10,11 @@
  * answered "rejected". Requests of a vehicle whose id is empty or too long for the wire are
  * ignored: the answer could not be encoded.
  *
- * Arbitration at one signal: escort before bus (the level), then the earliest ETA, then the
- * vehicle id (deterministic). The strategies choose which requests take part.
+ * Arbitration at one signal: escort before bus (the class), then the higher priority level
+ * (J2735 RequestImportanceLevel; the SRM does not carry it on our wire, so it is the map's
+ * escort `priority`, 14 by default, for the escort of that id; 14 for other escorts, 0 for
+ * buses), then the earliest ETA, then the vehicle id (deterministic). The strategies choose
+ * which requests take part.
  *
  * Planned escorts (corridor only): before an escort departs, the map's escort list gives its
  * route, departure and desired speed; the controller plans with the ETAs it implies (drive
@@ -20,6 +23,7 @@
  */
 #include "controller/ctl_internal.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static ctl__class_t class_of(proto_role_t role) {
@@ -72,6 +76,17 @@ static void resolve(const ctl__session_t *s, ctl__req_t *r) {
     r->valid = 1;
 }
 
+/* Priority level of a request of class cls from vehicle (see the header). */
+static int32_t level_of(const ctl__session_t *s, ctl__class_t cls, const char *vehicle) {
+    const sim_scenario_t *scn = s->map.scn;
+    if (cls != CTL__CLASS_ESCORT)
+        return 0;
+    for (int32_t e = 0; e < scn->n_escorts; e++)
+        if (strcmp(scn->escorts[e].id, vehicle) == 0)
+            return scn->escorts[e].priority;
+    return 14;
+}
+
 static void mark_escort_seen(ctl__session_t *s, const char *vehicle) {
     const sim_scenario_t *scn = s->map.scn;
     for (int32_t e = 0; e < scn->n_escorts; e++)
@@ -116,6 +131,7 @@ int ctl__requests_collect(ctl__session_t *s, const proto_tick_t *t) {
             r->first = first;
             r->at_link = at;
             r->cls = cls;
+            r->level = level_of(s, cls, srm->vehicle_id);
             r->intersection = q->intersection;
             r->sig = ctl__map_signal(&s->map, q->intersection);
             r->in_link = ctl__map_link(&s->map, q->in_bound_lane);
@@ -160,6 +176,7 @@ int ctl__requests_add_planned(ctl__session_t *s) {
             r->first = first;
             r->at_link = -1;
             r->cls = CTL__CLASS_ESCORT;
+            r->level = es->priority;
             r->intersection = scn->nodes[scn->links[l].to].id;
             r->sig = sig;
             r->in_link = l;
@@ -172,6 +189,8 @@ int ctl__requests_add_planned(ctl__session_t *s) {
 }
 
 static int before(const ctl__req_t *a, const ctl__req_t *b) {
+    if (a->level != b->level)
+        return a->level > b->level;
     if (a->eta != b->eta)
         return a->eta < b->eta;
     return strcmp(a->vehicle, b->vehicle) < 0;
@@ -205,6 +224,29 @@ void ctl__req_reject(ctl__req_t *r, const char *why) {
         r->why = why;
 }
 
+/* r loses to w at the same signal: rejected (lower level) or processing (queued behind an
+ * earlier ETA of the same level), with the reason, naming w, in the arena. */
+static void lose_to(ctl__session_t *s, ctl__req_t *r, const ctl__req_t *w) {
+    char why[CTL__LOG_LINE_MAX];
+    if (w->level > r->level)
+        snprintf(why, sizeof why, "%s has a higher priority level (%d > %d)", w->vehicle,
+                 (int)w->level, (int)r->level);
+    else
+        snprintf(why, sizeof why,
+                 "queued: %s, same priority level %d, arrives first (ETA %.1f s before)",
+                 w->vehicle, (int)w->level, (double)(r->eta - w->eta) / 1000.0);
+    char *copy = base_arena_strdup(&s->arena, why);
+    if (copy == NULL)
+        s->oom = 1;
+    if (w->level > r->level) {
+        ctl__req_reject(r, copy != NULL ? copy : "outranked");
+    } else {
+        ctl__req_status(r, PROTO_SSM_PROCESSING);
+        if (r->why == NULL)
+            r->why = copy;
+    }
+}
+
 void ctl__requests_others(ctl__session_t *s, int32_t sig, ctl__class_t cls, const ctl__req_t *w,
                           int32_t k, int (*engaged)(const ctl__session_t *, const ctl__req_t *),
                           proto_ssm_status_t same, proto_ssm_status_t other, const char *why) {
@@ -219,8 +261,10 @@ void ctl__requests_others(ctl__session_t *s, int32_t sig, ctl__class_t cls, cons
             ctl__req_status(r, PROTO_SSM_REQUESTED);
         else if (k >= 0 && (sg->stages[k].groups & (UINT64_C(1) << r->group)))
             ctl__req_status(r, same);
+        else if (other == PROTO_SSM_REJECTED && why == NULL && w != NULL)
+            lose_to(s, r, w);
         else if (other == PROTO_SSM_REJECTED)
-            ctl__req_reject(r, why);
+            ctl__req_reject(r, why != NULL ? why : "another request is served");
         else
             ctl__req_status(r, other);
     }

@@ -120,6 +120,12 @@ int ctl__svc_end(ctl__session_t *s, int32_t sig) {
     if (svc->kind == CTL__SVC_BUS && !svc->hold && v->seen && !v->in_change &&
         (v->green_end < 0 || v->green_end - s->now > s->tick_ms))
         return 0;
+    /* An escort's call without hold (corridor's metering) gives the cut time to the called
+     * stage: keep it until that stage has been green and its planned end is near. */
+    if (svc->kind == CTL__SVC_ESCORT && !svc->hold && v->seen &&
+        (!svc->seen_green || (!v->in_change && v->stage == svc->stage &&
+                              (v->green_end < 0 || v->green_end - s->now > s->tick_ms))))
+        return 0;
     char why[CTL__LOG_LINE_MAX];
     const char *what = svc->kind == CTL__SVC_BUS      ? "TSP ends"
                        : svc->kind == CTL__SVC_ESCORT ? "preemption exit"

@@ -18,7 +18,8 @@
  * under way (a command this tick, a service in force, a request, TSP), and always under
  * actuated control (it extends greens second by second). Otherwise the controller waits for
  * the SRMs of the subscribed roles and, for the corridor, for a time well ahead of the next
- * planned escort's departure (three engagement horizons), when it starts planning again.
+ * planned escort's departure (three engagement horizons, or metering's horizon and one
+ * engagement horizon if longer), when it starts planning again.
  * Strategy none subscribes to nothing and asks for no tick at all.
  */
 #include "controller/ctl_internal.h"
@@ -26,8 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WAKE_BEFORE_DEPART_MS (3 * CTL__ENGAGE_MS)
-#define NOW_MARK              INT64_MIN /* a time that was the tick's own: "now" */
+#define NOW_MARK INT64_MIN /* a time that was the tick's own: "now" */
 
 static int is_strategy(const ctl__session_t *s, const char *name) {
     return strcmp(s->strategy->name, name) == 0;
@@ -58,7 +58,8 @@ int ctl__sync_init(ctl__session_t *s) {
     if (is_strategy(s, "none"))
         return BASE_OK; /* nothing: empty lists, no roles */
     sub->all_signals = 1;
-    sub->all_detectors = is_strategy(s, "actuated") || is_strategy(s, "corridor");
+    sub->all_detectors =
+        is_strategy(s, "actuated") || is_strategy(s, "corridor") || is_strategy(s, "corridor-v1");
     sub->roles = PROTO_ROLE_BIT(PROTO_ROLE_POLICE) | PROTO_ROLE_BIT(PROTO_ROLE_FIRE) |
                  PROTO_ROLE_BIT(PROTO_ROLE_AMBULANCE);
     if (s->cfg->tsp && s->strategy->tsp)
@@ -223,12 +224,17 @@ proto_wake_t ctl__sync_wake(const ctl__session_t *s) {
         return w;
     }
     w.on = PROTO_WAKE_SRM;
-    if (is_strategy(s, "corridor")) {
+    if (is_strategy(s, "corridor") || is_strategy(s, "corridor-v1")) {
         const sim_scenario_t *scn = s->map.scn;
+        /* Three engagement horizons, or metering's horizon and one more if longer. */
+        int64_t before = 3 * ctl__ms(s->cfg->engage_s);
+        int64_t meter = ctl__ms(s->cfg->engage_s) + ctl__ms(s->cfg->meter_horizon_s);
+        if (is_strategy(s, "corridor") && s->cfg->meter_s > 0 && meter > before)
+            before = meter;
         for (int32_t e = 0; e < scn->n_escorts; e++) {
             if (s->escort_seen[e] || scn->escorts[e].depart < s->now)
                 continue;
-            int64_t at = scn->escorts[e].depart - WAKE_BEFORE_DEPART_MS;
+            int64_t at = scn->escorts[e].depart - before;
             at = at < next ? next : at;
             if (w.at_ms < 0 || at < w.at_ms)
                 w.at_ms = at;

@@ -4,7 +4,7 @@
  *
  * A bus's SRM names its next intersection only. At a signal where no escort is engaged, the
  * bus with the earliest ETA is served (or the one already served, until it has passed), when
- * its ETA is within CTL__TSP_HORIZON_MS:
+ * its ETA is within the TSP horizon (--tsp-horizon, 10 s):
  *   - green extension: its stage is green but the plan would end the green before the bus
  *     has crossed (ETA + its window): hold it, up to the maximum green of the stage counted
  *     from the start of its green; at the maximum, release (the bus is then rejected). An
@@ -14,15 +14,14 @@
  *     cuts a minimum green (the simulator ends the current green at its minimum end at the
  *     earliest), nor a clearance. A stage further on is not called: that would skip the
  *     stages in between, whole greens lost to one bus; nor is a green cut by more than
- *     CTL__TSP_TRUNCATE_MS (unbounded truncation of a main-street green costs the network far
- *     more than the bus gains).
- * When the plan already serves the bus, nothing is sent and the request is granted (NTCIP
- * activeAdjustNotNeeded). Reservice lockout: after a priority action for one bus, another
- * bus gets none at that signal for CTL__TSP_LOCKOUT_MS (it is answered reserviceLocked), so
- * buses on crossing approaches cannot pull the signal from stage to stage. When the bus has
- * passed (its SRM no longer names the signal), the caller ends the service (service.c:
- * after an early green the release waits for the next change of stage). Escorts outrank
- * buses: where one is engaged, buses get watchOtherTraffic (their stage is the escort's) or
+ *     the TSP cut limit (--tsp-max-cut, 10 s) (unbounded truncation of a main-street green costs
+ * the network far more than the bus gains). When the plan already serves the bus, nothing is sent
+ * and the request is granted (NTCIP activeAdjustNotNeeded). Reservice lockout: after a priority
+ * action for one bus, another bus gets none at that signal for the lockout (--tsp-lockout, 60 s)
+ * (it is answered reserviceLocked), so buses on crossing approaches cannot pull the signal from
+ * stage to stage. When the bus has passed (its SRM no longer names the signal), the caller ends the
+ * service (service.c: after an early green the release waits for the next change of stage). Escorts
+ * outrank buses: where one is engaged, buses get watchOtherTraffic (their stage is the escort's) or
  * rejected.
  */
 #include "controller/ctl_internal.h"
@@ -66,7 +65,7 @@ static int serve(ctl__session_t *s, int32_t sig, ctl__req_t *b) {
             ctl__req_status(b, PROTO_SSM_GRANTED);
             return 1;
         }
-        if (to_go > CTL__TSP_HORIZON_MS) {
+        if (to_go > ctl__ms(s->cfg->tsp_horizon_s)) {
             ctl__req_status(b, PROTO_SSM_REQUESTED);
             return ours;
         }
@@ -94,7 +93,7 @@ static int serve(ctl__session_t *s, int32_t sig, ctl__req_t *b) {
         ctl__req_status(b, PROTO_SSM_PROCESSING); /* early green under way */
         return 1;
     }
-    if (to_go > CTL__TSP_HORIZON_MS) {
+    if (to_go > ctl__ms(s->cfg->tsp_horizon_s)) {
         ctl__req_status(b, PROTO_SSM_REQUESTED);
         return ours;
     }
@@ -115,9 +114,9 @@ static int serve(ctl__session_t *s, int32_t sig, ctl__req_t *b) {
         ctl__req_status(b, PROTO_SSM_REQUESTED);
         return ours;
     }
-    /* ... and by at most CTL__TSP_TRUNCATE_MS of the current green. */
+    /* ... and by at most tsp_max_cut_s of the current green. */
     int64_t cut_from = s->now > v->min_end ? s->now : v->min_end;
-    if (v->green_end < 0 || v->green_end - cut_from > CTL__TSP_TRUNCATE_MS) {
+    if (v->green_end < 0 || v->green_end - cut_from > ctl__ms(s->cfg->tsp_max_cut_s)) {
         ctl__req_status(b, PROTO_SSM_REQUESTED);
         return ours;
     }
@@ -165,9 +164,9 @@ int ctl__tsp_take(ctl__session_t *s, int32_t sig, ctl__req_t *r) {
     ctl__tsp_t *x = &s->tsp[sig];
     /* The same bus goes on (early green, then an extension of that green), for a while. */
     int same = strncmp(x->vehicle, r->vehicle, sizeof x->vehicle - 1) == 0;
-    if (same && s->now - x->at <= 2 * CTL__TSP_HORIZON_MS)
+    if (same && s->now - x->at <= 2 * ctl__ms(s->cfg->tsp_horizon_s))
         return 1;
-    if (x->at != CTL__NEVER && s->now - x->at < CTL__TSP_LOCKOUT_MS) {
+    if (x->at != CTL__NEVER && s->now - x->at < ctl__ms(s->cfg->tsp_lockout_s)) {
         ctl__req_status(r, PROTO_SSM_RESERVICE_LOCKED);
         return 0;
     }

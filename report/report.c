@@ -8,6 +8,10 @@
  * the oldest vehicle still travelling and the newest finished one, not by the run's length.
  * The traffic measures keep what they need as trips finish: integer sums of times (exact in
  * any order), one delay per trip for the 95th percentile, and the sums over the escort's trip.
+ * The trip window (from the first escort's departure to the return to coordination of the last
+ * route signal) is known only at the end, so each trip also leaves a compact record (id,
+ * departure, end, delay, street: 40 bytes) from which the window's measures and vehicles.csv
+ * are made at the end.
  *
  * Delay of a vehicle = travel time (from the moment it wanted to enter, so a wait outside a
  * full origin link counts) - the free-flow time of its route for its class. Traffic measures
@@ -58,11 +62,23 @@ struct report {
     int escort_arrived;
     sim_time_t escort_arrive;
     int64_t during_n, during_ms, cross_n, cross_ms;
+    /* Every escort's route (the trip window's streets), and a record per non-escort trip. */
+    unsigned char *all_on_route, *all_route_node;
+    struct wrec *win;
+    size_t n_win, cap_win;
     sim_escort_record_t *esc;
     size_t n_esc, cap_esc;
     int oom;
     report_atspm_t *atspm; /* or NULL */
 };
+
+/* A vehicle for the trip window: finished (end = arrival) or not (end = end of the run). */
+typedef struct wrec {
+    int64_t id;
+    sim_time_t depart, end, delay;
+    char street;   /* 'a' arterial, 'c' cross street, 'o' other */
+    int in_window; /* set at the end */
+} wrec_t;
 
 /* Writes a time in ms as seconds with three decimals, exactly ("12.345"), without going
  * through floating point: faster than printf("%.3f") and never rounded. */
@@ -206,6 +222,37 @@ static int crosses_route(const report_t *rep, const sim_route_t *route) {
     return 0;
 }
 
+/* The street of a route relative to every escort route: cross street when it comes to a route
+ * signal from a link off every route, else arterial when it uses a route link, else other. */
+static char street_of(const report_t *rep, const sim_route_t *route) {
+    int art = 0;
+    for (int32_t k = 0; k < route->n_links; k++) {
+        int32_t l = route->links[k];
+        if (k + 1 < route->n_links && !rep->all_on_route[l] &&
+            rep->all_route_node[rep->scn->links[l].to])
+            return 'c';
+        art |= rep->all_on_route[l];
+    }
+    return art ? 'a' : 'o';
+}
+
+static void push_wrec(report_t *rep, int64_t id, sim_time_t depart, sim_time_t end,
+                      sim_time_t delay, const sim_route_t *route) {
+    if (rep->all_on_route == NULL)
+        return;
+    if (rep->n_win == rep->cap_win) {
+        size_t cap = rep->cap_win ? rep->cap_win * 2 : 4096;
+        wrec_t *n = realloc(rep->win, cap * sizeof *n);
+        if (n == NULL) {
+            rep->oom = 1;
+            return;
+        }
+        rep->win = n;
+        rep->cap_win = cap;
+    }
+    rep->win[rep->n_win++] = (wrec_t){id, depart, end, delay, street_of(rep, route), 0};
+}
+
 /* The measures kept per finished trip (see compute). */
 static void account_trip(report_t *rep, const sim_trip_record_t *t) {
     const sim_scenario_t *scn = rep->scn;
@@ -228,6 +275,7 @@ static void account_trip(report_t *rep, const sim_trip_record_t *t) {
         rep->cap_delays = cap;
     }
     rep->delays[rep->n_fin++] = delay;
+    push_wrec(rep, t->vehicle, t->depart, t->arrive, delay, t->route);
     rep->sum_tt_ms += t->arrive - t->depart;
     rep->sum_delay_ms += delay;
     /* In the network during escort 0's trip: it finished after the escort left, and (if the
@@ -335,6 +383,21 @@ report_t *report_new(const sim_scenario_t *scn, const char *dir, base_err_t *err
             if (i + 1 < er->n_links && scn->nodes[scn->links[er->links[i]].to].signal >= 0)
                 rep->route_node[scn->links[er->links[i]].to] = 1;
         }
+        rep->all_on_route = calloc((size_t)scn->n_links + 1, 1);
+        rep->all_route_node = calloc((size_t)scn->n_nodes + 1, 1);
+        if (rep->all_on_route == NULL || rep->all_route_node == NULL) {
+            base_err_set(err, BASE_ENOMEM, "out of memory");
+            report_destroy(&rep);
+            return NULL;
+        }
+        for (int32_t e = 0; e < scn->n_escorts; e++) {
+            const sim_route_t *r = &scn->escorts[e].route;
+            for (int32_t i = 0; i < r->n_links; i++) {
+                rep->all_on_route[r->links[i]] = 1;
+                if (i + 1 < r->n_links && scn->nodes[scn->links[r->links[i]].to].signal >= 0)
+                    rep->all_route_node[scn->links[r->links[i]].to] = 1;
+            }
+        }
     }
     return rep;
 }
@@ -353,6 +416,9 @@ void report_destroy(report_t **self_p) {
     free(rep->delays);
     free(rep->on_route);
     free(rep->route_node);
+    free(rep->all_on_route);
+    free(rep->all_route_node);
+    free(rep->win);
     free(rep->esc);
     free(rep->dir);
     free(rep);
@@ -433,7 +499,113 @@ static int write_escorts(report_t *rep, base_err_t *err) {
     return close_out(rep, f, "escort.csv", err);
 }
 
-static void compute(const report_t *rep, const sim_t *sim, report_summary_t *s) {
+static int cmp_wrec(const void *a, const void *b) {
+    const wrec_t *x = a;
+    const wrec_t *y = b;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* The trip window: from the first escort's departure to the later of the last escort's
+ * arrival (the end of the run if one is still travelling) and the return to coordination of
+ * the last signal on an escort route released after that departure (the end of the run if
+ * one is still in transition). Returns 0 when no escort departed. */
+static int trip_window(const report_t *rep, const sim_t *sim, sim_time_t *from, sim_time_t *to) {
+    const sim_scenario_t *scn = rep->scn;
+    sim_time_t a = SIM_TIME_MAX, b = -1;
+    for (int32_t e = 0; e < scn->n_escorts; e++) {
+        sim_escort_status_t es = sim_escort_status(sim, e);
+        if (es.depart < 0)
+            continue;
+        if (es.depart < a)
+            a = es.depart;
+        sim_time_t end = es.state == 2 ? es.arrive : sim_now(sim);
+        if (end > b)
+            b = end;
+    }
+    if (b < 0)
+        return 0;
+    for (int32_t sg = 0; sg < scn->n_signals; sg++) {
+        if (!rep->all_route_node[scn->signals[sg].node])
+            continue;
+        sim_signal_status_t ss = sim_signal_status(sim, sg);
+        if (ss.released_at < a)
+            continue;
+        sim_time_t end =
+            ss.in_transition || ss.recovered_at < ss.released_at ? sim_now(sim) : ss.recovered_at;
+        if (end > b)
+            b = end;
+    }
+    *from = a;
+    *to = b;
+    return 1;
+}
+
+/* The trip window's measures over the records (sorted by id here; marks in_window). */
+static void compute_window(report_t *rep, const sim_t *sim, report_summary_t *s) {
+    if (rep->all_on_route == NULL)
+        return;
+    if (rep->n_win > 1)
+        qsort(rep->win, rep->n_win, sizeof *rep->win, cmp_wrec);
+    sim_time_t from = 0, to = -1;
+    s->window = trip_window(rep, sim, &from, &to);
+    s->window_from_s = s->window ? sim_time_to_s(from) : 0;
+    s->window_to_s = s->window ? sim_time_to_s(to) : 0;
+    int64_t sum = 0, sum_a = 0, sum_c = 0;
+    for (size_t i = 0; i < rep->n_win; i++) {
+        wrec_t *t = &rep->win[i];
+        t->in_window = s->window && t->depart <= to && t->end >= from;
+        if (!t->in_window)
+            continue;
+        s->window_vehicles++;
+        sum += t->delay;
+        if (t->street == 'a') {
+            s->window_arterial_vehicles++;
+            sum_a += t->delay;
+        } else if (t->street == 'c') {
+            s->window_cross_vehicles++;
+            sum_c += t->delay;
+        }
+    }
+    if (s->window_vehicles > 0)
+        s->window_mean_delay_s = sim_time_to_s(sum) / (double)s->window_vehicles;
+    if (s->window_arterial_vehicles > 0)
+        s->window_arterial_mean_delay_s =
+            sim_time_to_s(sum_a) / (double)s->window_arterial_vehicles;
+    if (s->window_cross_vehicles > 0)
+        s->window_cross_mean_delay_s = sim_time_to_s(sum_c) / (double)s->window_cross_vehicles;
+}
+
+/* vehicles.csv: every non-escort vehicle in id order, with what pairing it with the same
+ * vehicle of another run (common random numbers) needs: its street, whether it was in the
+ * network during the trip window, its delay (accrued so far if unfinished). Written only for
+ * scenarios with escorts. */
+static int write_vehicles(report_t *rep, base_err_t *err) {
+    if (rep->all_on_route == NULL)
+        return BASE_OK;
+    FILE *f = open_out(rep, "vehicles.csv", err);
+    if (f == NULL)
+        return BASE_EIO;
+    fputs("id,depart_s,street,in_window,delay_s\n", f);
+    for (size_t i = 0; i < rep->n_win; i++) {
+        const wrec_t *w = &rep->win[i];
+        const char *street = w->street == 'a' ? "arterial" : w->street == 'c' ? "cross" : "other";
+        fprintf(f, "%lld,", (long long)w->id);
+        put_s(f, w->depart);
+        fprintf(f, ",%s,%d,", street, w->in_window);
+        put_s(f, w->delay);
+        fputc('\n', f);
+    }
+    return close_out(rep, f, "vehicles.csv", err);
+}
+
+static json_t *window_part(int64_t vehicles, double mean) {
+    json_t *o = json_object();
+    json_object_set_new(o, "vehicles", json_integer(vehicles));
+    json_object_set_new(o, "mean_delay_s", json_real(round(mean * 1000.0) / 1000.0));
+    return o;
+}
+
+static void compute(report_t *rep, const sim_t *sim, report_summary_t *s) {
     const sim_scenario_t *scn = rep->scn;
     sim_stats_t st = sim_stats(sim, 1);
     memset(s, 0, sizeof *s);
@@ -475,6 +647,8 @@ static void compute(const report_t *rep, const sim_t *sim, report_summary_t *s) 
         }
         double dl = sim_time_to_s(now - vi.depart - free_so_far);
         dl = dl > 0 ? dl : 0;
+        push_wrec(rep, vi.id, vi.depart, now,
+                  now - vi.depart - free_so_far > 0 ? now - vi.depart - free_so_far : 0, vi.route);
         delay[n++] = dl;
         sum_open += dl;
         if (rep->on_route != NULL && vi.depart <= to && now >= from) {
@@ -498,6 +672,7 @@ static void compute(const report_t *rep, const sim_t *sim, report_summary_t *s) 
         s->mean_travel_time_s = sim_time_to_s(rep->sum_tt_ms) / (double)rep->n_fin;
     }
     free(delay);
+    compute_window(rep, sim, s);
     if (scn->n_escorts > 0) {
         s->during_escort_vehicles = rep->during_n + during_open;
         s->cross_street_vehicles = rep->cross_n + cross_open;
@@ -609,6 +784,16 @@ static int write_summary(report_t *rep, const sim_t *sim, uint64_t seed, const r
     json_object_set_new(cs, "mean_delay_s", json_real(r3(s->cross_street_mean_delay_s)));
     json_object_set_new(tr, "cross_street", cs);
     json_object_set_new(root, "traffic", tr);
+    json_t *tw = json_object();
+    json_object_set_new(tw, "from_s", json_real(r3(s->window_from_s)));
+    json_object_set_new(tw, "to_s", json_real(r3(s->window_to_s)));
+    json_object_set_new(tw, "vehicles", json_integer(s->window_vehicles));
+    json_object_set_new(tw, "mean_delay_s", json_real(r3(s->window_mean_delay_s)));
+    json_object_set_new(tw, "arterial",
+                        window_part(s->window_arterial_vehicles, s->window_arterial_mean_delay_s));
+    json_object_set_new(tw, "cross_street",
+                        window_part(s->window_cross_vehicles, s->window_cross_mean_delay_s));
+    json_object_set_new(root, "trip_window", tw);
 
     sim_safety_t sf = sim_safety(sim);
     json_t *sa = json_object();
@@ -698,6 +883,8 @@ int report_finish(report_t *rep, const sim_t *sim, uint64_t seed, double wall_s,
     int rc = finish_trips(rep, err);
     if (rc == BASE_OK)
         rc = write_escorts(rep, err);
+    if (rc == BASE_OK)
+        rc = write_vehicles(rep, err);
     if (rc == BASE_OK)
         rc = write_summary(rep, sim, seed, &s, ctl, err);
     if (out != NULL)

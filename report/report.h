@@ -1,5 +1,6 @@
 /*
- * report/report.h - the outputs of one run: trips.csv, signals.csv, escort.csv, summary.json.
+ * report/report.h - the outputs of one run: trips.csv, vehicles.csv, signals.csv, escort.csv,
+ * summary.json.
  *
  * A report_t is a sim_observer_t: it receives the simulator's callbacks, streams signal
  * changes to signals.csv as they happen, streams finished trips to trips.csv in vehicle id
@@ -38,6 +39,14 @@ typedef struct report_summary {
     /* Cost to others, over the vehicles in the network during the escort's trip. */
     int64_t during_escort_vehicles, cross_street_vehicles;
     double during_escort_mean_delay_s, cross_street_mean_delay_s;
+    /* The trip window (from the first escort's departure to the later of the last arrival
+     * and the last route signal's return to coordination) and the delay of the vehicles in
+     * the network during it: all, arterial (using an escort route, not crossing it), cross
+     * street (approaching a route signal from a link off every route). */
+    int window;
+    double window_from_s, window_to_s;
+    int64_t window_vehicles, window_arterial_vehicles, window_cross_vehicles;
+    double window_mean_delay_s, window_arterial_mean_delay_s, window_cross_mean_delay_s;
     /* Safety and recovery. */
     int64_t safety_rejections;
     double recovery_time_s, recovery_cycles;
@@ -84,9 +93,9 @@ void report_set_auth(report_t *rep, const report_auth_t *auth);
 /* Returns the observer to pass to sim_new(); it points into the report. */
 sim_observer_t report_observer(report_t *rep);
 
-/* Writes trips.csv, escort.csv and summary.json for the finished run sim, seed and wall
- * time (and the controller's figures, or NULL when it ran on local plans), closes
- * signals.csv, and fills *out (if not NULL). Returns 0 or BASE_EIO. */
+/* Writes trips.csv, vehicles.csv, escort.csv and summary.json for the finished run sim, seed and
+ * wall time (and the controller's figures, or NULL when it ran on local plans), closes signals.csv,
+ * and fills *out (if not NULL). Returns 0 or BASE_EIO. */
 int report_finish(report_t *rep, const sim_t *sim, uint64_t seed, double wall_s,
                   const report_controller_t *ctl, report_summary_t *out, base_err_t *err);
 

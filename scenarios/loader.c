@@ -1217,14 +1217,14 @@ static int load_escorts(ld_t *ld, const json_t *arr) {
     }
     names_fini(&ids);
     static const char *const keys[] = {
-        "id", "class", "route", "depart_s", "desired_speed_kmh", "yield_factor", NULL};
+        "id", "class", "route", "depart_s", "desired_speed_kmh", "yield_factor", "priority", NULL};
     for (size_t i = 0; i < n; i++) {
         char p[PATH_MAX_LEN];
         path_fmt(p, sizeof p, "$.escorts[%zu]", i);
         json_t *o = json_array_get(arr, i);
         sim_escort_t *e = &scn->escorts[i];
         const char *cls;
-        double depart, speed;
+        double depart, speed, level;
         if (check_keys(ld, o, p, keys) < 0 || get_string(ld, o, p, "id", 1, NULL, &e->id) < 0 ||
             get_string(ld, o, p, "class", 0, "escort", &cls) < 0 ||
             get_ref_list(ld, o, p, "route", 1, &ld->links, "link", &e->route.links,
@@ -1232,8 +1232,12 @@ static int load_escorts(ld_t *ld, const json_t *arr) {
             get_number(ld, o, p, "depart_s", 1, 0, GE, 0, SIM_LIM_TIME_S, &depart) < 0 ||
             get_number(ld, o, p, "desired_speed_kmh", 1, 0, GE, SIM_LIM_SPEED_KMH_MIN,
                        SIM_LIM_SPEED_KMH_MAX, &speed) < 0 ||
-            get_number(ld, o, p, "yield_factor", 0, 0.5, GE, 0, 1, &e->yield_factor) < 0)
+            get_number(ld, o, p, "yield_factor", 0, 0.5, GE, 0, 1, &e->yield_factor) < 0 ||
+            get_number(ld, o, p, "priority", 0, 14, GE, 1, 14, &level) < 0)
             return -1;
+        if (level != floor(level))
+            return fail_field(ld, p, "priority", "must be an integer from 1 to 14");
+        e->priority = (int32_t)level;
         e->vclass = names_get(&ld->classes, cls);
         if (e->vclass < 0)
             return fail_field(ld, p, "class", "unknown vehicle class \"%s\"", cls);

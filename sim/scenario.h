@@ -151,6 +151,7 @@ typedef struct sim_escort {
     sim_time_t depart;
     double desired_speed_mps;
     double yield_factor;
+    int32_t priority; /* J2735 RequestImportanceLevel 1 (lowest) .. 14 (highest) */
 } sim_escort_t;
 
 typedef struct sim_model_params {

@@ -6,6 +6,8 @@ Usage:
     python3 tools/make_bayiqi.py > scenarios/bayiqi.json
     python3 tools/make_bayiqi.py -o scenarios/bayiqi.json
     python3 tools/make_bayiqi.py --check      # also print flows and v/c per movement to stderr
+    python3 tools/make_bayiqi.py --two-escorts -o scenarios/bayiqi-two-escorts.json
+                                              # the same road with a second, crossing escort
 
 Python 3 standard library only. The output is deterministic: no randomness, no clock, no
 machine paths; the same generator always writes the same bytes. docs/bayiqi.md explains every
@@ -681,6 +683,21 @@ def dump(value, indent=0):
     return "[\n" + ",\n".join(items) + "\n" + " " * indent + "]"
 
 
+def add_crossing_escort(sc):
+    """scenarios/bayiqi-two-escorts.json: escort1 (priority level 14, J2735
+    RequestImportanceLevel) as in bayiqi.json, and fire2 (level 12), a fire engine crossing
+    八一七路 at 东街口 (DJK) from east to west, timed to reach DJK some 10 s before escort1 would
+    under the corridor strategy. Their movements conflict there: the controller serves escort1
+    first (higher level, although it arrives later) and tells fire2 so in its SSM."""
+    sc["name"] = "bayiqi-two-escorts"
+    sc["description"] += " Two escorts: escort1 (level 14) and fire2 (level 12) crossing it at DJK."
+    sc["escorts"][0]["priority"] = 14
+    sc["escorts"].append({"id": "fire2", "class": "escort", "route": ["DJK_E_DJK", "DJK_DJK_W"],
+                          "depart_s": ESCORT_DEPART_S + 222, "desired_speed_kmh": 50,
+                          "yield_factor": ESCORT_YIELD, "priority": 12})
+    return sc
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("-o", "--output", help="write here instead of standard output")
@@ -688,8 +705,12 @@ def main():
                     help="print OD totals, movement v/c and offsets to standard error")
     ap.add_argument("--markdown", action="store_true",
                     help="write the junction table of docs/bayiqi.md instead of the scenario")
+    ap.add_argument("--two-escorts", action="store_true",
+                    help="add a second escort that crosses the first one's route at DJK")
     args = ap.parse_args()
     sc = scenario(args.check)
+    if args.two_escorts:
+        sc = add_crossing_escort(sc)
     text = markdown_table(sc) if args.markdown else dump(sc) + "\n"
     if args.output:
         with open(args.output, "w", encoding="utf-8", newline="\n") as f:

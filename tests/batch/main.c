@@ -11,6 +11,7 @@ Suite *suite_batch_table(void);
 Suite *suite_batch_tsd(void);
 Suite *suite_batch_runner(void);
 Suite *suite_batch_report(void);
+Suite *suite_batch_pair(void);
 
 int main(void) {
     SRunner *sr = srunner_create(suite_batch_stats());
@@ -19,6 +20,7 @@ int main(void) {
     srunner_add_suite(sr, suite_batch_tsd());
     srunner_add_suite(sr, suite_batch_runner());
     srunner_add_suite(sr, suite_batch_report());
+    srunner_add_suite(sr, suite_batch_pair());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -6,11 +6,15 @@
  * with 10 vehicles estimated on N_in and an ETA of 90 s, S2 must be green by
  * 90 - (2 + 10) - 3 = 75 s; S1 starts at 60 and may end at 70, so the call goes out at 70 s
  * exactly (at 69 s, calling a tick later still makes 75 s). On the arterial, three signals
- * with their own queues and offsets are each called at their own last moment.
+ * with their own queues and offsets are each called at their own last moment. These cases
+ * run corridor-v1 (today's strategy, whose timing they pin); the last three run corridor:
+ * two crossing escorts ranked by priority level, then ETA; metering; the transition chosen
+ * per signal.
  */
 #include "tests/controller/fixture.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,7 +53,7 @@ static int64_t eta_90(int64_t t) {
 
 START_TEST(test_call_time_from_queue) {
     char *json = fx_cross_json();
-    fx_t *fx = fx_new(json, "corridor", NULL);
+    fx_t *fx = fx_new(json, "corridor-v1", NULL);
     fx_det(fx, "dN_a", 10, 0); /* 10 entered N_in, none left: 10 vehicles on the approach */
     fx_det(fx, "dN_s", 0, 0);
     ck_assert_int_eq(fx_tick(fx, 0, NULL, 0), 1);
@@ -62,7 +66,7 @@ END_TEST
 
 START_TEST(test_plan_logged_first_and_when_moved) {
     char *json = fx_cross_json();
-    fx_t *fx = fx_new(json, "corridor", NULL);
+    fx_t *fx = fx_new(json, "corridor-v1", NULL);
     fx_det(fx, "dN_a", 10, 0);
     fx_srm_t m;
     esc_cross(&m, 90000, "N_up");
@@ -89,7 +93,7 @@ static int64_t eta_slips(int64_t t) {
 
 START_TEST(test_replan_when_eta_slips) {
     char *json = fx_cross_json();
-    fx_t *fx = fx_new(json, "corridor", NULL);
+    fx_t *fx = fx_new(json, "corridor-v1", NULL);
     fx_det(fx, "dN_a", 10, 0);
     ck_assert_int_eq(fx_tick(fx, 0, NULL, 0), 1);
     /* Green needed by 80 s now: the call moves from 70 s to 75 s. */
@@ -101,7 +105,7 @@ END_TEST
 
 START_TEST(test_escort_on_approach_not_counted) {
     char *json = fx_cross_json();
-    fx_t *fx = fx_new(json, "corridor", NULL);
+    fx_t *fx = fx_new(json, "corridor-v1", NULL);
     /* 11 counted in, 1 out, and the escort is one of the 10 on N_in: 9 ahead of it, green by
      * 90 - 11 - 3 = 76 s, call at 71 s. */
     fx_det(fx, "dN_a", 11, 0);
@@ -119,7 +123,7 @@ static int64_t eta_jumps(int64_t t) {
 
 START_TEST(test_gives_up_an_early_green_and_comes_back) {
     char *json = fx_cross_json();
-    fx_t *fx = fx_new(json, "corridor", NULL);
+    fx_t *fx = fx_new(json, "corridor-v1", NULL);
     fx_det(fx, "dN_a", 20, 0); /* clear 22 s: green by 40 - 25 = 15 s */
     fx_srm_t m;
     for (int64_t t = 0; t <= 102000; t += 1000) {
@@ -158,7 +162,7 @@ typedef struct expect {
 
 START_TEST(test_arterial_green_wave) {
     char *json = fx_arterial_json(NULL);
-    fx_t *fx = fx_new(json, "corridor", NULL);
+    fx_t *fx = fx_new(json, "corridor-v1", NULL);
     fx_det(fx, "dB_a", 5, 0);  /* 5 vehicles on L1: B clear 7 s */
     fx_det(fx, "dC_a", 10, 0); /* 10 on L2: C clear 12 s */
     /* Vehicles ahead of the escort: at A none; at B the 5 on L1; at C the 5 on L1 and the 10
@@ -214,7 +218,7 @@ START_TEST(test_planned_before_departure) {
     fx_map_opts_t o = {.escorts = "[{\"id\":\"ESC\",\"route\":[\"L0\",\"L1\",\"L2\",\"L3\"],"
                                   "\"depart_s\":30,\"desired_speed_kmh\":50}]"};
     char *json = fx_arterial_json(&o);
-    fx_t *fx = fx_new(json, "corridor", NULL);
+    fx_t *fx = fx_new(json, "corridor-v1", NULL);
     /* No SRM yet: A's ETA is 30 + 200 m at 50 km/h = 44.4 s, green by 39.4 s; S1 (0-25 s)
      * could not come back by then (45 s): held at 24 s, from the map's plan alone. */
     for (int64_t t = 0; t <= 24000; t += 1000) {
@@ -236,7 +240,7 @@ END_TEST
 START_TEST(test_three_stages_redirect_and_continuing_groups) {
     fx_map_opts_t o = {.three_stage = 1};
     char *json = fx_arterial_json(&o);
-    fx_t *fx = fx_new(json, "corridor", NULL);
+    fx_t *fx = fx_new(json, "corridor-v1", NULL);
     /* B: S1 {EW,R} 0-25, S2 {R,NS} 30-55, S3 {NS} 60-85 (cycle 90). The escort's S1 is
      * needed by 70 - 2 - 3 = 65 s at B. */
     const char *nodes[] = {"B"}, *in[] = {"L1"}, *out[] = {"L2"};
@@ -261,6 +265,131 @@ START_TEST(test_three_stages_redirect_and_continuing_groups) {
 }
 END_TEST
 
+/* ---- corridor (the new strategy): ranking of several escorts, metering, transition ---- */
+
+static const char *const TWO_ESCORTS =
+    "[{\"id\":\"ESC\",\"route\":[\"L0\",\"L1\",\"L2\",\"L3\"],\"depart_s\":3000,"
+    "\"desired_speed_kmh\":50,\"priority\":%d},"
+    "{\"id\":\"AMB\",\"route\":[\"NA_in\",\"SA_out\"],\"depart_s\":3000,"
+    "\"desired_speed_kmh\":50,\"priority\":14}]";
+
+/* ESC (stage S1 at A, ETA 40 s, later while it waits) and AMB (crossing: S2 at A, ETA 50 s,
+ * passed after 50 s) both ask for A. Returns the first tick at which ESC is granted at A. */
+static int64_t two_escorts(fx_t *fx, int esc_level) {
+    int64_t esc_granted = -1;
+    int told = 0;
+    for (int64_t t = 0; t <= 90000; t += 1000) {
+        fx_srm_t m[2];
+        int n = 0;
+        int64_t e1 = t + 5000 > 40000 ? t + 5000 : 40000, e2 = 50000;
+        const char *a[] = {"A"}, *in1[] = {"L0"}, *out1[] = {"L1"};
+        const char *in2[] = {"NA_in"}, *out2[] = {"SA_out"};
+        if (esc_granted < 0 || t <= esc_granted + 3000)
+            fx_srm(&m[n++], "ESC", 1, PROTO_ROLE_POLICE, "L0", 1, a, in1, out1, &e1);
+        if (t <= e2)
+            fx_srm(&m[n++], "AMB", 2, PROTO_ROLE_AMBULANCE, "NA_in", 1, a, in2, out2, &e2);
+        proto_srm_t srms[2] = {m[0].srm, n > 1 ? m[1].srm : m[0].srm};
+        ck_assert_int_eq(fx_tick(fx, t, srms, n), 1);
+        told |=
+            fx_logged(fx, esc_level < 14 ? "AMB has a higher priority level (14 > 12)"
+                                         : "queued: ESC, same priority level 14, arrives first");
+        if (t == 20000 && esc_level < 14) {
+            /* AMB outranks ESC although it arrives later: ESC is told so. */
+            ck_assert_int_eq(fx_ssm(fx, "ESC", "A"), PROTO_SSM_REJECTED);
+            ck_assert(told);
+        }
+        if (t == 20000 && esc_level == 14) {
+            /* Same level: the earlier arrival (ESC) is served, AMB queued behind it. */
+            ck_assert_int_eq(fx_ssm(fx, "AMB", "A"), PROTO_SSM_PROCESSING);
+            ck_assert(told);
+        }
+        if (esc_granted < 0 && fx_ssm(fx, "ESC", "A") == PROTO_SSM_GRANTED)
+            esc_granted = t;
+        /* Never both granted: their movements conflict. */
+        ck_assert(!(fx_ssm(fx, "ESC", "A") == PROTO_SSM_GRANTED &&
+                    fx_ssm(fx, "AMB", "A") == PROTO_SSM_GRANTED));
+    }
+    ck_assert_int_eq((int)fx->refusals, 0);
+    ck_assert_int_eq((int)fx->sigs[0].conflicts, 0);
+    return esc_granted;
+}
+
+START_TEST(test_two_escorts_ranked_by_level_then_eta) {
+    char esc[512];
+    snprintf(esc, sizeof esc, TWO_ESCORTS, 12);
+    fx_map_opts_t o = {.escorts = esc};
+    char *json = fx_arterial_json(&o);
+    fx_t *fx = fx_new(json, "corridor", NULL);
+    int64_t g = two_escorts(fx, 12);
+    ck_assert_msg(g > 50000, "ESC granted at %lld ms, before AMB passed", (long long)g);
+    fx_free(&fx);
+    free(json);
+    snprintf(esc, sizeof esc, TWO_ESCORTS, 14);
+    json = fx_arterial_json(&o);
+    fx = fx_new(json, "corridor", NULL);
+    g = two_escorts(fx, 14);
+    ck_assert_msg(g >= 0 && g <= 40000, "ESC granted at %lld ms", (long long)g);
+    fx_free(&fx);
+    free(json);
+}
+END_TEST
+
+START_TEST(test_metering_before_the_call) {
+    char *json = fx_cross_json();
+    fx_t *fx = fx_new(json, "corridor", NULL);
+    fx_det(fx, "dN_a", 10, 0); /* green by 75 s, as in test_call_time_from_queue */
+    fx_srm_t m;
+    int metered = 0, called = 0;
+    for (int64_t t = 0; t <= 90000; t += 1000) {
+        esc_cross(&m, 90000, "N_up");
+        ck_assert_int_eq(fx_tick(fx, t, &m.srm, 1), 1);
+        if (t == 17000) {
+            /* S1 (0-25 s) ends 8 s early, its time going to S2: metering. */
+            ck_assert(fx_has(fx, "C", PROTO_CMD_CALL, "S2", 0));
+            ck_assert(fx_logged(fx, "metering for ESC: S1 ends 8.0 s early"));
+            metered = 1;
+        } else if (t < 17000) {
+            ck_assert_int_eq(fx_n_cmds(fx), 0);
+        }
+        if (fx_has(fx, "C", PROTO_CMD_CALL, "S2", 1))
+            called = 1;
+    }
+    ck_assert(metered && called);
+    ck_assert_int_eq((int)fx->refusals, 0);
+    ck_assert_int_eq((int)fx->sigs[0].conflicts, 0);
+    fx_free(&fx);
+    free(json);
+}
+END_TEST
+
+START_TEST(test_transition_chosen_per_signal) {
+    char *json = fx_cross_json();
+    ctl_config_t cfg;
+    ctl_config_defaults(&cfg);
+    cfg.transition_auto = 1;
+    cfg.meter_s = 0;
+    fx_t *fx = fx_new(json, "corridor", &cfg);
+    fx_srm_t m;
+    int released = 0;
+    for (int64_t t = 0; t <= 100000 && !released; t += 1000) {
+        esc_cross(&m, 90000, "N_up");
+        ck_assert_int_eq(fx_tick(fx, t, t <= 90000 ? &m.srm : NULL, t <= 90000), 1);
+        if (fx_has(fx, "C", PROTO_CMD_RELEASE, NULL, -1)) {
+            released = 1;
+            ck_assert(fx_logged(fx, "C: return to coordination: "));
+            const proto_command_t *c = &fx_control(fx)->commands[0];
+            const char *word = c->transition == PROTO_TRANSITION_DWELL     ? ": dwell"
+                               : c->transition == PROTO_TRANSITION_LONGWAY ? ": longway"
+                                                                           : ": shortway";
+            ck_assert(fx_logged(fx, word));
+        }
+    }
+    ck_assert(released);
+    fx_free(&fx);
+    free(json);
+}
+END_TEST
+
 Suite *suite_ctl_corridor(void);
 
 Suite *suite_ctl_corridor(void) {
@@ -274,6 +403,9 @@ Suite *suite_ctl_corridor(void) {
     tcase_add_test(tc, test_arterial_green_wave);
     tcase_add_test(tc, test_planned_before_departure);
     tcase_add_test(tc, test_three_stages_redirect_and_continuing_groups);
+    tcase_add_test(tc, test_two_escorts_ranked_by_level_then_eta);
+    tcase_add_test(tc, test_metering_before_the_call);
+    tcase_add_test(tc, test_transition_chosen_per_signal);
     suite_add_tcase(s, tc);
     return s;
 }

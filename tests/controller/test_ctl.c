@@ -30,10 +30,22 @@ START_TEST(test_config) {
     ck_assert_int_eq(cfg.transition, PROTO_TRANSITION_SHORTWAY);
     ck_assert(cfg.detection_range_s == 20.0 && cfg.safety_margin_s == 3.0);
     ck_assert(cfg.tsp == 0 && cfg.log == NULL && cfg.passage_s == 3.0);
-    const char *want[] = {"none", "actuated", "local", "corridor", "route-green"};
-    for (int i = 0; i < 5; i++)
+    const char *want[] = {"none", "actuated", "local", "corridor", "corridor-v1", "route-green"};
+    for (int i = 0; i < 6; i++)
         ck_assert_str_eq(CTL_STRATEGIES[i], want[i]);
-    ck_assert_ptr_null(CTL_STRATEGIES[5]);
+    ck_assert_ptr_null(CTL_STRATEGIES[6]);
+    ck_assert(cfg.tsp_horizon_s == 10.0 && cfg.tsp_lockout_s == 60.0 && cfg.tsp_max_cut_s == 10.0);
+    ck_assert(cfg.engage_s == 60.0 && cfg.meter_s == 8.0 && cfg.dwell_weight == 2.0);
+    ck_assert_int_eq(cfg.transition_auto, 0);
+    /* Every numeric parameter is checked against its bounds. */
+    for (const ctl_param_t *p = CTL_PARAMS; p->option != NULL; p++) {
+        ctl_config_t bad = cfg;
+        *(double *)(void *)((char *)&bad + p->offset) = p->max * 2 + 1;
+        base_err_t e = {0};
+        ctl_t *c = ctl_new(&bad, &e);
+        ck_assert_msg(c == NULL, "%s accepted out of range", p->option);
+        ck_assert_ptr_nonnull(strstr(e.msg, p->option));
+    }
 
     base_err_t err = {0};
     ctl_t *ctl = ctl_new(NULL, &err); /* NULL: the defaults */
@@ -48,7 +60,7 @@ START_TEST(test_config) {
     ck_assert_ptr_null(ctl_new(&cfg, &err));
     ck_assert_int_eq(err.code, BASE_EINVAL);
     ck_assert_str_eq(err.msg, "unknown strategy \"green-everywhere\" (known: none, actuated, "
-                              "local, corridor, route-green)");
+                              "local, corridor, corridor-v1, route-green)");
     ctl_config_defaults(&cfg);
     cfg.transition = (proto_transition_t)1;
     ck_assert_ptr_null(ctl_new(&cfg, &err));

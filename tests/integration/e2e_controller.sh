@@ -3,6 +3,10 @@
 #   corridor     a full Bayiqi run with the controller in the loop: zero conflict-monitor
 #                rejections, every tick answered, the escort faster than under 'none';
 #                same seed twice -> identical outputs (determinism with the controller)
+#   two-escorts  scenarios/bayiqi-two-escorts.json under corridor: escort1 (level 14) and fire2
+#                (level 12), whose routes cross at DJK, both arrive; fire2 reaches DJK first but
+#                is told it is outranked (SSM rejected, reason in the log) and crosses after
+#                escort1; zero conflict-monitor rejections
 #   killed       the controller dies mid-run: the run finishes on local plans and says so
 #   restarted    the controller dies and a new one starts on the same endpoint: taken back
 #   garbage      a controller that sends garbage, wrong versions, replays and impossible
@@ -63,6 +67,29 @@ corridor)
     cmp "$work/corridor/$f" "$work/corridor.again/$f" || fail "corridor run not deterministic: $f"
   done
   echo "ok: none $tn s, corridor $tc s, identical reruns"
+  ;;
+two-escorts)
+  two="$(dirname "$scenario")/bayiqi-two-escorts.json"
+  start_controller --log "$work/controller.log"
+  "$bin/greenwave-sim" "$two" --seed 3 --controller "$ep" --strategy corridor "${slow[@]}" \
+    --out "$work/out" --log "$work/sim.log" --quiet
+  sum="$work/out/summary.json"
+  [ "$(json "$sum" 'd["safety"]["conflict_rejections"] + d["safety"]["conflict_table_rejections"]')" = 0 ] || fail "conflict rejections"
+  [ "$(json "$sum" '[e["id"] for e in d["escorts"] if e["arrived"]]')" = "['escort1', 'fire2']" ] || fail "not both arrived"
+  grep -q "DJK: SSM fire2: .*rejected.*: escort1 has a higher priority level (14 > 12)" "$work/controller.log" \
+    || fail "fire2 not told it is outranked at DJK"
+  # At DJK (escort.csv: escort,node,...,depart_s is column 9) escort1 leaves the stop line first,
+  # although fire2 arrives there first.
+  "$py" - "$work/out/escort.csv" <<'PY' || fail "ranking at DJK not as documented"
+import csv, sys
+rows = {r["escort"]: r for r in csv.DictReader(open(sys.argv[1], encoding="utf-8")) if r["node"] == "DJK"}
+e, f = rows["escort1"], rows["fire2"]
+assert float(f["arrive_s"]) < float(e["arrive_s"]), "fire2 should reach DJK first"
+assert float(e["depart_s"]) < float(f["depart_s"]), "escort1 should cross DJK first"
+print("DJK: fire2 arrives %s, escort1 arrives %s and crosses %s, fire2 crosses %s"
+      % (f["arrive_s"], e["arrive_s"], e["depart_s"], f["depart_s"]))
+PY
+  echo "ok: both escorts arrived, escort1 ranked first at DJK, 0 rejections"
   ;;
 killed|killed-event)
   mode=(); [ "$test" = killed-event ] && mode=(--sync event --encoding msgpack)
@@ -142,9 +169,9 @@ PY
 modes)
   start_controller
   for s in corridor actuated; do
-    "$bin/greenwave-sim" "$scenario" --seed 2 --controller "$ep" --strategy "$s" "${slow[@]}" \
+    "$bin/greenwave-sim" "$scenario" --seed 2 --until 1800 --controller "$ep" --strategy "$s" "${slow[@]}" \
       --out "$work/$s.lockstep" > "$work/$s.lockstep.out"
-    "$bin/greenwave-sim" "$scenario" --seed 2 --controller "$ep" --strategy "$s" "${slow[@]}" \
+    "$bin/greenwave-sim" "$scenario" --seed 2 --until 1800 --controller "$ep" --strategy "$s" "${slow[@]}" \
       --sync event --encoding msgpack --out "$work/$s.event" > "$work/$s.event.out"
     grep -q "link: msgpack, event sync" "$work/$s.event.out" || fail "$s: MessagePack and event sync not in use"
     grep -q "link: json, lockstep sync" "$work/$s.lockstep.out" || fail "$s: not JSON lockstep by default"
