@@ -33,10 +33,7 @@ typedef struct vfile {
     base_err_t *err;
 } vfile_t;
 
-static int parse_row(void *ud, size_t line, char **f, size_t n) {
-    vfile_t *v = ud;
-    if (line == 1)
-        return 0; /* header */
+static int parse_row(vfile_t *v, size_t line, char **f, size_t n) {
     if (n != 5)
         return base_err_set(v->err, BASE_EPARSE, "%s:%zu: %zu fields, expected 5", v->path, line,
                             n);
@@ -70,13 +67,45 @@ static int parse_row(void *ud, size_t line, char **f, size_t n) {
     return 0;
 }
 
+/* Reads a vehicles.csv (written by report/: no quoting, one record a line; a last line without
+ * its newline is ignored, as a write cut short). Linear in the file. */
 static int load(vfile_t *v, const char *path, base_err_t *err) {
     memset(v, 0, sizeof *v);
     v->path = path;
     v->err = err;
-    int rc = batch_csv_each(path, parse_row, v, NULL, err);
-    if (rc == BASE_EIO)
-        base_err_set(err, BASE_EIO, "%s: cannot read: %s", path, strerror(errno));
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return base_err_set(err, BASE_EIO, "%s: cannot read: %s", path, strerror(errno));
+    char *buf = NULL;
+    size_t cap = 0, line = 0;
+    ssize_t len;
+    int rc = 0;
+    while (rc == 0 && (len = getline(&buf, &cap, f)) > 0) {
+        line++;
+        if (buf[len - 1] != '\n')
+            break; /* cut short */
+        buf[--len] = '\0';
+        if (len > 0 && buf[len - 1] == '\r')
+            buf[--len] = '\0';
+        if (line == 1)
+            continue; /* header */
+        char *fields[6];
+        size_t n = 0;
+        char *p = buf;
+        while (n < 6) {
+            fields[n++] = p;
+            char *c = strchr(p, ',');
+            if (c == NULL)
+                break;
+            *c = '\0';
+            p = c + 1;
+        }
+        rc = parse_row(v, line, fields, n);
+    }
+    if (rc == 0 && ferror(f))
+        rc = base_err_set(err, BASE_EIO, "%s: read error", path);
+    free(buf);
+    fclose(f);
     return rc;
 }
 

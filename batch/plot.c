@@ -293,6 +293,11 @@ static double hi_or(const batch_stats_t *st) {
     return isfinite(st->hi) ? st->hi : st->mean;
 }
 
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 static int cmp_x(const void *a, const void *b) {
     const batch_plot_point_t *p = *(const batch_plot_point_t *const *)a;
     const batch_plot_point_t *q = *(const batch_plot_point_t *const *)b;
@@ -360,6 +365,36 @@ int batch_plot_tradeoff(const char *gnuplot, const char *dir, const char *name, 
     batch_plot_quote(g, ylabel);
     fprintf(g, "\nset grid\nset key top right\nset offsets graph 0.05, graph 0.25, graph 0.08, "
                "graph 0.08\n");
+    /* A point far above the others (route-green's cost) would flatten them: the y axis stops
+     * at 1.5 x the largest of the others (those within 10 x their median), and the points
+     * beyond are named, with their values, in a note. */
+    double *ys = malloc((n + 1) * sizeof *ys);
+    size_t ny = 0;
+    for (size_t i = 0; ys != NULL && i < n; i++)
+        if (isfinite(pt[i].y.mean) && isfinite(pt[i].x.mean))
+            ys[ny++] = fabs(pt[i].y.mean);
+    if (ys != NULL && ny > 2) {
+        qsort(ys, ny, sizeof *ys, cmp_double);
+        double med = ys[ny / 2], top = 0;
+        for (size_t i = 0; i < ny; i++)
+            if (ys[i] <= 10 * med + 1 && ys[i] > top)
+                top = ys[i];
+        if (top > 0 && ys[ny - 1] > 10 * med + 1) {
+            fprintf(g, "set yrange [*:%.6g]\nset label 9 'off scale: ", 1.5 * top);
+            for (size_t i = 0, k = 0; i < n; i++) {
+                if (!isfinite(pt[i].y.mean) || !isfinite(pt[i].x.mean) ||
+                    fabs(pt[i].y.mean) <= 10 * med + 1)
+                    continue;
+                fprintf(g, "%s", k++ ? "; " : "");
+                for (const char *c = pt[i].label; *c; c++)
+                    if (*c != '\'' && *c != '\n')
+                        fputc(*c, g);
+                fprintf(g, " (%.4g s, %.4g veh-h)", pt[i].x.mean, pt[i].y.mean);
+            }
+            fprintf(g, "' at graph 0.02, graph 0.96 left\n");
+        }
+    }
+    free(ys);
     fprintf(g,
             "plot '%s.dat' index 0 using 1:2:3:4:5:6 with xyerrorbars pt 7 ps 0.9 "
             "lc rgb '#6f8fbf' title 'variant (mean, 95 %% CI)', \\\n"

@@ -352,6 +352,17 @@ static int is_elem(const xmlNode *n, const char *name) {
     return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
 }
 
+/* Reads path and returns the first child of its root element (NULL for none, or on failure
+ * with c->failed set); *doc is the tree to free (NULL on failure). Sets c->file. */
+static xmlNode *top_elements(ctx_t *c, const char *path, xmlDocPtr *doc) {
+    *doc = read_xml(c, path);
+    if (*doc == NULL)
+        return NULL;
+    c->file = path;
+    xmlNode *root = xmlDocGetRootElement(*doc);
+    return root ? root->children : NULL;
+}
+
 /* An attribute copied into the arena, or NULL when absent. */
 static const char *attr(ctx_t *c, xmlNode *n, const char *name) {
     xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
@@ -748,12 +759,8 @@ typedef struct {
 
 static int read_additional(ctx_t *c, const char *path, det_t **dets, size_t *n_det,
                            size_t *cap_det) {
-    xmlDocPtr doc = read_xml(c, path);
-    if (doc == NULL)
-        return -1;
-    c->file = path;
-    xmlNode *root = xmlDocGetRootElement(doc);
-    for (xmlNode *n = root ? root->children : NULL; n && !c->failed; n = n->next) {
+    xmlDocPtr doc;
+    for (xmlNode *n = top_elements(c, path, &doc); n && !c->failed; n = n->next) {
         if (n->type != XML_ELEMENT_NODE)
             continue;
         long line = xmlGetLineNo(n);
@@ -1729,12 +1736,8 @@ static int read_flow(ctx_t *c, xmlNode *n) {
 }
 
 static int read_routes(ctx_t *c, const char *path) {
-    xmlDocPtr doc = read_xml(c, path);
-    if (doc == NULL)
-        return -1;
-    c->file = path;
-    xmlNode *root = xmlDocGetRootElement(doc);
-    for (xmlNode *n = root ? root->children : NULL; n && !c->failed; n = n->next) {
+    xmlDocPtr doc;
+    for (xmlNode *n = top_elements(c, path, &doc); n && !c->failed; n = n->next) {
         if (n->type != XML_ELEMENT_NODE)
             continue;
         long line = xmlGetLineNo(n);

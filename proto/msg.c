@@ -1589,13 +1589,14 @@ static json_t *mp_to_json(const msgpack_object *o, char *why, size_t why_len) {
         }
         return json_real(o->via.f64);
     case MSGPACK_OBJECT_STR: {
-        const char *p = o->via.str.ptr;
+        /* An empty string's ptr may be NULL (found by fuzz_msg: memchr(NULL, 0, 0) is UB). */
+        const char *p = o->via.str.size > 0 ? o->via.str.ptr : "";
         size_t n = o->via.str.size;
         if (!utf8_valid((const unsigned char *)p, n) || memchr(p, '\0', n) != NULL) {
             snprintf(why, why_len, "a string that is not UTF-8 or holds a NUL character");
             return NULL;
         }
-        return json_stringn_nocheck(n > 0 ? p : "", n);
+        return json_stringn_nocheck(p, n);
     }
     case MSGPACK_OBJECT_ARRAY: {
         json_t *a = json_array();

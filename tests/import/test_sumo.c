@@ -335,6 +335,8 @@ static base_err_t refuse(const char *net_from, const char *net_to, const char *r
     import_sumo_result_t r;
     base_err_t err;
     *rc = import_sumo_convert(&o, &r, &err);
+    if (*rc == 0)
+        import_sumo_result_fini(&r);
     unlink(net);
     unlink(rou);
     return err;

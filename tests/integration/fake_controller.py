@@ -27,7 +27,7 @@ def main():
     last = None
     first_signal = None
     while True:
-        if not sock.poll(20000):
+        if not sock.poll(600000):  # a hang guard only: no test outcome rests on it
             return 1  # the simulator went away without a bye
         ident, payload = sock.recv_multipart()
         msg = json.loads(payload)
