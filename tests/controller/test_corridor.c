@@ -267,11 +267,11 @@ END_TEST
 
 /* ---- corridor (the new strategy): ranking of several escorts, metering, transition ---- */
 
-static const char *const TWO_ESCORTS =
-    "[{\"id\":\"ESC\",\"route\":[\"L0\",\"L1\",\"L2\",\"L3\"],\"depart_s\":3000,"
-    "\"desired_speed_kmh\":50,\"priority\":%d},"
-    "{\"id\":\"AMB\",\"route\":[\"NA_in\",\"SA_out\"],\"depart_s\":3000,"
-    "\"desired_speed_kmh\":50,\"priority\":14}]";
+#define TWO_ESCORTS                                                                                \
+    "[{\"id\":\"ESC\",\"route\":[\"L0\",\"L1\",\"L2\",\"L3\"],\"depart_s\":3000,"                  \
+    "\"desired_speed_kmh\":50,\"priority\":%d},"                                                   \
+    "{\"id\":\"AMB\",\"route\":[\"NA_in\",\"SA_out\"],\"depart_s\":3000,"                          \
+    "\"desired_speed_kmh\":50,\"priority\":14}]"
 
 /* ESC (stage S1 at A, ETA 40 s, later while it waits) and AMB (crossing: S2 at A, ETA 50 s,
  * passed after 50 s) both ask for A. Returns the first tick at which ESC is granted at A. */
