@@ -25,7 +25,8 @@ static const char USAGE[] =
     "session keyed by its socket identity) until interrupted. See docs/protocol.md.\n"
     "\n"
     "options:\n"
-    "  --bind ENDPOINT       ipc://PATH, tcp://127.0.0.1:PORT or inproc://NAME (required)\n"
+    "  --bind ENDPOINT       ipc://PATH, tcp://127.0.0.1:PORT or inproc://NAME (required);\n"
+    "                        tcp://127.0.0.1:* takes a free port (printed at the start)\n"
     "  --strategy S          default strategy when a simulation asks for none:\n"
     "                        none | actuated | local | corridor | corridor-v1 | route-green\n"
     "                        (default: none)\n"
@@ -37,12 +38,17 @@ static const char USAGE[] =
     "                        green) below escorts, in actuated, local and corridor\n"
     "  --no-tsp              no transit signal priority (the default)\n"
     "  --log FILE            write every decision with its reason to FILE ('-': stderr)\n"
-    "  --allow-remote        allow a tcp:// endpoint on a non-loopback address\n"
+    "  --allow-remote        allow a tcp:// endpoint on a non-loopback address (needs\n"
+    "                        --curve-keys and --curve-allow)\n"
+    "  --curve-keys FILE     serve as a CURVE server with this key pair (greenwave-keygen's\n"
+    "                        NAME.key); only simulators whose public key is allowed connect\n"
+    "  --curve-allow FILE    the allowed simulators' public keys, one a line (NAME.pub\n"
+    "                        files concatenated); refusals are logged and counted\n"
     "  --idle-exit MS        exit after MS milliseconds without a message (for scripts)\n"
     "  --limit NAME=N        per-session bounds (docs/protocol.md, 'Limits'); NAME is one of\n"
     "                        sessions (256), requests per tick (1024), signals (4096),\n"
     "                        groups (65536), detectors (65536), links (262144), work units\n"
-    "                        per tick (50000000), reap-after messages of silence (1000000;\n"
+    "                        per tick (50000000), reap-after messages of silence (100000;\n"
     "                        0 never), message-bytes (16777216)\n"
     "  --stats-every N       write session counters to the log every N messages\n"
     "  --crash-after N       testing aid: die abruptly (exit 70, no goodbye) after N messages\n"
@@ -135,10 +141,12 @@ static void log_stats(FILE *log, const ctl_t *ctl, const ctl_server_t *srv) {
     ctl_server_stats_t st = ctl_server_stats(srv);
     fprintf(log,
             "stats: clock %lld, sessions %d, opened %lld, closed %lld, dropped %lld, reaped "
-            "%lld, hellos refused %lld, messages %lld, replies %lld, refused %lld\n",
+            "%lld, hellos refused %lld, messages %lld, replies %lld, refused %lld, "
+            "refused keys %lld, refused handshakes %lld\n",
             (long long)c.clock, c.sessions, (long long)c.opened, (long long)c.closed,
             (long long)c.dropped, (long long)c.reaped, (long long)c.refused_hellos,
-            (long long)st.received, (long long)st.replied, (long long)st.rejected);
+            (long long)st.received, (long long)st.replied, (long long)st.rejected,
+            (long long)st.auth.refused_keys, (long long)st.auth.refused_handshakes);
     fflush(log);
 }
 
@@ -180,7 +188,7 @@ static const ctl_param_t *find_param(const char *option) {
 int main(int argc, char **argv) {
     ctl_config_t cfg;
     ctl_config_defaults(&cfg);
-    const char *bind = NULL, *log_path = NULL;
+    const char *bind = NULL, *log_path = NULL, *keys_path = NULL, *allow_path = NULL;
     int allow_remote = 0, quiet = 0, transition_set = 0;
     double idle_ms = 0, crash_after = 0, stats_every = 0;
     int64_t max_message = CTL_SERVER_MAX_MESSAGE;
@@ -202,7 +210,8 @@ int main(int argc, char **argv) {
                    strcmp(a, "--transition") == 0 || find_param(a) != NULL ||
                    strcmp(a, "--log") == 0 || strcmp(a, "--idle-exit") == 0 ||
                    strcmp(a, "--crash-after") == 0 || strcmp(a, "--limit") == 0 ||
-                   strcmp(a, "--stats-every") == 0) {
+                   strcmp(a, "--stats-every") == 0 || strcmp(a, "--curve-keys") == 0 ||
+                   strcmp(a, "--curve-allow") == 0) {
             if (v == NULL)
                 return usage_error("option %s needs a value", a);
             i++;
@@ -231,6 +240,10 @@ int main(int argc, char **argv) {
                     return usage_error("%s: expected a number in [%g, %g], got '%s'", a, p->min,
                                        p->max, v);
                 *(double *)(void *)((char *)&cfg + p->offset) = x;
+            } else if (strcmp(a, "--curve-keys") == 0) {
+                keys_path = v;
+            } else if (strcmp(a, "--curve-allow") == 0) {
+                allow_path = v;
             } else if (strcmp(a, "--limit") == 0) {
                 if (parse_limit(v, &cfg.limits, &max_message) < 0)
                     return usage_error("--limit: expected NAME=N with a known name and a count "
@@ -253,6 +266,23 @@ int main(int argc, char **argv) {
         return usage_error("%s", "--bind ENDPOINT is required");
     if (!transition_set)
         cfg.transition_auto = 1; /* the default: corridor chooses, the others use shortway */
+    if ((keys_path == NULL) != (allow_path == NULL))
+        return usage_error("%s", "--curve-keys and --curve-allow go together");
+    base_err_t err = {0};
+    auth_keypair_t keys;
+    if (keys_path != NULL) {
+        auth_allow_t allow;
+        if (auth_keys_read_secret(keys_path, &keys, &err) < 0 ||
+            auth_allow_load(&allow, allow_path, &err) < 0) {
+            fprintf(stderr, "greenwave-controller: %s\n", err.msg);
+            return 2;
+        }
+        auth_allow_fini(&allow); /* checked here; the server loads it again */
+    }
+    ctl_server_opts_t sopts = {.allow_remote = allow_remote,
+                               .max_message = max_message,
+                               .curve_keys = keys_path ? &keys : NULL,
+                               .curve_allow = allow_path};
 
     FILE *log = NULL;
     if (log_path != NULL) {
@@ -264,15 +294,13 @@ int main(int argc, char **argv) {
         setvbuf(log, NULL, _IOLBF, 0);
     }
     cfg.log = log;
-    base_err_t err = {0};
     ctl_t *ctl = ctl_new(&cfg, &err);
     if (ctl == NULL) {
         fprintf(stderr, "greenwave-controller: %s\n", err.msg);
         return 2;
     }
     void *zctx = zmq_ctx_new();
-    ctl_server_t *srv =
-        zctx ? ctl_server_new(zctx, bind, allow_remote, max_message, ctl, log, &err) : NULL;
+    ctl_server_t *srv = zctx ? ctl_server_new(zctx, bind, &sopts, ctl, log, &err) : NULL;
     if (srv == NULL) {
         fprintf(stderr, "greenwave-controller: %s\n",
                 zctx ? err.msg : "cannot create a ZeroMQ context");
@@ -287,7 +315,8 @@ int main(int argc, char **argv) {
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     if (!quiet) {
-        printf("greenwave-controller: listening on %s (default strategy %s)\n", bind, cfg.strategy);
+        printf("greenwave-controller: listening on %s (default strategy %s%s)\n",
+               ctl_server_endpoint(srv), cfg.strategy, keys_path ? ", CURVE" : "");
         fflush(stdout);
     }
     int rc = 0;
@@ -320,6 +349,11 @@ int main(int argc, char **argv) {
                "opened, %lld dropped over a limit, %lld reaped idle, %d open\n",
                (long long)st.received, (long long)st.replied, (long long)st.rejected,
                (long long)cs.opened, (long long)cs.dropped, (long long)cs.reaped, cs.sessions);
+    if (!quiet && keys_path != NULL)
+        printf("greenwave-controller: CURVE: %lld peers allowed, %lld refused keys, %lld refused "
+               "handshakes\n",
+               (long long)st.auth.allowed, (long long)st.auth.refused_keys,
+               (long long)st.auth.refused_handshakes);
     ctl_server_destroy(&srv);
     ctl_destroy(&ctl);
     zmq_ctx_term(zctx);

@@ -4,6 +4,7 @@
  * Exit status: 0 on success, 2 on bad input (command line or scenario), 1 when the run or
  * its outputs fail.
  */
+#include "auth/auth.h"
 #include "base/err.h"
 #include "bridge/bridge.h"
 #include "bridge/publish.h"
@@ -60,6 +61,14 @@ static const char USAGE[] =
     "  --record FILE    write the same messages to a recording (greenwave-viz --replay)\n"
     "  --listen EP      accept pause/resume/step/speed requests from greenwave-viz\n"
     "  --frame-ms MS    simulated time between frames (default 1000)\n"
+    "  --start-paused   with --listen: wait for a resume or step request before running\n"
+    "  --allow-remote   allow --publish/--listen on a non-loopback tcp:// address (needs\n"
+    "                   --curve-keys and --curve-allow)\n"
+    "  --curve-keys F   this simulator's CURVE key pair (greenwave-keygen's NAME.key): a\n"
+    "                   CURVE client of the controller, a CURVE server for --publish/--listen\n"
+    "  --curve-server-key F  the controller's public key (its NAME.pub), with --curve-keys\n"
+    "  --curve-allow F  viewers allowed on --publish/--listen: public keys, one a line;\n"
+    "                   refusals are logged (--log) and counted in summary.json \"auth\"\n"
     "  --atspm FILE     write the Indiana hi-res event log (SignalID,Timestamp,EventCode,\n"
     "                   EventParam) to FILE and its phase/detector map to FILE.config.csv\n"
     "                   (FILE's .csv replaced); draw it with greenwave-atspm-plots\n"
@@ -134,7 +143,8 @@ int main(int argc, char **argv) {
     uint64_t seed = 1;
     const char *atspm_path = NULL;
     double until_s = 0, realtime = 0;
-    int quiet = 0;
+    int quiet = 0, allow_remote = 0, start_paused = 0;
+    const char *keys_path = NULL, *server_key_path = NULL, *allow_path = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -142,6 +152,21 @@ int main(int argc, char **argv) {
             return 0;
         } else if (strcmp(a, "--quiet") == 0) {
             quiet = 1;
+        } else if (strcmp(a, "--allow-remote") == 0) {
+            allow_remote = 1;
+        } else if (strcmp(a, "--start-paused") == 0) {
+            start_paused = 1;
+        } else if (strcmp(a, "--curve-keys") == 0 || strcmp(a, "--curve-server-key") == 0 ||
+                   strcmp(a, "--curve-allow") == 0) {
+            if (i + 1 >= argc)
+                return usage_error("option %s needs a value", a);
+            const char *v = argv[++i];
+            if (strcmp(a, "--curve-keys") == 0)
+                keys_path = v;
+            else if (strcmp(a, "--curve-server-key") == 0)
+                server_key_path = v;
+            else
+                allow_path = v;
         } else if (strcmp(a, "--seed") == 0 || strcmp(a, "--until") == 0 ||
                    strcmp(a, "--out") == 0 || strcmp(a, "--controller") == 0 ||
                    strcmp(a, "--strategy") == 0 || strcmp(a, "--tick-ms") == 0 ||
@@ -207,6 +232,61 @@ int main(int argc, char **argv) {
         return usage_error("%s", "no scenario given");
     if (bcfg.strategy != NULL && bcfg.endpoint == NULL)
         return usage_error("%s", "--strategy needs --controller");
+    /* Endpoints and keys: nothing beyond this machine without CURVE. */
+    const char *eps[] = {pcfg.publish, pcfg.listen};
+    for (int i = 0; i < 2; i++) {
+        if (eps[i] == NULL || auth_endpoint_is_local(eps[i]))
+            continue;
+        if (!allow_remote)
+            return usage_error("%s: refusing to listen beyond this machine; use "
+                               "tcp://127.0.0.1:PORT, or --allow-remote with --curve-keys and "
+                               "--curve-allow",
+                               eps[i]);
+        if (keys_path == NULL || allow_path == NULL)
+            return usage_error("%s: --allow-remote without authentication is refused: give "
+                               "--curve-keys FILE and --curve-allow FILE (greenwave-keygen)",
+                               eps[i]);
+    }
+    if (bcfg.endpoint != NULL && !auth_endpoint_is_local(bcfg.endpoint) &&
+        (keys_path == NULL || server_key_path == NULL))
+        return usage_error("%s: a controller beyond this machine needs --curve-keys FILE and "
+                           "--curve-server-key FILE",
+                           bcfg.endpoint);
+    if (server_key_path != NULL && keys_path == NULL)
+        return usage_error("%s", "--curve-server-key needs --curve-keys");
+    if (allow_path != NULL && keys_path == NULL)
+        return usage_error("%s", "--curve-allow needs --curve-keys");
+    if (keys_path != NULL && server_key_path == NULL && allow_path == NULL)
+        return usage_error("%s", "--curve-keys needs --curve-server-key (a CURVE controller) "
+                                 "or --curve-allow (CURVE on --publish/--listen)");
+    if (start_paused && pcfg.listen == NULL)
+        return usage_error("%s", "--start-paused needs --listen");
+    if (allow_path != NULL && pcfg.publish == NULL && pcfg.listen == NULL)
+        return usage_error("%s", "--curve-allow needs --publish or --listen");
+    if (server_key_path != NULL && bcfg.endpoint == NULL)
+        return usage_error("%s", "--curve-server-key needs --controller");
+    auth_keypair_t keys;
+    char server_key[AUTH_Z85_LEN + 1];
+    if (keys_path != NULL) {
+        base_err_t kerr = {0};
+        auth_allow_t allow = {0};
+        if (auth_keys_read_secret(keys_path, &keys, &kerr) < 0 ||
+            (server_key_path != NULL &&
+             auth_keys_read_public(server_key_path, server_key, &kerr) < 0) ||
+            (allow_path != NULL && auth_allow_load(&allow, allow_path, &kerr) < 0)) {
+            fprintf(stderr, "greenwave-sim: %s\n", kerr.msg);
+            return 2;
+        }
+        auth_allow_fini(&allow);
+        if (server_key_path != NULL) {
+            bcfg.curve_keys = &keys;
+            bcfg.curve_server_key = server_key;
+        }
+        if (allow_path != NULL) {
+            pcfg.curve_keys = &keys;
+            pcfg.curve_allow = allow_path;
+        }
+    }
     bcfg.timeout_ms = (int)timeout;
     bcfg.connect_timeout_ms = (int)connect_timeout;
     gsl_set_error_handler_off();
@@ -252,6 +332,7 @@ int main(int argc, char **argv) {
             return 1;
         }
         bcfg.log = log;
+        pcfg.log = log;
     }
     bridge_pub_t *pub = NULL;
     int want_pub = pcfg.publish != NULL || pcfg.record != NULL || pcfg.listen != NULL;
@@ -284,7 +365,7 @@ int main(int argc, char **argv) {
                     bcfg.endpoint);
     }
     int tty = !quiet && isatty(STDERR_FILENO);
-    int progress_shown = 0, paused = 0, step_once = 0;
+    int progress_shown = 0, paused = start_paused, step_once = 0;
     double last_progress = t0;
     int rc = 0;
     /* The loop advances to the next of: a control tick, a frame, a 10 s progress point. The
@@ -381,7 +462,16 @@ int main(int argc, char **argv) {
             .stale_messages = bst.stale_messages,
             .commands = bst.commands,
             .commands_refused = bst.commands_refused,
+            .handshakes_refused = bst.handshakes_refused,
         };
+    }
+    int curve_on = 0;
+    if (pub != NULL) {
+        auth_stats_t ast = bridge_pub_auth_stats(pub, &curve_on);
+        report_auth_t ra = {ast.allowed, ast.refused_keys, ast.refused_handshakes,
+                            bridge_pub_requests(pub)};
+        if (curve_on)
+            report_set_auth(rep, &ra);
     }
     int wrc = report_finish(rep, sim, seed, wall, bridge ? &rc_ctl : NULL, &s, &err);
     if (wrc < 0)

@@ -38,6 +38,9 @@ static const char USAGE[] =
     "                      ipc://PATH)\n"
     "  --control EP        the simulator's --listen endpoint: space pauses it, + and - change\n"
     "                      its pace, . steps one frame\n"
+    "  --curve-keys FILE   this viewer's CURVE key pair (greenwave-keygen's NAME.key), for a\n"
+    "                      simulator run with --curve-allow listing its public key\n"
+    "  --curve-server-key FILE  the simulator's public key (its NAME.pub), with --curve-keys\n"
     "  --replay FILE       a recording; space play/pause, +/- speed, . step, e jump to the\n"
     "                      escort's start, left/right 10 s, click or drag the seek bar\n"
     "  --at SECONDS        with --png: the simulated time to draw\n"
@@ -126,6 +129,7 @@ static char *read_file(const char *path, base_err_t *err) {
 
 typedef struct args {
     const char *connect, *control, *replay, *png, *tsd, *tsd_meta, *map, *shot, *request;
+    const char *curve_keys, *curve_server_key;
     double at, from, to, shot_after, quit_after, seconds, zoom;
     int has_at, show_tsd, follow, after_ack, w, h, bench;
 } args_t;
@@ -151,11 +155,25 @@ static int parse_args(int argc, char **argv, args_t *a) {
             a->after_ack = 1;
             continue;
         }
-        static const char *const valued[] = {
-            "--connect",    "--control", "--replay", "--png",   "--tsd",
-            "--tsd-meta",   "--map",     "--at",     "--from",  "--to",
-            "--quit-after", "--seconds", "--size",   "--bench", "--screenshot-after",
-            "--zoom",       "--request"};
+        static const char *const valued[] = {"--connect",
+                                             "--control",
+                                             "--replay",
+                                             "--png",
+                                             "--tsd",
+                                             "--tsd-meta",
+                                             "--map",
+                                             "--at",
+                                             "--from",
+                                             "--to",
+                                             "--quit-after",
+                                             "--seconds",
+                                             "--size",
+                                             "--bench",
+                                             "--screenshot-after",
+                                             "--zoom",
+                                             "--request",
+                                             "--curve-keys",
+                                             "--curve-server-key"};
         int known = 0;
         for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
             known |= strcmp(o, valued[k]) == 0;
@@ -178,6 +196,10 @@ static int parse_args(int argc, char **argv, args_t *a) {
             a->tsd_meta = v;
         else if (strcmp(o, "--map") == 0)
             a->map = v;
+        else if (strcmp(o, "--curve-keys") == 0)
+            a->curve_keys = v;
+        else if (strcmp(o, "--curve-server-key") == 0)
+            a->curve_server_key = v;
         else if (strcmp(o, "--request") == 0) {
             if (strcmp(v, "pause") != 0 && strcmp(v, "resume") != 0 && strcmp(v, "step") != 0 &&
                 (strncmp(v, "speed=", 6) != 0 || parse_num(v + 6, 1e-3, 1e6, &x) < 0))
@@ -233,6 +255,10 @@ static int parse_args(int argc, char **argv, args_t *a) {
                            "for the map with the diagram panel)");
     if (a->control != NULL && a->connect == NULL)
         return usage_error("--control needs --connect");
+    if ((a->curve_keys != NULL) != (a->curve_server_key != NULL))
+        return usage_error("--curve-keys and --curve-server-key go together");
+    if (a->curve_keys != NULL && a->connect == NULL)
+        return usage_error("--curve-keys needs --connect");
     if (a->request != NULL && a->control == NULL)
         return usage_error("--request needs --control");
     if (a->after_ack && a->request == NULL)
@@ -306,13 +332,24 @@ int main(int argc, char **argv) {
         if (rc == BASE_EINVAL)
             exit_code = 2;
     } else {
-        zctx = zmq_ctx_new();
-        live = zctx ? viz_live_new(zctx, a.connect, a.control, &err) : NULL;
-        if (live == NULL) {
+        auth_keypair_t kp;
+        char server_key[AUTH_Z85_LEN + 1] = "";
+        if (a.curve_keys != NULL &&
+            (auth_keys_read_secret(a.curve_keys, &kp, &err) < 0 ||
+             auth_keys_read_public(a.curve_server_key, server_key, &err) < 0)) {
+            exit_code = 2;
+            rc = err.code;
+        } else {
+            zctx = zmq_ctx_new();
+            live = zctx ? viz_live_new_curve(zctx, a.connect, a.control, a.curve_keys ? &kp : NULL,
+                                             server_key, &err)
+                        : NULL;
+        }
+        if (live == NULL && exit_code == 0) {
             if (zctx == NULL)
                 base_err_set(&err, BASE_EIO, "zmq_ctx_new failed");
             rc = BASE_EIO;
-        } else {
+        } else if (live != NULL) {
             if (a.tsd != NULL)
                 snprintf(viz->tsd_corridor, sizeof viz->tsd_corridor, "%s", a.tsd);
             viz->show_tsd = a.show_tsd;

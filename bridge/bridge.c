@@ -22,6 +22,7 @@
  */
 #include "bridge/bridge.h"
 
+#include "auth/auth.h"
 #include "bridge/tick.h"
 #include "proto/msg.h"
 
@@ -39,6 +40,7 @@
 struct bridge {
     void *ctx;
     void *sock;
+    void *mon; /* PAIR on the socket's monitor: refused handshakes (CURVE), or NULL */
     sim_t *sim;
     const sim_scenario_t *scn;
     char *map_json;
@@ -106,7 +108,39 @@ void bridge_config_defaults(bridge_config_t *cfg) {
     cfg->event = 0;
 }
 
+/* Reads the monitor's pending events (waiting up to timeout_ms for the first); counts and
+ * logs refused handshakes. Returns 1 if one was seen. */
+static int drain_monitor(bridge_t *b, int timeout_ms) {
+    int refused = 0;
+    zmq_pollitem_t it = {b->mon, 0, ZMQ_POLLIN, 0};
+    while (b->mon != NULL && zmq_poll(&it, 1, refused ? 0 : timeout_ms) > 0) {
+        uint16_t event;
+        uint32_t value;
+        if (!auth_monitor_read(b->mon, &event, &value, NULL, 0))
+            break;
+        const char *why = event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ? "our key is not allowed there"
+                          : value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH
+                              ? "security mismatch (CURVE on one side only)"
+                              : "the handshake failed (CURVE on one side only, or a wrong "
+                                "--curve-server-key?)";
+        b->st.handshakes_refused++;
+        refused = 1;
+        logf_(b, "the controller at %s refused the connection: %s (event 0x%x, %u)",
+              b->cfg.endpoint, why, (unsigned)event, (unsigned)value);
+    }
+    return refused;
+}
+
+static int base_prefix_ep(base_err_t *err, const char *endpoint) {
+    return base_err_prefix(err, "%s: ", endpoint);
+}
+
 static int open_socket(bridge_t *b, base_err_t *err) {
+    if (b->mon != NULL) {
+        drain_monitor(b, 0);
+        zmq_close(b->mon);
+        b->mon = NULL;
+    }
     if (b->sock != NULL)
         zmq_close(b->sock);
     b->sock = zmq_socket(b->ctx, ZMQ_DEALER);
@@ -118,6 +152,14 @@ static int open_socket(bridge_t *b, base_err_t *err) {
     char rid[80];
     snprintf(rid, sizeof rid, "%s.%d", b->identity, b->reconnects++);
     int linger = 0;
+    if (b->cfg.curve_keys != NULL &&
+        auth_client_socket(b->sock, b->cfg.curve_keys, b->cfg.curve_server_key, err) < 0)
+        return base_prefix_ep(err, b->cfg.endpoint);
+    /* Handshake failures are reported on the monitor, so that a refused simulator says so
+     * at once instead of waiting out its connect timeout. */
+    b->mon = auth_monitor_open(b->ctx, b->sock, rid, err);
+    if (b->mon == NULL)
+        return base_prefix_ep(err, b->cfg.endpoint);
     if (zmq_setsockopt(b->sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
         zmq_setsockopt(b->sock, ZMQ_ROUTING_ID, rid, strlen(rid)) != 0 ||
         zmq_connect(b->sock, b->cfg.endpoint) != 0)
@@ -228,6 +270,8 @@ void bridge_destroy(bridge_t **self_p) {
         }
         zmq_close(b->sock);
     }
+    if (b->mon != NULL)
+        zmq_close(b->mon);
     bridge_obu_destroy(&b->obu);
     free(b->group_off);
     free(b->sub_sig);
@@ -342,7 +386,9 @@ int bridge_connect(bridge_t *b) {
         if (left <= 0)
             break;
         proto_msg_t m;
-        int rc = recv_msg(b, (int)left + 1, &m);
+        if (drain_monitor(b, 0))
+            break; /* refused: no welcome will come */
+        int rc = recv_msg(b, left > 50 ? 50 : (int)left + 1, &m);
         if (rc == 1) {
             if (m.type == PROTO_WELCOME) {
                 take_welcome(b, &m);
@@ -625,6 +671,7 @@ static int cmp_double(const void *x, const void *y) {
 }
 
 bridge_stats_t bridge_stats(bridge_t *b) {
+    drain_monitor(b, 0);
     bridge_stats_t st = b->st;
     if (b->n_rtt > 0) {
         qsort(b->rtt, b->n_rtt, sizeof *b->rtt, cmp_double);

@@ -16,6 +16,7 @@
 #ifndef BRIDGE_BRIDGE_H
 #define BRIDGE_BRIDGE_H
 
+#include "auth/keys.h"
 #include "base/err.h"
 #include "proto/msg.h"
 #include "sim/sim.h"
@@ -38,23 +39,28 @@ typedef struct bridge_config {
     /* Called with every decision line the controller sends (e.g. to publish it), or NULL. */
     void (*on_decision)(void *ud, const char *line);
     void *ud;
+    /* CURVE: this simulator's key pair and the controller's public key (Z85), both borrowed;
+     * NULL: a plain connection (ipc://, loopback). */
+    const auth_keypair_t *curve_keys;
+    const char *curve_server_key;
 } bridge_config_t;
 
 typedef struct bridge_stats {
     int64_t ticks; /* ticks answered in time */
     int64_t ticks_sent;
     double rtt_us_p50, rtt_us_p99;
-    double lost_s;             /* simulated seconds without a controller */
-    int64_t lost_events;       /* times the controller was declared lost */
-    int64_t taken_back;        /* times it was taken back */
-    int64_t rejected_messages; /* malformed, wrong version, wrong type */
-    int64_t stale_messages;    /* replies to older ticks, duplicates */
-    int64_t commands;          /* commands received */
-    int64_t commands_refused;  /* refused by the conflict monitor or naming unknown ids */
-    const char *strategy;      /* the strategy the controller said it runs ("" if none) */
-    const char *encoding;      /* the encoding in use ("json", "msgpack") */
-    int event;                 /* event sync in use: the controller subscribed or sent wakes */
-    int64_t bytes_sent;        /* message bytes sent and received over the socket */
+    double lost_s;              /* simulated seconds without a controller */
+    int64_t lost_events;        /* times the controller was declared lost */
+    int64_t taken_back;         /* times it was taken back */
+    int64_t rejected_messages;  /* malformed, wrong version, wrong type */
+    int64_t stale_messages;     /* replies to older ticks, duplicates */
+    int64_t commands;           /* commands received */
+    int64_t commands_refused;   /* refused by the conflict monitor or naming unknown ids */
+    int64_t handshakes_refused; /* connections the controller refused (CURVE: key, mismatch) */
+    const char *strategy;       /* the strategy the controller said it runs ("" if none) */
+    const char *encoding;       /* the encoding in use ("json", "msgpack") */
+    int event;                  /* event sync in use: the controller subscribed or sent wakes */
+    int64_t bytes_sent;         /* message bytes sent and received over the socket */
     int64_t bytes_received;
 } bridge_stats_t;
 
@@ -70,9 +76,10 @@ bridge_t *bridge_new(void *zmq_ctx, sim_t *sim, const char *map_json, uint64_t s
 /* Sends bye (without waiting) and frees the bridge; NULL-safe, sets *self_p to NULL. */
 void bridge_destroy(bridge_t **self_p);
 
-/* Sends the hello and waits up to the connect timeout for the welcome. Returns 0 when the
- * controller answered, or BASE_EIO (the controller is then 'lost' and will be taken back if
- * it answers later; the run may go on). */
+/* Sends the hello and waits up to the connect timeout for the welcome, or less when the
+ * controller refuses the connection's handshake (CURVE: logged and counted in
+ * handshakes_refused). Returns 0 when the controller answered, or BASE_EIO (the controller is then
+ * 'lost' and will be taken back if it answers later; the run may go on). */
 int bridge_connect(bridge_t *b);
 
 /* At a control interval boundary: exchanges one tick at the sim's current time and applies

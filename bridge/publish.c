@@ -25,6 +25,8 @@ struct bridge_pub {
     sim_t *sim;
     const sim_scenario_t *scn;
     void *pub, *ctl;
+    auth_t *auth;     /* CURVE: the ZAP handler of the context, or NULL */
+    int64_t requests; /* control requests answered */
     FILE *rec;
     char *record_path;
     proto_parts_t map;
@@ -60,6 +62,16 @@ static int emit(bridge_pub_t *pub, const proto_parts_t *p, base_err_t *err) {
     return BASE_OK;
 }
 
+/* Logs where sock is bound (a tcp://HOST:* endpoint gets its port). */
+static void log_bound(FILE *log, void *sock, const char *what) {
+    char ep[256];
+    size_t len = sizeof ep;
+    if (log != NULL && zmq_getsockopt(sock, ZMQ_LAST_ENDPOINT, ep, &len) == 0) {
+        fprintf(log, "%s on %s\n", what, ep);
+        fflush(log);
+    }
+}
+
 bridge_pub_t *bridge_pub_new(void *zmq_ctx, sim_t *sim, const char *map_json,
                              const bridge_pub_config_t *cfg, base_err_t *err) {
     bridge_pub_t *pub = calloc(1, sizeof *pub);
@@ -84,9 +96,17 @@ bridge_pub_t *bridge_pub_new(void *zmq_ctx, sim_t *sim, const char *map_json,
     }
     if (proto_map_encode(map_json, &pub->map, err) < 0)
         goto fail;
+    if (cfg->curve_keys != NULL && (cfg->publish != NULL || cfg->listen != NULL)) {
+        pub->auth = auth_new(zmq_ctx, cfg->curve_allow, cfg->log, err);
+        if (pub->auth == NULL)
+            goto fail;
+    }
     if (cfg->publish != NULL) {
         pub->pub = zmq_socket(zmq_ctx, ZMQ_PUB);
         int hwm = 4, linger = 0;
+        if (pub->pub != NULL && pub->auth != NULL &&
+            auth_server_socket(pub->auth, pub->pub, cfg->curve_keys, "publish", err) < 0)
+            goto fail;
         if (pub->pub == NULL || zmq_setsockopt(pub->pub, ZMQ_SNDHWM, &hwm, sizeof hwm) != 0 ||
             zmq_setsockopt(pub->pub, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
             zmq_bind(pub->pub, cfg->publish) != 0) {
@@ -94,16 +114,21 @@ bridge_pub_t *bridge_pub_new(void *zmq_ctx, sim_t *sim, const char *map_json,
                          zmq_strerror(zmq_errno()));
             goto fail;
         }
+        log_bound(cfg->log, pub->pub, "publishing");
     }
     if (cfg->listen != NULL) {
         pub->ctl = zmq_socket(zmq_ctx, ZMQ_ROUTER);
         int linger = 0;
+        if (pub->ctl != NULL && pub->auth != NULL &&
+            auth_server_socket(pub->auth, pub->ctl, cfg->curve_keys, "listen", err) < 0)
+            goto fail;
         if (pub->ctl == NULL || zmq_setsockopt(pub->ctl, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
             zmq_bind(pub->ctl, cfg->listen) != 0) {
             base_err_set(err, BASE_EIO, "%s: cannot listen: %s", cfg->listen,
                          zmq_strerror(zmq_errno()));
             goto fail;
         }
+        log_bound(cfg->log, pub->ctl, "listening");
     }
     if (cfg->record != NULL) {
         pub->record_path = strdup(cfg->record);
@@ -130,6 +155,7 @@ void bridge_pub_destroy(bridge_pub_t **self_p) {
         zmq_close(pub->pub);
     if (pub->ctl != NULL)
         zmq_close(pub->ctl);
+    auth_destroy(&pub->auth); /* after the sockets it serves */
     if (pub->rec != NULL)
         fclose(pub->rec);
     for (int i = 0; i < pub->n_decisions; i++)
@@ -299,7 +325,21 @@ int bridge_pub_frame(bridge_pub_t *pub, double speed, int paused, base_err_t *er
     return rc;
 }
 
+int64_t bridge_pub_requests(const bridge_pub_t *pub) {
+    return pub->requests;
+}
+
+auth_stats_t bridge_pub_auth_stats(const bridge_pub_t *pub, int *on) {
+    auth_stats_t st = {0};
+    *on = pub->auth != NULL;
+    if (pub->auth != NULL)
+        st = auth_stats(pub->auth);
+    return st;
+}
+
 int bridge_pub_control(bridge_pub_t *pub, int wait_ms, int *paused, double *speed, int *step) {
+    if (pub->auth != NULL)
+        auth_poll(pub->auth, 0);
     if (pub->ctl == NULL)
         return 0;
     int handled = 0;
@@ -356,6 +396,7 @@ int bridge_pub_control(bridge_pub_t *pub, int wait_ms, int *paused, double *spee
         zmq_msg_close(&id);
         zmq_msg_close(&body);
         handled++;
+        pub->requests++;
     }
     return handled;
 }

@@ -102,7 +102,7 @@ void ctl_config_defaults(ctl_config_t *cfg) {
         .max_detectors = 65536,
         .max_links = 262144,
         .max_work = INT64_C(50000000),
-        .reap_after = INT64_C(1000000),
+        .reap_after = INT64_C(100000),
     };
 }
 

@@ -42,7 +42,7 @@ typedef struct ctl_limits {
     int32_t max_links;     /* hello map: links (262144) */
     int64_t max_work;      /* planning work units of one tick (50,000,000) */
     int64_t reap_after;    /* a session silent while this many messages arrived is reaped
-                              (1,000,000; 0: never) */
+                              (100,000; 0: never) */
 } ctl_limits_t;
 
 /* What the session management has done since ctl_new(). */

@@ -19,6 +19,8 @@
 
 struct ctl_server {
     void *sock;
+    auth_t *auth;       /* CURVE: the ZAP handler, or NULL */
+    char endpoint[256]; /* as bound */
     ctl_t *ctl;
     FILE *log;
     ctl_server_stats_t st;
@@ -38,25 +40,34 @@ static void logf_(ctl_server_t *srv, const char *fmt, ...) {
     va_end(ap);
 }
 
-static int loopback_only(const char *endpoint) {
-    if (strncmp(endpoint, "tcp://", 6) != 0)
-        return 1;
-    const char *host = endpoint + 6;
-    return strncmp(host, "127.", 4) == 0 || strncmp(host, "localhost:", 10) == 0 ||
-           strncmp(host, "[::1]:", 6) == 0;
-}
-
-ctl_server_t *ctl_server_new(void *zmq_ctx, const char *endpoint, int allow_remote,
-                             int64_t max_message, ctl_t *ctl, FILE *log, base_err_t *err) {
+ctl_server_t *ctl_server_new(void *zmq_ctx, const char *endpoint, const ctl_server_opts_t *opts,
+                             ctl_t *ctl, FILE *log, base_err_t *err) {
+    ctl_server_opts_t def = {.max_message = CTL_SERVER_MAX_MESSAGE};
+    if (opts == NULL)
+        opts = &def;
+    int64_t max_message = opts->max_message;
     if (max_message <= 0) {
         base_err_set(err, BASE_EINVAL, "max_message %lld: must be > 0", (long long)max_message);
         return NULL;
     }
-    if (!allow_remote && !loopback_only(endpoint)) {
+    if (!opts->allow_remote && !auth_endpoint_is_local(endpoint)) {
         base_err_set(err, BASE_EINVAL,
                      "%s: refusing to listen beyond this machine; use tcp://127.0.0.1:PORT, "
-                     "or --allow-remote",
+                     "or --allow-remote with --curve-keys and --curve-allow",
                      endpoint);
+        return NULL;
+    }
+    if (opts->allow_remote && !auth_endpoint_is_local(endpoint) &&
+        (opts->curve_keys == NULL || opts->curve_allow == NULL)) {
+        base_err_set(err, BASE_EINVAL,
+                     "%s: refusing to take priority requests from the network without "
+                     "authentication: --allow-remote needs --curve-keys FILE and --curve-allow "
+                     "FILE (make keys with greenwave-keygen)",
+                     endpoint);
+        return NULL;
+    }
+    if (opts->curve_keys != NULL && opts->curve_allow == NULL) {
+        base_err_set(err, BASE_EINVAL, "CURVE keys without an allowlist (--curve-allow FILE)");
         return NULL;
     }
     ctl_server_t *srv = calloc(1, sizeof *srv);
@@ -66,7 +77,19 @@ ctl_server_t *ctl_server_new(void *zmq_ctx, const char *endpoint, int allow_remo
     }
     srv->ctl = ctl;
     srv->log = log;
+    if (opts->curve_keys != NULL) {
+        srv->auth = auth_new(zmq_ctx, opts->curve_allow, log, err);
+        if (srv->auth == NULL) {
+            ctl_server_destroy(&srv);
+            return NULL;
+        }
+    }
     srv->sock = zmq_socket(zmq_ctx, ZMQ_ROUTER);
+    if (srv->sock != NULL && srv->auth != NULL &&
+        auth_server_socket(srv->auth, srv->sock, opts->curve_keys, "controller", err) < 0) {
+        ctl_server_destroy(&srv);
+        return NULL;
+    }
     int linger = 0, mandatory = 0;
     if (srv->sock == NULL || zmq_setsockopt(srv->sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
         zmq_setsockopt(srv->sock, ZMQ_ROUTER_MANDATORY, &mandatory, sizeof mandatory) != 0 ||
@@ -76,6 +99,9 @@ ctl_server_t *ctl_server_new(void *zmq_ctx, const char *endpoint, int allow_remo
         ctl_server_destroy(&srv);
         return NULL;
     }
+    size_t len = sizeof srv->endpoint;
+    if (zmq_getsockopt(srv->sock, ZMQ_LAST_ENDPOINT, srv->endpoint, &len) != 0)
+        snprintf(srv->endpoint, sizeof srv->endpoint, "%s", endpoint);
     return srv;
 }
 
@@ -84,6 +110,7 @@ void ctl_server_destroy(ctl_server_t **self_p) {
         return;
     if ((*self_p)->sock != NULL)
         zmq_close((*self_p)->sock);
+    auth_destroy(&(*self_p)->auth); /* after the server socket */
     free(*self_p);
     *self_p = NULL;
 }
@@ -94,11 +121,16 @@ static void close_frames(zmq_msg_t *f, int n) {
 }
 
 int ctl_server_poll(ctl_server_t *srv, int timeout_ms) {
-    zmq_pollitem_t item = {srv->sock, 0, ZMQ_POLLIN, 0};
-    int n = zmq_poll(&item, 1, timeout_ms);
+    zmq_pollitem_t items[2 + AUTH_MAX_SOCKETS] = {{srv->sock, 0, ZMQ_POLLIN, 0}};
+    int ni = 1;
+    if (srv->auth != NULL)
+        ni += auth_pollitems(srv->auth, items + 1, 1 + AUTH_MAX_SOCKETS);
+    int n = zmq_poll(items, ni, timeout_ms);
     if (n < 0)
         return zmq_errno() == EINTR ? 0 : BASE_EIO;
-    if (n == 0)
+    if (srv->auth != NULL)
+        auth_poll(srv->auth, 0); /* handshakes first: they wait on us */
+    if (!(items[0].revents & ZMQ_POLLIN))
         return 0;
     zmq_msg_t f[MAX_FRAMES];
     int nf = 0, more = 1, extra = 0;
@@ -127,6 +159,13 @@ int ctl_server_poll(ctl_server_t *srv, int timeout_ms) {
         return 1;
     }
     zmq_msg_t *payload = &f[nf - 1];
+    if (srv->auth != NULL && zmq_msg_gets(payload, "User-Id") == NULL) {
+        /* Cannot happen with ZAP bound: a second line of defence. */
+        srv->st.rejected++;
+        logf_(srv, "refused a message without an authenticated key");
+        close_frames(f, nf);
+        return 1;
+    }
     proto_msg_t in, out;
     memset(&out, 0, sizeof out);
     base_err_t err = {0};
@@ -175,6 +214,13 @@ int ctl_server_run(ctl_server_t *srv, volatile sig_atomic_t *stop, int max_idle_
     return BASE_OK;
 }
 
+const char *ctl_server_endpoint(const ctl_server_t *srv) {
+    return srv->endpoint;
+}
+
 ctl_server_stats_t ctl_server_stats(const ctl_server_t *srv) {
-    return srv->st;
+    ctl_server_stats_t st = srv->st;
+    if (srv->auth != NULL)
+        st.auth = auth_stats(srv->auth);
+    return st;
 }

@@ -46,6 +46,8 @@ typedef struct {
 
 struct report {
     const sim_scenario_t *scn;
+    int has_auth;
+    report_auth_t auth;
     char *dir;
     FILE *signals;
     FILE *trips;
@@ -822,9 +824,21 @@ static int write_summary(report_t *rep, const sim_t *sim, uint64_t seed, const r
         json_object_set_new(c, "stale_messages", json_integer(ctl->stale_messages));
         json_object_set_new(c, "commands", json_integer(ctl->commands));
         json_object_set_new(c, "commands_refused", json_integer(ctl->commands_refused));
+        json_object_set_new(c, "handshakes_refused", json_integer(ctl->handshakes_refused));
         json_object_set_new(root, "controller", c);
     } else {
         json_object_set_new(root, "controller", json_null());
+    }
+    if (rep->has_auth) {
+        json_t *au = json_object();
+        json_object_set_new(au, "curve", json_true());
+        json_object_set_new(au, "allowed", json_integer(rep->auth.allowed));
+        json_object_set_new(au, "refused_keys", json_integer(rep->auth.refused_keys));
+        json_object_set_new(au, "refused_handshakes", json_integer(rep->auth.refused_handshakes));
+        json_object_set_new(au, "control_requests", json_integer(rep->auth.control_requests));
+        json_object_set_new(root, "auth", au);
+    } else {
+        json_object_set_new(root, "auth", json_null());
     }
     json_t *sm = json_object();
     json_object_set_new(sm, "sim_s", json_real(r3(s->sim_s)));
@@ -840,6 +854,11 @@ static int write_summary(report_t *rep, const sim_t *sim, uint64_t seed, const r
     if (rc != 0)
         return base_err_set(err, BASE_EIO, "%s: cannot write", path);
     return BASE_OK;
+}
+
+void report_set_auth(report_t *rep, const report_auth_t *auth) {
+    rep->has_auth = 1;
+    rep->auth = *auth;
 }
 
 int report_finish(report_t *rep, const sim_t *sim, uint64_t seed, double wall_s,

@@ -63,7 +63,16 @@ typedef struct report_controller {
     int64_t lost_events, taken_back;
     int64_t rejected_messages, stale_messages;
     int64_t commands, commands_refused;
+    int64_t handshakes_refused; /* connections the controller refused (CURVE) */
 } report_controller_t;
+
+/* CURVE on the simulator's publish/listen endpoints: summary.json "auth". */
+typedef struct report_auth {
+    int64_t allowed;            /* viewers' handshakes with a listed key */
+    int64_t refused_keys;       /* handshakes with a key not in the allowlist */
+    int64_t refused_handshakes; /* peers without CURVE or with a wrong server key */
+    int64_t control_requests;   /* viewers' requests the simulator answered (--listen) */
+} report_auth_t;
 
 /* Creates the output directory dir (and parents) if needed and opens signals.csv and
  * trips.csv there.
@@ -77,6 +86,9 @@ int report_enable_atspm(report_t *rep, const char *path, base_err_t *err);
 
 /* Frees the report; NULL-safe, sets *self_p to NULL. Files already written stay. */
 void report_destroy(report_t **self_p);
+
+/* Records the CURVE counters for summary.json (copied); without a call "auth" is null. */
+void report_set_auth(report_t *rep, const report_auth_t *auth);
 
 /* Returns the observer to pass to sim_new(); it points into the report. */
 sim_observer_t report_observer(report_t *rep);

@@ -21,12 +21,21 @@ static int set_int(void *s, int opt, int v) {
 }
 
 viz_live_t *viz_live_new(void *zctx, const char *endpoint, const char *control, base_err_t *err) {
+    return viz_live_new_curve(zctx, endpoint, control, NULL, NULL, err);
+}
+
+viz_live_t *viz_live_new_curve(void *zctx, const char *endpoint, const char *control,
+                               const auth_keypair_t *kp, const char *server_z85, base_err_t *err) {
     viz_live_t *l = calloc(1, sizeof *l);
     if (l == NULL) {
         base_err_set(err, BASE_ENOMEM, "out of memory");
         return NULL;
     }
     l->sub = zmq_socket(zctx, ZMQ_SUB);
+    if (l->sub != NULL && kp != NULL && auth_client_socket(l->sub, kp, server_z85, err) < 0) {
+        viz_live_destroy(&l);
+        return NULL;
+    }
     if (l->sub == NULL || set_int(l->sub, ZMQ_RCVHWM, VIZ_LIVE_RCVHWM) != 0 ||
         set_int(l->sub, ZMQ_LINGER, 0) != 0 || zmq_setsockopt(l->sub, ZMQ_SUBSCRIBE, "", 0) != 0 ||
         zmq_connect(l->sub, endpoint) != 0) {
@@ -36,6 +45,11 @@ viz_live_t *viz_live_new(void *zctx, const char *endpoint, const char *control, 
     }
     if (control != NULL) {
         l->dealer = zmq_socket(zctx, ZMQ_DEALER);
+        if (l->dealer != NULL && kp != NULL &&
+            auth_client_socket(l->dealer, kp, server_z85, err) < 0) {
+            viz_live_destroy(&l);
+            return NULL;
+        }
         if (l->dealer == NULL || set_int(l->dealer, ZMQ_LINGER, 0) != 0 ||
             set_int(l->dealer, ZMQ_SNDHWM, 16) != 0 || zmq_connect(l->dealer, control) != 0) {
             base_err_set(err, BASE_EIO, "%s: %s", control, zmq_strerror(zmq_errno()));

@@ -14,6 +14,7 @@
 #ifndef VIZ_LIVE_H
 #define VIZ_LIVE_H
 
+#include "auth/auth.h"
 #include "base/err.h"
 #include "viz/viz.h"
 
@@ -29,6 +30,12 @@ typedef struct viz_live {
 /* Connects a SUB socket to endpoint and, if control is not NULL, a DEALER to control. Returns
  * NULL with BASE_EIO ("tcp://x: invalid endpoint") or BASE_ENOMEM. Caller owns the result. */
 viz_live_t *viz_live_new(void *zctx, const char *endpoint, const char *control, base_err_t *err);
+
+/* The same as a CURVE client: kp is the viewer's key pair, server_z85 the simulator's public
+ * key (both borrowed, used before this returns). A simulator that does not list kp's public
+ * key, or whose key is not server_z85, never delivers a frame. */
+viz_live_t *viz_live_new_curve(void *zctx, const char *endpoint, const char *control,
+                               const auth_keypair_t *kp, const char *server_z85, base_err_t *err);
 
 /* Closes the sockets; NULL-safe; sets *live_p to NULL. */
 void viz_live_destroy(viz_live_t **live_p);

@@ -363,7 +363,7 @@ START_TEST(test_limits) {
     ctl_config_defaults(&cfg);
     ck_assert_int_eq(cfg.limits.max_sessions, 256);
     ck_assert_int_eq(cfg.limits.max_requests, 1024);
-    ck_assert(cfg.limits.reap_after == 1000000 && cfg.limits.max_work == 50000000);
+    ck_assert(cfg.limits.reap_after == 100000 && cfg.limits.max_work == 50000000);
     base_err_t err = {0};
     cfg.limits.max_sessions = 0;
     ck_assert_ptr_null(ctl_new(&cfg, &err));
