@@ -55,7 +55,7 @@ void batch_options_defaults(batch_options_t *opts) {
     opts->jobs = 1;
     opts->controllers = 1;
     opts->timeout_s = 1800;
-    opts->ready_timeout_s = 30;
+    opts->ready_timeout_s = 600; /* a hung controller, not a slow machine: tests run loaded */
     opts->progress = BATCH_PROGRESS_LINES;
     opts->msg = stderr;
 }
