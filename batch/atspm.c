@@ -344,6 +344,23 @@ static int draw_split(const char *gnuplot, const char *dir, const char *sid, con
     return batch_plot_run(gnuplot, dir, fname, err) < 0 ? BASE_EIO : 1;
 }
 
+/* Appends a zeroed phase (number, name) to *ph, growing it by doubling. Returns 0, or -1 when
+ * out of memory (*ph is then unchanged and still owned by the caller). */
+static int push_phase(phase_t **ph, size_t *n, size_t *cap, int32_t number, const char *name) {
+    if (*n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 16;
+        phase_t *np = realloc(*ph, ncap * sizeof *np);
+        if (np == NULL)
+            return -1;
+        *ph = np;
+        *cap = ncap;
+    }
+    memset(&(*ph)[*n], 0, sizeof **ph);
+    (*ph)[*n].number = number;
+    (*ph)[(*n)++].name = name;
+    return 0;
+}
+
 static int cmp_phase(const void *pa, const void *pb) {
     const phase_t *x = pa, *y = pb;
     return (x->number > y->number) - (x->number < y->number);
@@ -381,18 +398,10 @@ int batch_atspm_plots(const char *gnuplot, const report_atspm_log_t *log, const 
             const report_atspm_channel_t *ch = &log->channels[c];
             if (ch->is_detector || ch->signal != s)
                 continue;
-            if (n == cap) {
-                cap = cap ? cap * 2 : 16;
-                phase_t *np = realloc(ph, cap * sizeof *np);
-                if (np == NULL) {
-                    rc = base_err_set(err, BASE_ENOMEM, "out of memory");
-                    break;
-                }
-                ph = np;
+            if (push_phase(&ph, &n, &cap, ch->number, ch->name) < 0) {
+                rc = base_err_set(err, BASE_ENOMEM, "out of memory");
+                break;
             }
-            memset(&ph[n], 0, sizeof ph[n]);
-            ph[n].number = ch->number;
-            ph[n++].name = ch->name;
         }
         if (log->n_channels == 0) {
             for (size_t i = b; i < e && rc == BASE_OK; i++) {
@@ -403,17 +412,10 @@ int batch_atspm_plots(const char *gnuplot, const report_atspm_log_t *log, const 
                     k++;
                 if (k < n)
                     continue;
-                if (n == cap) {
-                    cap = cap ? cap * 2 : 16;
-                    phase_t *np = realloc(ph, cap * sizeof *np);
-                    if (np == NULL) {
-                        rc = base_err_set(err, BASE_ENOMEM, "out of memory");
-                        break;
-                    }
-                    ph = np;
+                if (push_phase(&ph, &n, &cap, log->events[i].param, NULL) < 0) {
+                    rc = base_err_set(err, BASE_ENOMEM, "out of memory");
+                    break;
                 }
-                memset(&ph[n], 0, sizeof ph[n]);
-                ph[n++].number = log->events[i].param;
             }
         }
         if (n > 1)

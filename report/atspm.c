@@ -15,6 +15,8 @@
  */
 #include "report/atspm.h"
 
+#include "report/report.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -421,20 +423,6 @@ static void put_stamp(FILE *f, int64_t ms) {
             (long long)(rem / 1000 % 60), (long long)(rem % 1000));
 }
 
-static void csv_field(FILE *f, const char *s) {
-    if (strpbrk(s, ",\"\n\r") == NULL) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 static int write_config(const report_atspm_t *a, const char *path, base_err_t *err) {
     const sim_scenario_t *scn = a->scn;
     FILE *f = fopen(path, "w");
@@ -447,9 +435,9 @@ static int write_config(const report_atspm_t *a, const char *path, base_err_t *e
         for (int32_t g = 0; g < sig->n_groups; g++) {
             int32_t m = group_movement(scn, &sig->groups[g]);
             int32_t p = a->phase[a->phase_first[s] + g];
-            csv_field(f, sid);
+            report_csv_field(f, sid);
             fprintf(f, ",phase,%d,%d,", (int)p, (int)p);
-            csv_field(f, sig->groups[g].id);
+            report_csv_field(f, sig->groups[g].id);
             if (m >= 0)
                 fprintf(f, ",%s,%s,,\n", approach_name(scn, scn->movements[m].from),
                         turn_name(scn->movements[m].turn));
@@ -461,9 +449,9 @@ static int write_config(const report_atspm_t *a, const char *path, base_err_t *e
                 continue;
             const sim_detector_t *det = &scn->detectors[d];
             const sim_link_t *lk = &scn->links[det->link];
-            csv_field(f, sid);
+            report_csv_field(f, sid);
             fprintf(f, ",detector,%d,%d,", (int)a->det_channel[d], (int)a->det_phase[d]);
-            csv_field(f, det->id);
+            report_csv_field(f, det->id);
             fprintf(f, ",%s,%s,%.1f,%.1f\n", approach_name(scn, det->link),
                     det->kind == SIM_DETECTOR_ADVANCE ? "advance" : "stop_line",
                     det->kind == SIM_DETECTOR_ADVANCE ? det->distance_m : 0.0,
@@ -490,7 +478,7 @@ int report_atspm_finish(report_atspm_t *a, sim_time_t end, base_err_t *err) {
         const rec_t *r = &a->recs[i];
         if (r->t > end)
             continue;
-        csv_field(f, scn->nodes[scn->signals[r->signal].node].id);
+        report_csv_field(f, scn->nodes[scn->signals[r->signal].node].id);
         fputc(',', f);
         put_stamp(f, scn->start_tod + r->t);
         fprintf(f, ",%d,%d\n", (int)r->code, (int)r->param);
