@@ -167,6 +167,11 @@ int ctl__requests_add_planned(ctl__session_t *s) {
         for (int32_t i = 0; i + 1 < es->route.n_links; i++) {
             int32_t l = es->route.links[i];
             eta += sim_scenario_drive_time(scn->links[l].length_m, es->desired_speed_mps);
+            if (i > 0) { /* the junction crossed onto l (docs/model.md) */
+                int32_t m = sim_scenario_find_movement(scn, es->route.links[i - 1], l);
+                if (m >= 0)
+                    eta += sim_scenario_crossing_time(scn, m, es->desired_speed_mps);
+            }
             int32_t sig = scn->nodes[scn->links[l].to].signal;
             if (sig < 0)
                 continue;
