@@ -362,6 +362,81 @@ START_TEST(test_metering_before_the_call) {
 }
 END_TEST
 
+/* The cross with a left turn from the escort's approach (N_in -> E_out, group NL) served in S1
+ * with EW: holding S2 for the escort long before it arrives would starve that turn. */
+static char *cross_with_turn_json(void) {
+    char *json = fx_cross_json();
+    const char *edits[][2] = {
+        {"\"movements\":[", "\"movements\":[{\"id\":\"N_L\",\"from\":\"N_in\",\"to\":\"E_out\","
+                            "\"turn\":\"left\"},"},
+        {"\"groups\":[{\"id\":\"EW\"", "\"groups\":[{\"id\":\"NL\",\"movements\":[\"N_L\"],"
+                                       "\"min_green_s\":10,\"max_green_s\":40,\"yellow_s\":3,"
+                                       "\"red_clearance_s\":2},{\"id\":\"EW\""},
+        {"[[\"EW\",\"NS\"]]", "[[\"EW\",\"NS\"],[\"NL\",\"NS\"]]"},
+        {"{\"id\":\"S1\",\"groups\":[\"EW\"]}", "{\"id\":\"S1\",\"groups\":[\"EW\",\"NL\"]}"},
+    };
+    for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+        char *at = strstr(json, edits[i][0]);
+        ck_assert_ptr_nonnull(at);
+        size_t pre = (size_t)(at - json), old = strlen(edits[i][0]), add = strlen(edits[i][1]);
+        char *out = malloc(strlen(json) - old + add + 1);
+        ck_assert_ptr_nonnull(out);
+        memcpy(out, json, pre);
+        memcpy(out + pre, edits[i][1], add);
+        strcpy(out + pre + add, at + old);
+        free(json);
+        json = out;
+    }
+    return json;
+}
+
+START_TEST(test_turns_of_the_approach_served_during_a_long_hold) {
+    char *json = cross_with_turn_json();
+    ctl_config_t cfg;
+    ctl_config_defaults(&cfg);
+    cfg.strategy = "corridor";
+    cfg.turn_gap_s = 30.0;
+    fx_t *fx = fx_new(json, "corridor", &cfg);
+    /* 100 vehicles on N_in: clear 102 s, S2 needed by 200 - 105 = 95 s and held from then. */
+    fx_det(fx, "dN_a", 100, 0);
+    fx_srm_t m;
+    int64_t turn_at = -1, back_at = -1, held_at = -1;
+    for (int64_t t = 0; t <= 200000; t += 1000) {
+        esc_cross(&m, 200000, "N_up");
+        ck_assert_int_eq(fx_tick(fx, t, &m.srm, 1), 1);
+        if (held_at < 0 && fx_has(fx, "C", PROTO_CMD_CALL, "S2", 1))
+            held_at = t;
+        if (fx_has(fx, "C", PROTO_CMD_CALL, "S1", 0) && fx_logged(fx, "approach's turns")) {
+            ck_assert_int_eq(turn_at, -1); /* once: the next would not be back in time */
+            turn_at = t;
+        }
+        if (turn_at >= 0 && back_at < 0 && fx_has(fx, "C", PROTO_CMD_CALL, "S2", 1))
+            back_at = t;
+    }
+    /* S2 green from 95 s; 30 s later S1 (the turn) gets its planned 25 s (30 s split less the
+     * 5 s intergreen) after the intergreen, and S2 is called back when it ends. */
+    ck_assert_int_ge(held_at, 0);
+    ck_assert_int_ge(turn_at, held_at + 30000);
+    ck_assert_int_eq(back_at, turn_at + 5000 + 25000);
+    ck_assert_int_eq((int)fx->refusals, 0);
+    ck_assert_int_eq((int)fx->sigs[0].conflicts, 0);
+    fx_free(&fx);
+    free(json);
+
+    /* corridor-v1 holds S2 through: no turn served. */
+    json = cross_with_turn_json();
+    fx = fx_new(json, "corridor-v1", &cfg);
+    fx_det(fx, "dN_a", 100, 0);
+    for (int64_t t = 0; t <= 200000; t += 1000) {
+        esc_cross(&m, 200000, "N_up");
+        ck_assert_int_eq(fx_tick(fx, t, &m.srm, 1), 1);
+        ck_assert(!fx_has(fx, "C", PROTO_CMD_CALL, "S1", -1));
+    }
+    fx_free(&fx);
+    free(json);
+}
+END_TEST
+
 START_TEST(test_transition_chosen_per_signal) {
     char *json = fx_cross_json();
     ctl_config_t cfg;
@@ -406,6 +481,7 @@ Suite *suite_ctl_corridor(void) {
     tcase_add_test(tc, test_two_escorts_ranked_by_level_then_eta);
     tcase_add_test(tc, test_metering_before_the_call);
     tcase_add_test(tc, test_transition_chosen_per_signal);
+    tcase_add_test(tc, test_turns_of_the_approach_served_during_a_long_hold);
     suite_add_tcase(s, tc);
     return s;
 }
