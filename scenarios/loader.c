@@ -579,7 +579,15 @@ static int load_movements(ld_t *ld, const json_t *arr) {
     if (scn->movements == NULL)
         return base_err_set(ld->err, BASE_ENOMEM, "out of memory");
     scn->n_movements = (int32_t)n;
-    static const char *const keys[] = {"id", "from", "to", "turn", "lanes", "sat_factor", NULL};
+    static const char *const keys[] = {"id",
+                                       "from",
+                                       "to",
+                                       "turn",
+                                       "lanes",
+                                       "sat_factor",
+                                       "crossing_length_m",
+                                       "crossing_speed_kmh",
+                                       NULL};
     for (size_t i = 0; i < n; i++) {
         char p[PATH_MAX_LEN];
         path_fmt(p, sizeof p, "$.movements[%zu]", i);
@@ -591,8 +599,13 @@ static int load_movements(ld_t *ld, const json_t *arr) {
             get_ref(ld, o, p, "to", &ld->links, "link", &m->to) < 0 ||
             get_string(ld, o, p, "turn", 1, NULL, &turn) < 0 ||
             get_number(ld, o, p, "sat_factor", 0, 1.0, GE, SIM_LIM_SAT_FACTOR_MIN, 1,
-                       &m->sat_factor) < 0)
+                       &m->sat_factor) < 0 ||
+            get_number(ld, o, p, "crossing_length_m", 0, 0.0, GE, 0, SIM_LIM_CROSSING_M_MAX,
+                       &m->crossing_length_m) < 0 ||
+            get_number(ld, o, p, "crossing_speed_kmh", 0, 0.0, GE, SIM_LIM_SPEED_KMH_MIN,
+                       SIM_LIM_SPEED_KMH_MAX, &m->crossing_speed_mps) < 0)
             return -1;
+        m->crossing_speed_mps /= 3.6; /* 0 (absent) stays 0: no crossing speed */
         if (strcmp(turn, "through") == 0)
             m->turn = SIM_TURN_THROUGH;
         else if (strcmp(turn, "left") == 0)

@@ -207,8 +207,24 @@ START_TEST(test_arterial) {
     json_t *link = find_id(json_object_get(doc, "links"), "A0B0");
     ck_assert_ptr_nonnull(link);
     ck_assert_int_eq((int)json_integer_value(json_object_get(link, "lanes")), 2);
-    double len = json_real_value(json_object_get(link, "length_m"));
-    ck_assert_msg(len > 279.2 && len < 300.0, "A0B0 length %g: lane 279.2 + junction", len);
+    /* The lane's length; the junction is in the movements' crossings: its internal lanes'
+     * length, and the speed that drives them in their time (:B0_0_0 9.03 m at 6.51 m/s;
+     * :B0_3_0 5.01 m + :B0_16_0 14.34 m at 9.26 m/s; :B0_1_* 20.8 m at 13.89 m/s). */
+    ck_assert(json_real_value(json_object_get(link, "length_m")) == 279.2);
+    static const struct {
+        const char *id;
+        double len, kmh;
+    } crossings[] = {{"A0B0>B0bottom1", 9.03, 23.436},
+                     {"A0B0>B0top1", 19.35, 33.336},
+                     {"A0B0>B0C0", 20.8, 50.004}};
+    for (size_t i = 0; i < sizeof crossings / sizeof crossings[0]; i++) {
+        json_t *mv = find_id(json_object_get(doc, "movements"), crossings[i].id);
+        ck_assert_msg(mv != NULL, "no movement %s", crossings[i].id);
+        ck_assert_double_eq_tol(json_real_value(json_object_get(mv, "crossing_length_m")),
+                                crossings[i].len, 1e-9);
+        ck_assert_double_eq_tol(json_real_value(json_object_get(mv, "crossing_speed_kmh")),
+                                crossings[i].kmh, 1e-9);
+    }
     json_t *shape = json_object_get(link, "shape");
     ck_assert_int_eq((int)json_array_size(shape), 2);
     /* The centre of lanes 0 (y 145.2) and 1 (y 148.4). */
