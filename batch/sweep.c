@@ -46,6 +46,8 @@ static const batch_param_spec_t SPECS[] = {
      "corridor: an approach this full is flushed no later than the signal upstream", NULL},
     {"turn_gap_s", "turn-gap", BATCH_PARAM_CONTROLLER, "--turn-gap", BATCH_PARAM_NUMBER, NULL,
      "corridor: a hold ahead of the escort serves its approach's turns after this long", NULL},
+    {"gate_s", "gate", BATCH_PARAM_CONTROLLER, "--gate", BATCH_PARAM_NUMBER, NULL,
+     "corridor: a signal whose escort exit is full holds its next stage this long before", NULL},
     {"dwell_weight", "dwell-weight", BATCH_PARAM_CONTROLLER, "--dwell-weight", BATCH_PARAM_NUMBER,
      NULL, "corridor, transition auto: cost of a second of dwell against one of transition", NULL},
     {"tsp", NULL, BATCH_PARAM_CONTROLLER, "--tsp", BATCH_PARAM_BOOL, NULL,
