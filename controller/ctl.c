@@ -704,8 +704,7 @@ static int handle_tick(ctl_t *ctl, const void *peer, size_t peer_len, const prot
         return base_err_set(err, BASE_EINVAL, "tick at %lld ms goes back in time (last %lld ms)",
                             (long long)t->time_ms, (long long)s->last_time);
     const sim_scenario_t *scn = s->map.scn;
-    base_arena_fini(&s->arena);
-    base_arena_init(&s->arena);
+    base_arena_reset(&s->arena);
     s->now = t->time_ms;
     s->tick = t;
     s->n_cmds = s->n_ssm = s->n_log = 0;
