@@ -1,6 +1,7 @@
 /*
  * base/arena.c - chained blocks of at least 64 KiB; an allocation larger than a block gets a
- * block of its own. Alignment is that of max_align_t.
+ * block of its own. Alignment is that of max_align_t. Memory is zeroed as it is handed out,
+ * not a block at a time: an arena that holds one small message costs no 64 KiB memset.
  */
 #include "base/arena.h"
 
@@ -45,9 +46,10 @@ void *base_arena_alloc(base_arena_t *arena, size_t size) {
     base_arena_block_t *b = arena->head;
     if (b == NULL || b->cap - b->used < size) {
         size_t cap = size > BLOCK_MIN ? size : BLOCK_MIN;
-        base_arena_block_t *nb = calloc(1, sizeof *nb + cap);
+        base_arena_block_t *nb = malloc(sizeof *nb + cap);
         if (nb == NULL)
             return NULL;
+        nb->used = 0;
         nb->cap = cap;
         if (b != NULL && size > BLOCK_MIN) {
             /* Keep the current block in front: it still has room for small allocations. */
@@ -62,7 +64,23 @@ void *base_arena_alloc(base_arena_t *arena, size_t size) {
     void *p = b->data + b->used;
     b->used += size;
     arena->bytes += size;
-    return p;
+    return memset(p, 0, size);
+}
+
+void base_arena_reset(base_arena_t *arena) {
+    base_arena_block_t *b = arena->head;
+    if (b == NULL)
+        return;
+    /* Keep the first block (the one allocations go to); free the others. */
+    base_arena_block_t *rest = b->next;
+    b->next = NULL;
+    b->used = 0;
+    arena->bytes = 0;
+    while (rest != NULL) {
+        base_arena_block_t *next = rest->next;
+        free(rest);
+        rest = next;
+    }
 }
 
 void *base_arena_calloc(base_arena_t *arena, size_t n, size_t size) {

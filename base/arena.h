@@ -23,6 +23,10 @@ void base_arena_init(base_arena_t *arena);
 /* Frees every block. The arena may be reused after base_arena_init(). */
 void base_arena_fini(base_arena_t *arena);
 
+/* Forgets every allocation but keeps one block for the next ones (for an arena refilled
+ * over and over, such as one per message); the others are freed. */
+void base_arena_reset(base_arena_t *arena);
+
 /* Returns size zeroed bytes aligned for any type, or NULL when out of memory.
  * The arena owns the memory. */
 void *base_arena_alloc(base_arena_t *arena, size_t size);

@@ -37,6 +37,11 @@
 
 #define RESEND_HELLO_TICKS 5
 
+typedef struct {
+    const char *id; /* node id (the scenario's string) */
+    int32_t signal;
+} bridge_node_t;
+
 struct bridge {
     void *ctx;
     void *sock;
@@ -69,6 +74,7 @@ struct bridge {
     proto_intersection_state_t *last_spat; /* per signal; strings are the scenario's */
     proto_group_state_t *last_groups;      /* per signal, from group_off[s] */
     int32_t *group_off;
+    bridge_node_t *by_node; /* the signals sorted by node id, for the commands' intersections */
     uint8_t *has_last_sig, *has_last_det;
     proto_detector_state_t *last_det;
     int32_t last_n_srms;
@@ -78,6 +84,26 @@ struct bridge {
 };
 
 static void take_subscribe(bridge_t *b, const proto_subscribe_t *sub);
+
+static int cmp_node(const void *x, const void *y) {
+    return strcmp(((const bridge_node_t *)x)->id, ((const bridge_node_t *)y)->id);
+}
+
+/* The signal at node id, or -1: a binary search of by_node. */
+static int32_t signal_at(const bridge_t *b, const char *id) {
+    int32_t lo = 0, hi = b->scn->n_signals - 1;
+    while (id != NULL && lo <= hi) {
+        int32_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(b->by_node[mid].id, id);
+        if (c == 0)
+            return b->by_node[mid].signal;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return -1;
+}
 
 static double wall_us(void) {
     struct timespec ts;
@@ -196,6 +222,11 @@ bridge_t *bridge_new(void *zmq_ctx, sim_t *sim, const char *map_json, uint64_t s
         b->group_off[i] = n_groups;
         n_groups += b->scn->signals[i].n_groups;
     }
+    b->by_node = calloc(ns, sizeof *b->by_node);
+    for (int32_t i = 0; b->by_node != NULL && i < b->scn->n_signals; i++)
+        b->by_node[i] = (bridge_node_t){b->scn->nodes[b->scn->signals[i].node].id, i};
+    if (b->by_node != NULL)
+        qsort(b->by_node, (size_t)b->scn->n_signals, sizeof *b->by_node, cmp_node);
     b->sub_sig = calloc(ns, 1);
     b->sub_det = calloc(nd, 1);
     b->has_last_sig = calloc(ns, 1);
@@ -203,9 +234,9 @@ bridge_t *bridge_new(void *zmq_ctx, sim_t *sim, const char *map_json, uint64_t s
     b->last_spat = calloc(ns, sizeof *b->last_spat);
     b->last_groups = calloc((size_t)n_groups + 1, sizeof *b->last_groups);
     b->last_det = calloc(nd, sizeof *b->last_det);
-    if (b->obu == NULL || b->group_off == NULL || b->sub_sig == NULL || b->sub_det == NULL ||
-        b->has_last_sig == NULL || b->has_last_det == NULL || b->last_spat == NULL ||
-        b->last_groups == NULL || b->last_det == NULL) {
+    if (b->obu == NULL || b->group_off == NULL || b->by_node == NULL || b->sub_sig == NULL ||
+        b->sub_det == NULL || b->has_last_sig == NULL || b->has_last_det == NULL ||
+        b->last_spat == NULL || b->last_groups == NULL || b->last_det == NULL) {
         base_err_set(err, BASE_ENOMEM, "out of memory");
         bridge_destroy(&b);
         return NULL;
@@ -274,6 +305,7 @@ void bridge_destroy(bridge_t **self_p) {
         zmq_close(b->mon);
     bridge_obu_destroy(&b->obu);
     free(b->group_off);
+    free(b->by_node);
     free(b->sub_sig);
     free(b->sub_det);
     free(b->has_last_sig);
@@ -333,10 +365,8 @@ static void take_subscribe(bridge_t *b, const proto_subscribe_t *sub) {
     b->all_roles = sub == NULL || sub->all_roles;
     b->roles = sub != NULL ? sub->roles : 0;
     for (int32_t j = 0; sub != NULL && !sub->all_signals && j < sub->n_signals; j++) {
-        int32_t i = 0;
-        while (i < scn->n_signals && strcmp(scn->nodes[scn->signals[i].node].id, sub->signals[j]))
-            i++;
-        if (i < scn->n_signals)
+        int32_t i = signal_at(b, sub->signals[j]);
+        if (i >= 0)
             b->sub_sig[i] = 1;
         else
             logf_(b, "subscription to \"%s\": no such signal, skipped", sub->signals[j]);
@@ -556,7 +586,7 @@ static void apply_control(bridge_t *b, const proto_control_t *c) {
         const proto_command_t *pc = &c->commands[i];
         b->st.commands++;
         base_err_t why = {0};
-        if (bridge_command_apply(b->sim, pc, &why) < 0) {
+        if (bridge_command_apply_at(b->sim, pc, signal_at(b, pc->intersection), &why) < 0) {
             b->st.commands_refused++;
             logf_(b, "refused %s at \"%s\": %s", proto_cmd_action_name(pc->action),
                   pc->intersection, why.msg);
@@ -619,8 +649,7 @@ int bridge_tick(bridge_t *b) {
             return BASE_OK;
         }
     }
-    base_arena_fini(&b->tick_arena);
-    base_arena_init(&b->tick_arena);
+    base_arena_reset(&b->tick_arena);
     proto_msg_t m;
     memset(&m, 0, sizeof m);
     m.type = PROTO_TICK;

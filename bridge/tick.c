@@ -284,8 +284,13 @@ int bridge_tick_build_state(const sim_t *sim, base_arena_t *arena, proto_tick_t 
 }
 
 int bridge_command_apply(sim_t *sim, const proto_command_t *pc, base_err_t *why) {
+    return bridge_command_apply_at(sim, pc, find_signal(sim_scenario(sim), pc->intersection), why);
+}
+
+int bridge_command_apply_at(sim_t *sim, const proto_command_t *pc, int32_t signal,
+                            base_err_t *why) {
     const sim_scenario_t *scn = sim_scenario(sim);
-    sim_command_t cmd = {.signal = find_signal(scn, pc->intersection), .stage = -1};
+    sim_command_t cmd = {.signal = signal, .stage = -1};
     cmd.hold = pc->hold;
     cmd.preempt = pc->preempt;
     cmd.transition = (sim_transition_t)pc->transition;

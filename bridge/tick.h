@@ -43,4 +43,8 @@ int bridge_tick_build_state(const sim_t *sim, base_arena_t *arena, proto_tick_t 
  * refuses it or it names no such intersection or stage (counted in sim_safety()). */
 int bridge_command_apply(sim_t *sim, const proto_command_t *pc, base_err_t *why);
 
+/* The same, with the command's intersection already resolved to signal (its index, or -1 for
+ * a node without signals), for a caller that keeps an index of the node ids. */
+int bridge_command_apply_at(sim_t *sim, const proto_command_t *pc, int32_t signal, base_err_t *why);
+
 #endif

@@ -6,11 +6,12 @@
  * first error with its line. The net is read into flat arrays (junctions, edges, lanes,
  * connections, programs) with string tables for the ids; then:
  * - edges with no vehicle lane (footpaths) are dropped; an edge's length is the mean length of
- *   its vehicle lanes plus the mean length of the internal lanes (junction interiors) its
- *   connections run through, so a route is as long as in SUMO; its shape is the centre line of
- *   its vehicle lanes;
+ *   its vehicle lanes; its shape is the centre line of its vehicle lanes;
  * - connections of vehicle lanes between kept edges become movements, one per (from edge,
- *   to edge), with as many lanes as distinct from-lanes;
+ *   to edge), with as many lanes as distinct from-lanes; the internal lanes (junction
+ *   interiors) a movement's connections run through give its crossing_length_m (their mean
+ *   length) and crossing_speed_kmh (that length over their mean time at the internal lanes'
+ *   speeds), so a route is as long as in SUMO and a turn as slow;
  * - a junction crossed by traffic-light connections is signalized; its program (the last one
  *   loaded for the traffic light, additional files last) becomes groups, stages and a plan by
  *   import/sumo_tls.h; dead ends and junctions nobody crosses are boundary nodes; the rest are
@@ -155,8 +156,6 @@ typedef struct {
     int n_vehicle_lanes;
     long line;
     int link; /* output link index, -1 if dropped */
-    double via_sum;
-    int via_n;
 } edge_t;
 
 typedef struct {
@@ -216,8 +215,8 @@ typedef struct {
     note_t *note;
     size_t n_note, cap_note;
     strmap_t junc_ids, edge_ids, lane_ids, tl_ids, vt_ids, route_ids, internal_len, internal_next;
-    double *internal_lens;
-    size_t n_internal, cap_internal;
+    double *internal_lens, *internal_speeds;
+    size_t n_internal, cap_internal, cap_internal_speeds;
     const char **internal_ids;
     size_t n_internal_ids, cap_internal_ids;
     /* Output. */
@@ -232,6 +231,7 @@ typedef struct {
     size_t n_trip_lines, cap_trip_lines;
     double last_depart;
     int random_flows;
+    int depart_rest, depart_moving; /* vehicles and flows departing at speed 0 (SUMO's default) */
     json_t *
         rflows_pending; /* random flows: [begin, end, vph, json flow] until the interval is known */
 } ctx_t;
@@ -524,8 +524,17 @@ static int read_internal_edge(ctx_t *c, xmlNode *n) {
             continue;
         const char *id = attr_req(c, ln, "id");
         double len = attr_num(c, ln, "length", 0, 1);
+        double speed = attr_num(c, ln, "speed", 0, 1);
         if (c->failed)
             return -1;
+        if (!(len >= 0) || !(speed > 0))
+            return fail_at(c, xmlGetLineNo(ln),
+                           "internal lane \"%s\": length must be >= 0 and speed > 0", id);
+        size_t ns = c->n_internal;
+        double *sp = PUSH(c, c->internal_speeds, ns, c->cap_internal_speeds);
+        if (sp == NULL)
+            return -1;
+        *sp = speed;
         double *slot = PUSH(c, c->internal_lens, c->n_internal, c->cap_internal);
         if (slot == NULL)
             return -1;
@@ -537,8 +546,8 @@ static int read_internal_edge(ctx_t *c, xmlNode *n) {
         if (strmap_put(&c->internal_len, id, (int)(c->n_internal - 1)) < 0)
             oom(c);
         note(c,
-             "internal lanes (junction interiors) are not links: their length is added to the "
-             "links that lead into them",
+             "internal lanes (junction interiors) are not links: their length and speed become "
+             "the crossing of the movements through them",
              "%s:%ld", c->file, (long)xmlGetLineNo(ln));
     }
     return c->failed ? -1 : 0;
@@ -816,19 +825,19 @@ static json_t *jsec(int64_t ms) {
     return json_real((double)ms / 1000.0);
 }
 
-/* Length of the internal lanes a connection runs through (a chain: via, then the internal
- * lane's own via), 0 without via. */
-static double via_length(ctx_t *c, const conn_t *k) {
+/* Length (m) of the internal lanes a connection runs through (a chain: via, then the internal
+ * lane's own via) and the time (s) to drive them at their speeds; both 0 without via. */
+static void via_chain(ctx_t *c, const conn_t *k, double *len, double *time) {
+    *len = *time = 0;
     if (k->via == NULL)
-        return 0;
+        return;
     int i = strmap_get(&c->internal_len, k->via);
-    double len = 0;
     for (int steps = 0; i >= 0 && steps < 8; steps++) {
-        len += c->internal_lens[i];
+        *len += c->internal_lens[i];
+        *time += c->internal_lens[i] / c->internal_speeds[i];
         /* The via lane's onward via is keyed by its lane id. */
         i = strmap_get(&c->internal_next, c->internal_ids[i]);
     }
-    return len;
 }
 
 /* The centre line of an edge's vehicle lanes as a JSON array of [x, y], or NULL (not drawn
@@ -900,18 +909,6 @@ static int movement_of(ctx_t *c, int from, int to) {
 
 /* Builds links and movements (connections grouped by edge pair). */
 static int build_links(ctx_t *c) {
-    for (size_t i = 0; i < c->n_conn; i++) {
-        conn_t *k = &c->conn[i];
-        if (k->from_edge < 0 || k->to_edge < 0)
-            continue;
-        const lane_t *fl = &c->lane[c->edge[k->from_edge].first_lane + k->from_lane];
-        const lane_t *tl = &c->lane[c->edge[k->to_edge].first_lane + k->to_lane];
-        if (!fl->vehicle || !tl->vehicle)
-            continue;
-        edge_t *e = &c->edge[k->from_edge];
-        e->via_sum += via_length(c, k);
-        e->via_n++;
-    }
     int nl = 0;
     for (size_t i = 0; i < c->n_edge; i++) {
         edge_t *e = &c->edge[i];
@@ -933,8 +930,6 @@ static int build_links(ctx_t *c) {
                 speed = ln->speed;
         }
         len /= e->n_vehicle_lanes;
-        if (e->via_n > 0)
-            len += e->via_sum / e->via_n;
         e->link = nl++;
         json_t *o = json_object();
         if (o == NULL || jpush(c, c->links, o) < 0 || jset(c, o, "id", json_string(e->id)) < 0)
@@ -994,8 +989,10 @@ static int build_links(ctx_t *c) {
         k->movement = m;
     }
     for (int m = 0; m < (int)c->n_move; m++) {
-        /* Lanes: distinct from-lanes; turn and state of the first connection. */
-        int lanes = 0;
+        /* Lanes: distinct from-lanes; turn and state of the first connection; the crossing:
+         * the mean length and mean time of the connections' internal lanes. */
+        int lanes = 0, n_conn = 0;
+        double cross_len = 0, cross_time = 0;
         const conn_t *first = NULL;
         uint64_t seen = 0;
         for (size_t i = 0; i < c->n_conn; i++) {
@@ -1004,6 +1001,11 @@ static int build_links(ctx_t *c) {
                 continue;
             if (first == NULL)
                 first = k;
+            double len, time;
+            via_chain(c, k, &len, &time);
+            cross_len += len;
+            cross_time += time;
+            n_conn++;
             if (k->from_lane < 64 && !(seen & (UINT64_C(1) << k->from_lane))) {
                 seen |= UINT64_C(1) << k->from_lane;
                 lanes++;
@@ -1037,6 +1039,25 @@ static int build_links(ctx_t *c) {
             jset(c, o, "lanes", json_integer(lanes)) < 0 ||
             (sat < 1.0 && jset(c, o, "sat_factor", json_real(sat)) < 0))
             return -1;
+        cross_len = round(cross_len / n_conn * 100) / 100;
+        if (cross_len > 0 && cross_time > 0) {
+            /* The speed that crosses the mean length in the mean time, >= 1 km/h (a slower
+             * internal lane is noted and crossed at 1 km/h). */
+            double kmh = round(cross_len / (cross_time / n_conn) * 3.6 * 1000) / 1000;
+            if (kmh < 1.0) {
+                note(c, "junction crossings slower than 1 km/h are crossed at 1 km/h", "%s:%ld",
+                     c->file, first->line);
+                kmh = 1.0;
+            }
+            if (cross_len > 1000.0)
+                return fail_at(c, first->line,
+                               "connection from \"%s\" to \"%s\": its internal lanes are %.1f m "
+                               "long (at most 1000 m)",
+                               fe->id, te->id, cross_len);
+            if (jset(c, o, "crossing_length_m", json_real(cross_len)) < 0 ||
+                jset(c, o, "crossing_speed_kmh", json_real(kmh)) < 0)
+                return -1;
+        }
     }
     return c->failed ? -1 : 0;
 }
@@ -1581,6 +1602,17 @@ static int check_demand_id(ctx_t *c, const char *id, long line) {
     return 0;
 }
 
+/* Counts how a vehicle or flow departs: departSpeed absent or 0 (SUMO's default) from rest,
+ * anything else ("max", "desired", a speed > 0 ...) moving. */
+static void count_depart_speed(ctx_t *c, xmlNode *n) {
+    const char *ds = attr(c, n, "departSpeed");
+    char *end = NULL;
+    if (ds == NULL || (strtod(ds, &end) == 0.0 && end != ds && *end == '\0'))
+        c->depart_rest++;
+    else
+        c->depart_moving++;
+}
+
 static int read_vehicle(ctx_t *c, xmlNode *n, int is_trip) {
     const char *id = attr_req(c, n, "id");
     if (c->failed)
@@ -1592,6 +1624,7 @@ static int read_vehicle(ctx_t *c, xmlNode *n, int is_trip) {
     const vtype_t *vt = vtype_of(c, n, owner);
     if (c->failed || check_demand_id(c, id, line) < 0)
         return -1;
+    count_depart_speed(c, n);
     route_t own = {0};
     const route_t *r = is_trip ? NULL : route_of(c, n, owner, &own);
     if (c->failed)
@@ -1627,6 +1660,7 @@ static int read_flow(ctx_t *c, xmlNode *n) {
     const vtype_t *vt = vtype_of(c, n, owner);
     if (c->failed || check_demand_id(c, id, line) < 0)
         return -1;
+    count_depart_speed(c, n);
     double begin = attr_num(c, n, "begin", 0, 0);
     double end = attr_num(c, n, "end", -1, 0);
     double number = attr_num(c, n, "number", -1, 0);
@@ -1862,6 +1896,7 @@ static void ctx_fini(ctx_t *c) {
     free(c->route);
     free(c->note);
     free(c->internal_lens);
+    free(c->internal_speeds);
     free(c->internal_ids);
     free(c->move_from);
     free(c->move_to);
@@ -1994,8 +2029,8 @@ int import_sumo_convert(const import_sumo_opts_t *opts, import_sumo_result_t *ou
     const char *name = opts->name ? opts->name : base_name(opts->net, namebuf, sizeof namebuf);
     char desc[1024];
     snprintf(desc, sizeof desc,
-             "Imported from SUMO by greenwave-import-sumo (%s). Link lengths include the "
-             "junction interiors; right of way at unsignalized junctions is not modelled.",
+             "Imported from SUMO by greenwave-import-sumo (%s). Junction interiors are the "
+             "movements' crossings; right of way at unsignalized junctions is not modelled.",
              opts->net);
     root = json_object();
     if (root == NULL || jset(&c, root, "format", json_string("greenwave-scenario")) < 0 ||
@@ -2004,6 +2039,20 @@ int import_sumo_convert(const import_sumo_opts_t *opts, import_sumo_result_t *ou
         jset(&c, root, "description", json_string(desc)) < 0 ||
         jset(&c, root, "duration_s", json_real(duration)) < 0)
         goto done;
+    /* SUMO inserts vehicles at departSpeed 0 unless told otherwise: they start from rest. One
+     * rule for the whole scenario, the majority's. */
+    if (c.depart_rest > 0 && c.depart_moving > 0)
+        note(&c,
+             c.depart_rest >= c.depart_moving
+                 ? "vehicles with a departSpeed other than 0 depart from rest like the others"
+                 : "vehicles with departSpeed 0 depart at speed like the others",
+             "%d from rest, %d at speed", c.depart_rest, c.depart_moving);
+    if (c.depart_rest > 0 && c.depart_rest >= c.depart_moving) {
+        json_t *model = json_object();
+        if (jset(&c, root, "model", model) < 0 ||
+            jset(&c, model, "depart_from_rest", json_true()) < 0)
+            goto done;
+    }
     if (json_array_size(c.classes) > 0 &&
         jset(&c, root, "vehicle_classes", json_incref(c.classes)) < 0)
         goto done;

@@ -181,16 +181,25 @@ int proto_encoding_parse(const char *name, proto_encoding_t *e) {
 
 /* ---- the walker: path and sticky error ---------------------------------------------------- */
 
-#define PATH_LEN  256
-#define QUOTE_MAX 40                  /* bytes of a wire string quoted in a message */
-#define QUOTE_BUF (4 * QUOTE_MAX + 8) /* room for QUOTE_MAX bytes all escaped */
+#define PATH_LEN   256
+#define PATH_DEPTH 32                  /* segments kept; deeper ones are counted, not shown */
+#define QUOTE_MAX  40                  /* bytes of a wire string quoted in a message */
+#define QUOTE_BUF  (4 * QUOTE_MAX + 8) /* room for QUOTE_MAX bytes all escaped */
 
+/* One step of a path: a key (a string that outlives the walk), or an index when key is NULL. */
+typedef struct {
+    const char *key;
+    size_t index;
+} seg_t;
+
+/* The path is kept as steps and written out only when a refusal needs it: pushing and popping
+ * run for every field of every message. */
 typedef struct {
     base_err_t *err;
-    int code; /* code of a refusal: BASE_EPROTO (decoding) or BASE_EINVAL (encoding) */
-    int rc;   /* first error, sticky */
-    size_t len;
-    char path[PATH_LEN];
+    int code;   /* code of a refusal: BASE_EPROTO (decoding) or BASE_EINVAL (encoding) */
+    int rc;     /* first error, sticky */
+    size_t len; /* steps */
+    seg_t seg[PATH_DEPTH];
 } walk_t;
 
 static void walk_init(walk_t *w, base_err_t *err, int code) {
@@ -198,60 +207,41 @@ static void walk_init(walk_t *w, base_err_t *err, int code) {
     w->code = code;
     w->rc = 0;
     w->len = 0;
-    w->path[0] = '\0';
 }
 
-/* Appends to the path; returns the mark to restore with pop(). Long paths are truncated. */
-static size_t push(walk_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static size_t push(walk_t *w, const char *fmt, ...) {
-    size_t mark = w->len;
-    if (mark + 1 < PATH_LEN) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(w->path + mark, PATH_LEN - mark, fmt, ap);
-        va_end(ap);
-        if (n > 0)
-            w->len = mark + (size_t)n < PATH_LEN - 1 ? mark + (size_t)n : PATH_LEN - 1;
-    }
-    return mark;
-}
-
-/* The two pushes of every field: plain copies (they run for each field of each message, so
- * they avoid printf). */
+/* Appends a key to the path; returns the mark to restore with pop(). */
 static size_t push_key(walk_t *w, const char *key) {
-    size_t mark = w->len, o = mark;
-    if (o > 0 && o + 1 < PATH_LEN)
-        w->path[o++] = '.';
-    for (; *key != '\0' && o + 1 < PATH_LEN; key++)
-        w->path[o++] = *key;
-    w->path[o] = '\0';
-    w->len = o;
+    size_t mark = w->len;
+    if (mark < PATH_DEPTH)
+        w->seg[mark] = (seg_t){key, 0};
+    w->len = mark + 1;
     return mark;
 }
 
 static size_t push_index(walk_t *w, size_t i) {
-    char digits[24];
-    int n = 0;
-    do {
-        digits[n++] = (char)('0' + i % 10);
-        i /= 10;
-    } while (i > 0);
-    size_t mark = w->len, o = mark;
-    if (o + 1 < PATH_LEN)
-        w->path[o++] = '[';
-    while (n > 0 && o + 1 < PATH_LEN)
-        w->path[o++] = digits[--n];
-    if (o + 1 < PATH_LEN)
-        w->path[o++] = ']';
-    w->path[o] = '\0';
-    w->len = o;
+    size_t mark = w->len;
+    if (mark < PATH_DEPTH)
+        w->seg[mark] = (seg_t){NULL, i};
+    w->len = mark + 1;
     return mark;
 }
 
 static void pop(walk_t *w, size_t mark) {
     w->len = mark;
-    w->path[mark] = '\0';
+}
+
+/* Writes the path ("tick.spat[2].states[0]") into dst (PATH_LEN bytes), truncated. */
+static void path_text(const walk_t *w, char *dst) {
+    size_t o = 0, n = w->len < PATH_DEPTH ? w->len : PATH_DEPTH;
+    dst[0] = '\0';
+    for (size_t i = 0; i < n && o + 1 < PATH_LEN; i++) {
+        int k = w->seg[i].key != NULL
+                    ? snprintf(dst + o, PATH_LEN - o, "%s%s", o > 0 ? "." : "", w->seg[i].key)
+                    : snprintf(dst + o, PATH_LEN - o, "[%zu]", w->seg[i].index);
+        if (k < 0)
+            break;
+        o = o + (size_t)k < PATH_LEN - 1 ? o + (size_t)k : PATH_LEN - 1;
+    }
 }
 
 /* Refuses the value at the current path with w->code; returns the sticky code. */
@@ -266,17 +256,22 @@ static int fail(walk_t *w, const char *fmt, ...) {
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
     w->rc = w->code;
-    if (w->len > 0)
-        base_err_set(w->err, w->code, "%s: %s", w->path, what);
+    char path[PATH_LEN];
+    path_text(w, path);
+    if (path[0] != '\0')
+        base_err_set(w->err, w->code, "%s: %s", path, what);
     else
         base_err_set(w->err, w->code, "%s", what);
     return w->rc;
 }
 
 static int oom(walk_t *w) {
-    if (w->rc == 0)
-        w->rc =
-            base_err_set(w->err, BASE_ENOMEM, "%s%sout of memory", w->path, w->len > 0 ? ": " : "");
+    if (w->rc == 0) {
+        char path[PATH_LEN];
+        path_text(w, path);
+        w->rc = base_err_set(w->err, BASE_ENOMEM, "%s%sout of memory", path,
+                             path[0] != '\0' ? ": " : "");
+    }
     return w->rc;
 }
 
@@ -285,6 +280,16 @@ static int oom(walk_t *w) {
 static int utf8_valid(const unsigned char *s, size_t len) {
     size_t i = 0;
     while (i < len) {
+        /* ASCII runs (nearly every string of a message) eight bytes at a time. */
+        while (len - i >= 8) {
+            uint64_t x;
+            memcpy(&x, s + i, 8);
+            if (x & UINT64_C(0x8080808080808080))
+                break;
+            i += 8;
+        }
+        if (i >= len)
+            break;
         unsigned char c = s[i];
         size_t n;
         uint32_t cp;
@@ -342,24 +347,145 @@ static void quote(char *dst, const char *s, size_t len) {
     snprintf(dst + o, n - o, "\"%s", cut < len ? "..." : "");
 }
 
-static const char *json_type_name(const json_t *v) {
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
+/* ---- documents: a JSON or MessagePack value, read alike ------------------------------------ */
+
+/* A value of a decoded document: a jansson value (JSON text) or a msgpack-c object
+ * (MessagePack), both NULL when absent. The getters below read either through the few
+ * accessors that follow, so both encodings pass the very same checks and fill the same
+ * structures. A MessagePack document has been validated first (mp_validate()): keys are
+ * unique strings, strings are UTF-8 without NUL, integers fit in int64_t, floats are finite,
+ * and there are no binary or extension values, as in anything jansson parses. */
+typedef struct {
+    const json_t *j;
+    const msgpack_object *m;
+} node_t;
+
+typedef enum { K_ABSENT, K_NULL, K_BOOL, K_INT, K_REAL, K_STRING, K_ARRAY, K_OBJECT } kind_t;
+
+static kind_t kind_of(node_t n) {
+    if (n.j != NULL) {
+        switch (json_typeof(n.j)) {
+        case JSON_OBJECT:
+            return K_OBJECT;
+        case JSON_ARRAY:
+            return K_ARRAY;
+        case JSON_STRING:
+            return K_STRING;
+        case JSON_INTEGER:
+            return K_INT;
+        case JSON_REAL:
+            return K_REAL;
+        case JSON_TRUE:
+        case JSON_FALSE:
+            return K_BOOL;
+        default:
+            return K_NULL;
+        }
+    }
+    if (n.m == NULL)
+        return K_ABSENT;
+    switch (n.m->type) {
+    case MSGPACK_OBJECT_MAP:
+        return K_OBJECT;
+    case MSGPACK_OBJECT_ARRAY:
+        return K_ARRAY;
+    case MSGPACK_OBJECT_STR:
+        return K_STRING;
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+        return K_INT;
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64:
+        return K_REAL;
+    case MSGPACK_OBJECT_BOOLEAN:
+        return K_BOOL;
+    default:
+        return K_NULL; /* nil; binary and extension values never get here */
+    }
+}
+
+static const char *kind_name(node_t n) {
+    switch (kind_of(n)) {
+    case K_OBJECT:
         return "an object";
-    case JSON_ARRAY:
+    case K_ARRAY:
         return "an array";
-    case JSON_STRING:
+    case K_STRING:
         return "a string";
-    case JSON_INTEGER:
+    case K_INT:
         return "an integer";
-    case JSON_REAL:
+    case K_REAL:
         return "a number with a fraction or exponent";
-    case JSON_TRUE:
-    case JSON_FALSE:
+    case K_BOOL:
         return "a boolean";
     default:
         return "null";
     }
+}
+
+/* Member key of an object (absent when obj is not an object or lacks it). A MessagePack map
+ * is searched in order: messages have a handful of keys per object. */
+static node_t node_get(node_t obj, const char *key) {
+    node_t r = {NULL, NULL};
+    if (obj.j != NULL) {
+        r.j = json_object_get(obj.j, key);
+        return r;
+    }
+    if (obj.m == NULL || obj.m->type != MSGPACK_OBJECT_MAP)
+        return r;
+    size_t n = strlen(key);
+    const msgpack_object_map *mp = &obj.m->via.map;
+    for (uint32_t i = 0; i < mp->size; i++) {
+        const msgpack_object_str *k = &mp->ptr[i].key.via.str;
+        if (k->size == n && (n == 0 || memcmp(k->ptr, key, n) == 0)) {
+            r.m = &mp->ptr[i].val;
+            break;
+        }
+    }
+    return r;
+}
+
+static size_t node_size(node_t a) {
+    return a.j != NULL ? json_array_size(a.j) : a.m->via.array.size;
+}
+
+static node_t node_at(node_t a, size_t i) {
+    node_t r = {NULL, NULL};
+    if (a.j != NULL)
+        r.j = json_array_get(a.j, i);
+    else
+        r.m = &a.m->via.array.ptr[i];
+    return r;
+}
+
+/* A string's bytes (not NUL-terminated for MessagePack) and length. */
+static const char *node_strn(node_t n, size_t *len) {
+    if (n.j != NULL) {
+        *len = json_string_length(n.j);
+        return json_string_value(n.j);
+    }
+    *len = n.m->via.str.size;
+    return n.m->via.str.size > 0 ? n.m->via.str.ptr : "";
+}
+
+static int64_t node_int(node_t n) {
+    if (n.j != NULL)
+        return (int64_t)json_integer_value(n.j);
+    return n.m->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? (int64_t)n.m->via.u64 : n.m->via.i64;
+}
+
+static double node_num(node_t n) {
+    if (n.j != NULL)
+        return json_number_value(n.j);
+    if (n.m->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return (double)n.m->via.u64;
+    if (n.m->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        return (double)n.m->via.i64;
+    return n.m->via.f64;
+}
+
+static int node_true(node_t n) {
+    return n.j != NULL ? json_is_true(n.j) : n.m->via.boolean;
 }
 
 /* Lists the names of a table as "a, b or c" into dst. */
@@ -402,7 +528,9 @@ static int fail_range(walk_t *w, long long v, int64_t lo, int64_t hi) {
 }
 
 /* Defined with the MessagePack layer below. */
-static json_t *load_doc(const void *data, size_t len, base_err_t *err);
+static json_t *mp_to_json(const msgpack_object *o, char *why, size_t why_len);
+static int mp_open(const void *data, size_t len, msgpack_unpacked *u, base_err_t *err);
+static int mp_pack(msgpack_packer *pk, const json_t *v);
 
 /* ---- decoding: typed getters -------------------------------------------------------------- */
 
@@ -413,51 +541,77 @@ typedef struct {
     base_arena_t *arena;
 } dec_t;
 
-/* Returns member key of obj, or NULL when it is absent or null; refuses it (at path.key)
- * when absent or null and not nullable. The caller has pushed key. */
-static json_t *member(walk_t *w, const json_t *obj, const char *key, int nullable) {
+/* Returns member key of obj, or an absent node when it is absent or null; refuses it (at
+ * path.key) when absent or null and not nullable. The caller has pushed key. */
+static node_t member(walk_t *w, node_t obj, const char *key, int nullable) {
+    node_t none = {NULL, NULL};
     if (w->rc != 0)
-        return NULL;
-    json_t *v = json_object_get(obj, key);
-    if (v != NULL && !json_is_null(v))
+        return none;
+    node_t v = node_get(obj, key);
+    kind_t k = kind_of(v);
+    if (k != K_ABSENT && k != K_NULL)
         return v;
     if (!nullable)
-        fail(w, v == NULL ? "missing" : "must not be null");
-    return NULL;
+        fail(w, k == K_ABSENT ? "missing" : "must not be null");
+    return none;
 }
 
-/* Checks that v is a string without NUL; returns its value or NULL (refused). */
-static const char *want_string(walk_t *w, const json_t *v) {
-    if (!json_is_string(v)) {
-        fail(w, "must be a string, got %s", json_type_name(v));
+static int present(node_t v) {
+    return kind_of(v) != K_ABSENT;
+}
+
+/* Checks that v is a string without NUL; returns its bytes (not always NUL-terminated) and
+ * length, or NULL (refused). */
+static const char *want_strn(walk_t *w, node_t v, size_t *len) {
+    if (kind_of(v) != K_STRING) {
+        fail(w, "must be a string, got %s", kind_name(v));
         return NULL;
     }
-    const char *s = json_string_value(v);
-    if (strlen(s) != json_string_length(v)) {
+    const char *s = node_strn(v, len);
+    if (memchr(s, '\0', *len) != NULL) {
         fail(w, "must not contain a NUL character");
         return NULL;
     }
     return s;
 }
 
-static const char *want_id(walk_t *w, const json_t *v) {
-    const char *s = want_string(w, v);
-    return s != NULL && id_ok(w, s, strlen(s)) ? s : NULL;
+/* The string v as a NUL-terminated string that lives as long as the message: JSON strings
+ * stay in the document, MessagePack strings are copied into the message's arena. */
+static const char *want_string(dec_t *d, node_t v) {
+    size_t len;
+    const char *s = want_strn(&d->w, v, &len);
+    if (s == NULL || v.j != NULL)
+        return s;
+    char *c = base_arena_alloc(d->arena, len + 1);
+    if (c == NULL) {
+        oom(&d->w);
+        return NULL;
+    }
+    memcpy(c, s, len);
+    c[len] = '\0';
+    return c;
 }
 
-static const char *get_id(walk_t *w, const json_t *obj, const char *key, int nullable) {
+static const char *want_id(dec_t *d, node_t v) {
+    const char *s = want_string(d, v);
+    return s != NULL && id_ok(&d->w, s, strlen(s)) ? s : NULL;
+}
+
+static const char *get_id(dec_t *d, node_t obj, const char *key, int nullable) {
+    walk_t *w = &d->w;
     size_t mark = push_key(w, key);
-    json_t *v = member(w, obj, key, nullable);
-    const char *s = v != NULL ? want_id(w, v) : NULL;
+    node_t v = member(w, obj, key, nullable);
+    const char *s = present(v) ? want_id(d, v) : NULL;
     pop(w, mark);
     return s;
 }
 
 /* Free text: any string without NUL; nonempty when asked. */
-static const char *get_text(walk_t *w, const json_t *obj, const char *key, int nonempty) {
+static const char *get_text(dec_t *d, node_t obj, const char *key, int nonempty) {
+    walk_t *w = &d->w;
     size_t mark = push_key(w, key);
-    json_t *v = member(w, obj, key, REQUIRED);
-    const char *s = v != NULL ? want_string(w, v) : NULL;
+    node_t v = member(w, obj, key, REQUIRED);
+    const char *s = present(v) ? want_string(d, v) : NULL;
     if (s != NULL && nonempty && *s == '\0') {
         fail(w, "must not be empty");
         s = NULL;
@@ -466,46 +620,47 @@ static const char *get_text(walk_t *w, const json_t *obj, const char *key, int n
     return s;
 }
 
-static int64_t want_int(walk_t *w, const json_t *v, int64_t lo, int64_t hi) {
-    if (!json_is_integer(v)) {
-        fail(w, "must be an integer, got %s", json_type_name(v));
+static int64_t want_int(walk_t *w, node_t v, int64_t lo, int64_t hi) {
+    if (kind_of(v) != K_INT) {
+        fail(w, "must be an integer, got %s", kind_name(v));
         return lo;
     }
-    json_int_t x = json_integer_value(v);
-    if (!in_range((int64_t)x, lo, hi)) {
+    int64_t x = node_int(v);
+    if (!in_range(x, lo, hi)) {
         fail_range(w, (long long)x, lo, hi);
         return lo;
     }
-    return (int64_t)x;
+    return x;
 }
 
-static int64_t get_int(walk_t *w, const json_t *obj, const char *key, int64_t lo, int64_t hi) {
+static int64_t get_int(walk_t *w, node_t obj, const char *key, int64_t lo, int64_t hi) {
     size_t mark = push_key(w, key);
-    json_t *v = member(w, obj, key, REQUIRED);
-    int64_t x = v != NULL ? want_int(w, v, lo, hi) : lo;
+    node_t v = member(w, obj, key, REQUIRED);
+    int64_t x = present(v) ? want_int(w, v, lo, hi) : lo;
     pop(w, mark);
     return x;
 }
 
 /* An integer or null (or absent), which gives none. */
-static int64_t get_int_or_null(walk_t *w, const json_t *obj, const char *key, int64_t lo,
-                               int64_t hi, int64_t none) {
+static int64_t get_int_or_null(walk_t *w, node_t obj, const char *key, int64_t lo, int64_t hi,
+                               int64_t none) {
     size_t mark = push_key(w, key);
-    json_t *v = member(w, obj, key, NULLABLE);
-    int64_t x = v != NULL ? want_int(w, v, lo, hi) : none;
+    node_t v = member(w, obj, key, NULLABLE);
+    int64_t x = present(v) ? want_int(w, v, lo, hi) : none;
     pop(w, mark);
     return x;
 }
 
 /* A finite number >= lo, integer or real. */
-static double get_num(walk_t *w, const json_t *obj, const char *key, double lo) {
+static double get_num(walk_t *w, node_t obj, const char *key, double lo) {
     size_t mark = push_key(w, key);
-    json_t *v = member(w, obj, key, REQUIRED);
+    node_t v = member(w, obj, key, REQUIRED);
     double x = lo;
-    if (v != NULL && !json_is_number(v)) {
-        fail(w, "must be a number, got %s", json_type_name(v));
-    } else if (v != NULL) {
-        x = json_number_value(v);
+    kind_t k = kind_of(v);
+    if (k != K_ABSENT && k != K_INT && k != K_REAL) {
+        fail(w, "must be a number, got %s", kind_name(v));
+    } else if (k != K_ABSENT) {
+        x = node_num(v);
         if (!isfinite(x) || x < lo) {
             fail(w, "must be a number >= %g, got %.17g", lo, x);
             x = lo;
@@ -516,46 +671,47 @@ static double get_num(walk_t *w, const json_t *obj, const char *key, double lo) 
 }
 
 /* A boolean; when optional, absent or null give 0. */
-static int get_bool(walk_t *w, const json_t *obj, const char *key, int optional) {
+static int get_bool(walk_t *w, node_t obj, const char *key, int optional) {
     size_t mark = push_key(w, key);
-    json_t *v = member(w, obj, key, optional);
+    node_t v = member(w, obj, key, optional);
     int x = 0;
-    if (v != NULL && !json_is_boolean(v))
-        fail(w, "must be true or false, got %s", json_type_name(v));
-    else if (v != NULL)
-        x = json_is_true(v);
+    if (present(v) && kind_of(v) != K_BOOL)
+        fail(w, "must be true or false, got %s", kind_name(v));
+    else if (present(v))
+        x = node_true(v);
     pop(w, mark);
     return x;
 }
 
-static int want_enum(walk_t *w, const json_t *v, const name_t *table) {
-    const char *s = want_string(w, v);
+static int want_enum(walk_t *w, node_t v, const name_t *table) {
+    size_t len;
+    const char *s = want_strn(w, v, &len);
     if (s == NULL)
         return 0;
     int x;
-    if (value_of(table, s, strlen(s), &x))
+    if (value_of(table, s, len, &x))
         return x;
     char q[QUOTE_BUF], names[256];
-    quote(q, s, strlen(s));
+    quote(q, s, len);
     list_names(names, sizeof names, table);
     fail(w, "unknown value %s (expected %s)", q, names);
     return 0;
 }
 
-static int get_enum(walk_t *w, const json_t *obj, const char *key, const name_t *table) {
+static int get_enum(walk_t *w, node_t obj, const char *key, const name_t *table) {
     size_t mark = push_key(w, key);
-    json_t *v = member(w, obj, key, REQUIRED);
-    int x = v != NULL ? want_enum(w, v, table) : 0;
+    node_t v = member(w, obj, key, REQUIRED);
+    int x = present(v) ? want_enum(w, v, table) : 0;
     pop(w, mark);
     return x;
 }
 
-static json_t *get_object(walk_t *w, const json_t *obj, const char *key) {
+static node_t get_object(walk_t *w, node_t obj, const char *key) {
     size_t mark = push_key(w, key);
-    json_t *v = member(w, obj, key, REQUIRED);
-    if (v != NULL && !json_is_object(v)) {
-        fail(w, "must be an object, got %s", json_type_name(v));
-        v = NULL;
+    node_t v = member(w, obj, key, REQUIRED);
+    if (present(v) && kind_of(v) != K_OBJECT) {
+        fail(w, "must be an object, got %s", kind_name(v));
+        v = (node_t){NULL, NULL};
     }
     pop(w, mark);
     return v;
@@ -563,10 +719,10 @@ static json_t *get_object(walk_t *w, const json_t *obj, const char *key) {
 
 /* Refuses a member that the command's action does not take: it must be absent or null, or
  * false when allow_false. */
-static void not_taken(walk_t *w, const json_t *obj, const char *key, const char *action,
-                      int allow_false) {
-    json_t *v = json_object_get(obj, key);
-    if (w->rc != 0 || v == NULL || json_is_null(v) || (allow_false && json_is_false(v)))
+static void not_taken(walk_t *w, node_t obj, const char *key, const char *action, int allow_false) {
+    node_t v = node_get(obj, key);
+    kind_t k = kind_of(v);
+    if (w->rc != 0 || k == K_ABSENT || k == K_NULL || (allow_false && k == K_BOOL && !node_true(v)))
         return;
     size_t mark = push_key(w, key);
     fail(w, "not taken by action \"%s\" (must be absent or null%s)", action,
@@ -574,33 +730,33 @@ static void not_taken(walk_t *w, const json_t *obj, const char *key, const char 
     pop(w, mark);
 }
 
-typedef void (*elem_fn)(dec_t *d, const json_t *v, void *elem);
+typedef void (*elem_fn)(dec_t *d, node_t v, void *elem);
 
 /* Decodes the array obj.key with fn per element into an arena array of n elements of size
  * bytes (NULL when empty); the count goes to *n_out. With nullable, an absent or null member
  * gives NULL and *present = 0 (present may be NULL otherwise). */
-static void *get_list_n(dec_t *d, const json_t *obj, const char *key, size_t size, elem_fn fn,
-                        int32_t *n_out, int nullable, int *present) {
+static void *get_list_n(dec_t *d, node_t obj, const char *key, size_t size, elem_fn fn,
+                        int32_t *n_out, int nullable, int *is_present) {
     walk_t *w = &d->w;
     *n_out = 0;
     size_t mark = push_key(w, key);
-    json_t *a = member(w, obj, key, nullable);
-    if (present != NULL)
-        *present = a != NULL;
+    node_t a = member(w, obj, key, nullable);
+    if (is_present != NULL)
+        *is_present = present(a);
     unsigned char *out = NULL;
-    if (a != NULL && !json_is_array(a)) {
-        fail(w, "must be an array, got %s", json_type_name(a));
-    } else if (a != NULL && json_array_size(a) > (size_t)INT32_MAX) {
+    if (present(a) && kind_of(a) != K_ARRAY) {
+        fail(w, "must be an array, got %s", kind_name(a));
+    } else if (present(a) && node_size(a) > (size_t)INT32_MAX) {
         fail(w, "more than %d elements", INT32_MAX);
-    } else if (a != NULL && json_array_size(a) > 0) {
-        size_t n = json_array_size(a);
+    } else if (present(a) && node_size(a) > 0) {
+        size_t n = node_size(a);
         out = base_arena_calloc(d->arena, n, size);
         if (out == NULL) {
             oom(w);
         } else {
             for (size_t i = 0; i < n && w->rc == 0; i++) {
                 size_t m = push_index(w, i);
-                fn(d, json_array_get(a, i), out + i * size);
+                fn(d, node_at(a, i), out + i * size);
                 pop(w, m);
             }
             *n_out = (int32_t)n;
@@ -610,31 +766,32 @@ static void *get_list_n(dec_t *d, const json_t *obj, const char *key, size_t siz
     return w->rc == 0 ? out : NULL;
 }
 
-static void *get_list(dec_t *d, const json_t *obj, const char *key, size_t size, elem_fn fn,
+static void *get_list(dec_t *d, node_t obj, const char *key, size_t size, elem_fn fn,
                       int32_t *n_out) {
     return get_list_n(d, obj, key, size, fn, n_out, REQUIRED, NULL);
 }
 
 /* An optional array of names of table, as the OR of their values (of 1 << value with
  * shift). Unknown names are skipped when lenient (offers a later revision may extend), else
- * refused. Absent or null gives 0 and *present = 0. */
-static uint32_t get_name_set(walk_t *w, const json_t *obj, const char *key, const name_t *table,
-                             int lenient, int shift, int *present) {
+ * refused. Absent or null gives 0 and *is_present = 0. */
+static uint32_t get_name_set(walk_t *w, node_t obj, const char *key, const name_t *table,
+                             int lenient, int shift, int *is_present) {
     size_t mark = push_key(w, key);
-    json_t *a = member(w, obj, key, NULLABLE);
+    node_t a = member(w, obj, key, NULLABLE);
     uint32_t bits = 0;
-    *present = a != NULL;
-    if (a != NULL && !json_is_array(a)) {
-        fail(w, "must be an array, got %s", json_type_name(a));
-    } else if (a != NULL) {
-        for (size_t i = 0; i < json_array_size(a) && w->rc == 0; i++) {
+    *is_present = present(a);
+    if (present(a) && kind_of(a) != K_ARRAY) {
+        fail(w, "must be an array, got %s", kind_name(a));
+    } else if (present(a)) {
+        for (size_t i = 0; i < node_size(a) && w->rc == 0; i++) {
             size_t m = push_index(w, i);
-            const char *s = want_string(w, json_array_get(a, i));
+            size_t len;
+            const char *s = want_strn(w, node_at(a, i), &len);
             int v;
-            if (s != NULL && value_of(table, s, strlen(s), &v))
+            if (s != NULL && value_of(table, s, len, &v))
                 bits |= shift ? UINT32_C(1) << v : (uint32_t)v;
             else if (s != NULL && !lenient)
-                want_enum(w, json_array_get(a, i), table); /* refuses, naming the values */
+                want_enum(w, node_at(a, i), table); /* refuses, naming the values */
             pop(w, m);
         }
     }
@@ -642,32 +799,37 @@ static uint32_t get_name_set(walk_t *w, const json_t *obj, const char *key, cons
     return bits;
 }
 
-static int want_object(walk_t *w, const json_t *v) {
-    if (json_is_object(v))
+static int want_object(walk_t *w, node_t v) {
+    if (kind_of(v) == K_OBJECT)
         return 1;
-    fail(w, "must be an object, got %s", json_type_name(v));
+    fail(w, "must be an object, got %s", kind_name(v));
     return 0;
 }
 
 /* ---- decoding: messages -------------------------------------------------------------------- */
 
-static void dec_hello(dec_t *d, const json_t *doc, proto_hello_t *h) {
+static void dec_hello(dec_t *d, node_t doc, proto_hello_t *h) {
     walk_t *w = &d->w;
-    json_t *s = get_object(w, doc, "session");
+    node_t s = get_object(w, doc, "session");
     size_t mark = push_key(w, "session");
-    h->session.scenario = get_text(w, s, "scenario", 1);
+    h->session.scenario = get_text(d, s, "scenario", 1);
     h->session.seed = (uint64_t)get_int(w, s, "seed", 0, INT64_MAX);
-    h->session.strategy = get_id(w, s, "strategy", NULLABLE);
+    h->session.strategy = get_id(d, s, "strategy", NULLABLE);
     h->session.tick_ms = get_int(w, s, "tick_ms", 1, INT64_MAX);
     h->session.start_tod_ms = get_int(w, s, "start_tod_ms", 0, PROTO_DAY_MS - 1);
     pop(w, mark);
-    int present;
-    h->encodings = get_name_set(w, doc, "encodings", ENCODING_NAMES, 1, 1, &present);
-    h->sync = get_name_set(w, doc, "sync", SYNC_NAMES, 1, 0, &present);
-    json_t *map = get_object(w, doc, "map");
-    if (map == NULL)
+    int is_present;
+    h->encodings = get_name_set(w, doc, "encodings", ENCODING_NAMES, 1, 1, &is_present);
+    h->sync = get_name_set(w, doc, "sync", SYNC_NAMES, 1, 0, &is_present);
+    node_t map = get_object(w, doc, "map");
+    if (!present(map))
         return;
-    char *text = json_dumps(map, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    /* The map is passed on as JSON text, whatever the encoding of the hello. */
+    char why[160] = "out of memory";
+    json_t *tree =
+        map.j != NULL ? json_incref((json_t *)map.j) : mp_to_json(map.m, why, sizeof why);
+    char *text = tree != NULL ? json_dumps(tree, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(tree);
     if (text == NULL) {
         oom(w);
         return;
@@ -678,42 +840,42 @@ static void dec_hello(dec_t *d, const json_t *doc, proto_hello_t *h) {
         oom(w);
 }
 
-static void dec_id_elem(dec_t *d, const json_t *v, void *elem) {
-    *(const char **)elem = want_id(&d->w, v);
+static void dec_id_elem(dec_t *d, node_t v, void *elem) {
+    *(const char **)elem = want_id(d, v);
 }
 
-static void dec_role_elem(dec_t *d, const json_t *v, void *elem) {
+static void dec_role_elem(dec_t *d, node_t v, void *elem) {
     *(int *)elem = want_enum(&d->w, v, ROLE_NAMES);
 }
 
-static void dec_subscribe(dec_t *d, const json_t *v, proto_subscribe_t *sub) {
+static void dec_subscribe(dec_t *d, node_t v, proto_subscribe_t *sub) {
     walk_t *w = &d->w;
-    int present;
+    int is_present;
     sub->signals = get_list_n(d, v, "signals", sizeof *sub->signals, dec_id_elem, &sub->n_signals,
-                              NULLABLE, &present);
-    sub->all_signals = !present;
+                              NULLABLE, &is_present);
+    sub->all_signals = !is_present;
     sub->detectors = get_list_n(d, v, "detectors", sizeof *sub->detectors, dec_id_elem,
-                                &sub->n_detectors, NULLABLE, &present);
-    sub->all_detectors = !present;
+                                &sub->n_detectors, NULLABLE, &is_present);
+    sub->all_detectors = !is_present;
     int32_t n_roles = 0;
     int *roles =
-        get_list_n(d, v, "roles", sizeof(int), dec_role_elem, &n_roles, NULLABLE, &present);
-    sub->all_roles = !present;
+        get_list_n(d, v, "roles", sizeof(int), dec_role_elem, &n_roles, NULLABLE, &is_present);
+    sub->all_roles = !is_present;
     for (int32_t i = 0; i < n_roles && roles != NULL && w->rc == 0; i++)
         sub->roles |= PROTO_ROLE_BIT(roles[i]);
 }
 
-static void dec_welcome(dec_t *d, const json_t *doc, proto_welcome_t *m) {
+static void dec_welcome(dec_t *d, node_t doc, proto_welcome_t *m) {
     walk_t *w = &d->w;
-    m->strategy = get_id(w, doc, "strategy", REQUIRED);
-    m->controller = get_text(w, doc, "controller", 0);
+    m->strategy = get_id(d, doc, "strategy", REQUIRED);
+    m->controller = get_text(d, doc, "controller", 0);
     size_t mark = push_key(w, "encoding");
-    json_t *e = member(w, doc, "encoding", NULLABLE);
-    m->encoding = e != NULL ? (proto_encoding_t)want_enum(w, e, ENCODING_NAMES) : PROTO_ENC_JSON;
+    node_t e = member(w, doc, "encoding", NULLABLE);
+    m->encoding = present(e) ? (proto_encoding_t)want_enum(w, e, ENCODING_NAMES) : PROTO_ENC_JSON;
     pop(w, mark);
     mark = push_key(w, "subscribe");
-    json_t *sv = member(w, doc, "subscribe", NULLABLE);
-    if (sv != NULL && want_object(w, sv)) {
+    node_t sv = member(w, doc, "subscribe", NULLABLE);
+    if (present(sv) && want_object(w, sv)) {
         proto_subscribe_t *sub = base_arena_calloc(d->arena, 1, sizeof *sub);
         if (sub == NULL) {
             oom(w);
@@ -725,12 +887,12 @@ static void dec_welcome(dec_t *d, const json_t *doc, proto_welcome_t *m) {
     pop(w, mark);
 }
 
-static void dec_group(dec_t *d, const json_t *v, void *elem) {
+static void dec_group(dec_t *d, node_t v, void *elem) {
     walk_t *w = &d->w;
     proto_group_state_t *g = elem;
     if (!want_object(w, v))
         return;
-    g->id = get_id(w, v, "signalGroup", REQUIRED);
+    g->id = get_id(d, v, "signalGroup", REQUIRED);
     g->state = (proto_phase_state_t)get_enum(w, v, "eventState", PHASE_NAMES);
     g->min_end_ms = get_int(w, v, "minEndTime_ms", 0, INT64_MAX);
     g->max_end_ms = get_int_or_null(w, v, "maxEndTime_ms", 0, INT64_MAX, -1);
@@ -742,18 +904,18 @@ static void dec_group(dec_t *d, const json_t *v, void *elem) {
     }
 }
 
-static void dec_intersection(dec_t *d, const json_t *v, void *elem) {
+static void dec_intersection(dec_t *d, node_t v, void *elem) {
     walk_t *w = &d->w;
     proto_intersection_state_t *x = elem;
     if (!want_object(w, v))
         return;
-    x->id = get_id(w, v, "id", REQUIRED);
-    x->stage = get_id(w, v, "stage", REQUIRED);
-    x->next_stage = get_id(w, v, "next_stage", NULLABLE);
+    x->id = get_id(d, v, "id", REQUIRED);
+    x->stage = get_id(d, v, "stage", REQUIRED);
+    x->next_stage = get_id(d, v, "next_stage", NULLABLE);
     x->in_change = get_bool(w, v, "in_change", REQUIRED);
-    x->plan = get_id(w, v, "plan", REQUIRED);
+    x->plan = get_id(d, v, "plan", REQUIRED);
     x->external = get_bool(w, v, "external", REQUIRED);
-    json_t *st = get_object(w, v, "status");
+    node_t st = get_object(w, v, "status");
     size_t mark = push_key(w, "status");
     x->preempt_active = get_bool(w, st, "preemptIsActive", REQUIRED);
     x->priority_active = get_bool(w, st, "signalPriorityIsActive", REQUIRED);
@@ -762,48 +924,48 @@ static void dec_intersection(dec_t *d, const json_t *v, void *elem) {
     x->groups = get_list(d, v, "states", sizeof *x->groups, dec_group, &x->n_groups);
 }
 
-static void dec_detector(dec_t *d, const json_t *v, void *elem) {
+static void dec_detector(dec_t *d, node_t v, void *elem) {
     walk_t *w = &d->w;
     proto_detector_state_t *x = elem;
     if (!want_object(w, v))
         return;
-    x->id = get_id(w, v, "id", REQUIRED);
+    x->id = get_id(d, v, "id", REQUIRED);
     x->count = get_int(w, v, "count", 0, INT64_MAX);
     x->occupied = get_bool(w, v, "occupied", REQUIRED);
 }
 
-static void dec_request(dec_t *d, const json_t *v, void *elem) {
+static void dec_request(dec_t *d, node_t v, void *elem) {
     walk_t *w = &d->w;
     proto_request_t *r = elem;
     if (!want_object(w, v))
         return;
-    r->intersection = get_id(w, v, "id", REQUIRED);
+    r->intersection = get_id(d, v, "id", REQUIRED);
     r->request_type = (proto_request_type_t)get_enum(w, v, "requestType", REQUEST_NAMES);
-    r->in_bound_lane = get_id(w, v, "inBoundLane", REQUIRED);
-    r->out_bound_lane = get_id(w, v, "outBoundLane", NULLABLE);
+    r->in_bound_lane = get_id(d, v, "inBoundLane", REQUIRED);
+    r->out_bound_lane = get_id(d, v, "outBoundLane", NULLABLE);
     r->eta_ms = get_int(w, v, "eta_ms", 0, INT64_MAX);
     r->duration_ms = get_int(w, v, "duration_ms", 0, INT64_MAX);
 }
 
-static void dec_srm(dec_t *d, const json_t *v, void *elem) {
+static void dec_srm(dec_t *d, node_t v, void *elem) {
     walk_t *w = &d->w;
     proto_srm_t *s = elem;
     if (!want_object(w, v))
         return;
     s->request_id = (int32_t)get_int(w, v, "requestID", 0, 255);
     s->msg_count = (int32_t)get_int(w, v, "sequenceNumber", 0, 127);
-    json_t *r = get_object(w, v, "requester");
+    node_t r = get_object(w, v, "requester");
     size_t mark = push_key(w, "requester");
-    s->vehicle_id = get_id(w, r, "id", REQUIRED);
+    s->vehicle_id = get_id(d, r, "id", REQUIRED);
     s->role = (proto_role_t)get_enum(w, r, "role", ROLE_NAMES);
-    s->link = get_id(w, r, "link", REQUIRED);
+    s->link = get_id(d, r, "link", REQUIRED);
     s->pos_m = get_num(w, r, "pos_m", 0.0);
     s->speed_mps = get_num(w, r, "speed_mps", 0.0);
     pop(w, mark);
     s->requests = get_list(d, v, "requests", sizeof *s->requests, dec_request, &s->n_requests);
 }
 
-static void dec_tick(dec_t *d, const json_t *doc, proto_tick_t *t) {
+static void dec_tick(dec_t *d, node_t doc, proto_tick_t *t) {
     t->time_ms = get_int(&d->w, doc, "time_ms", 0, INT64_MAX);
     t->delta = get_bool(&d->w, doc, "delta", NULLABLE);
     t->spat = get_list(d, doc, "spat", sizeof *t->spat, dec_intersection, &t->n_spat);
@@ -812,18 +974,18 @@ static void dec_tick(dec_t *d, const json_t *doc, proto_tick_t *t) {
     t->srms = get_list(d, doc, "srm", sizeof *t->srms, dec_srm, &t->n_srms);
 }
 
-static void dec_command(dec_t *d, const json_t *v, void *elem) {
+static void dec_command(dec_t *d, node_t v, void *elem) {
     walk_t *w = &d->w;
     proto_command_t *c = elem;
     if (!want_object(w, v))
         return;
-    c->intersection = get_id(w, v, "intersection", REQUIRED);
+    c->intersection = get_id(d, v, "intersection", REQUIRED);
     c->action = (proto_cmd_action_t)get_enum(w, v, "action", ACTION_NAMES);
     if (w->rc != 0)
         return;
     const char *action = proto_cmd_action_name(c->action);
     if (c->action == PROTO_CMD_CALL) {
-        c->stage = get_id(w, v, "stage", REQUIRED);
+        c->stage = get_id(d, v, "stage", REQUIRED);
         c->hold = get_bool(w, v, "hold", NULLABLE);
     } else {
         not_taken(w, v, "stage", action, 0);
@@ -838,31 +1000,31 @@ static void dec_command(dec_t *d, const json_t *v, void *elem) {
     }
 }
 
-static void dec_ssm(dec_t *d, const json_t *v, void *elem) {
+static void dec_ssm(dec_t *d, node_t v, void *elem) {
     walk_t *w = &d->w;
     proto_ssm_entry_t *s = elem;
     if (!want_object(w, v))
         return;
     s->request_id = (int32_t)get_int(w, v, "requestID", 0, 255);
-    s->vehicle_id = get_id(w, v, "requester", REQUIRED);
-    s->intersection = get_id(w, v, "id", REQUIRED);
+    s->vehicle_id = get_id(d, v, "requester", REQUIRED);
+    s->intersection = get_id(d, v, "id", REQUIRED);
     s->status = (proto_ssm_status_t)get_enum(w, v, "status", SSM_NAMES);
 }
 
-static void dec_log_line(dec_t *d, const json_t *v, void *elem) {
-    *(const char **)elem = want_string(&d->w, v);
+static void dec_log_line(dec_t *d, node_t v, void *elem) {
+    *(const char **)elem = want_string(d, v);
 }
 
-static void dec_control(dec_t *d, const json_t *doc, proto_control_t *c) {
+static void dec_control(dec_t *d, node_t doc, proto_control_t *c) {
     walk_t *w = &d->w;
     c->ack = get_int(w, doc, "ack", 0, INT64_MAX);
     size_t mark = push_key(w, "wake");
-    json_t *wk = member(w, doc, "wake", NULLABLE);
-    if (wk != NULL && want_object(w, wk)) {
-        int present;
+    node_t wk = member(w, doc, "wake", NULLABLE);
+    if (present(wk) && want_object(w, wk)) {
+        int is_present;
         c->has_wake = 1;
         c->wake.at_ms = get_int_or_null(w, wk, "at_ms", 0, INT64_MAX, -1);
-        c->wake.on = get_name_set(w, wk, "on", WAKE_NAMES, 0, 0, &present);
+        c->wake.on = get_name_set(w, wk, "on", WAKE_NAMES, 0, 0, &is_present);
     }
     pop(w, mark);
     c->commands = get_list(d, doc, "commands", sizeof *c->commands, dec_command, &c->n_commands);
@@ -870,33 +1032,34 @@ static void dec_control(dec_t *d, const json_t *doc, proto_control_t *c) {
     c->log = get_list(d, doc, "log", sizeof *c->log, dec_log_line, &c->n_log);
 }
 
-static void dec_bye(dec_t *d, const json_t *doc, proto_bye_t *b) {
+static void dec_bye(dec_t *d, node_t doc, proto_bye_t *b) {
     b->time_ms = get_int(&d->w, doc, "time_ms", 0, INT64_MAX);
-    b->reason = get_text(&d->w, doc, "reason", 0);
+    b->reason = get_text(d, doc, "reason", 0);
 }
 
 /* Reads version and type at the top level (bare paths). */
-static void dec_header(walk_t *w, const json_t *doc, proto_msg_t *msg) {
+static void dec_header(walk_t *w, node_t doc, proto_msg_t *msg) {
     size_t mark = push_key(w, "version");
-    json_t *v = member(w, doc, "version", REQUIRED);
-    if (v != NULL && !json_is_integer(v))
-        fail(w, "must be an integer, got %s", json_type_name(v));
-    else if (v != NULL && json_integer_value(v) != PROTO_VERSION)
-        fail(w, "unsupported protocol version %lld (this side speaks %d)",
-             (long long)json_integer_value(v), PROTO_VERSION);
+    node_t v = member(w, doc, "version", REQUIRED);
+    if (present(v) && kind_of(v) != K_INT)
+        fail(w, "must be an integer, got %s", kind_name(v));
+    else if (present(v) && node_int(v) != PROTO_VERSION)
+        fail(w, "unsupported protocol version %lld (this side speaks %d)", (long long)node_int(v),
+             PROTO_VERSION);
     pop(w, mark);
     msg->version = PROTO_VERSION;
 
     mark = push_key(w, "type");
     v = member(w, doc, "type", REQUIRED);
-    const char *s = v != NULL ? want_string(w, v) : NULL;
+    size_t len = 0;
+    const char *s = present(v) ? want_strn(w, v, &len) : NULL;
     if (s != NULL) {
         int t;
-        if (value_of(TYPE_NAMES, s, strlen(s), &t)) {
+        if (value_of(TYPE_NAMES, s, len, &t)) {
             msg->type = (proto_type_t)t;
         } else {
             char q[QUOTE_BUF], names[128];
-            quote(q, s, strlen(s));
+            quote(q, s, len);
             list_names(names, sizeof names, TYPE_NAMES);
             fail(w, "unknown message type %s (expected %s)", q, names);
         }
@@ -912,20 +1075,36 @@ int proto_msg_decode(const void *data, size_t len, proto_msg_t *msg, base_err_t 
     if (len > PROTO_MSG_MAX)
         return base_err_set(err, BASE_EPROTO, "message of %zu bytes exceeds the limit of %zu bytes",
                             len, PROTO_MSG_MAX);
-    json_t *doc = load_doc(data, len, err);
-    if (doc == NULL)
-        return err != NULL && err->code != 0 ? err->code : BASE_EPROTO;
-    msg->doc = doc;
+    node_t doc = {NULL, NULL};
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    if (proto_msg_sniff(data, len) == PROTO_ENC_MSGPACK) {
+        /* Read in place: every string the message keeps is copied into its arena. */
+        if (mp_open(data, len, &u, err) < 0) {
+            msgpack_unpacked_destroy(&u);
+            return err != NULL && err->code != 0 ? err->code : BASE_EPROTO;
+        }
+        doc.m = &u.data;
+    } else {
+        json_error_t je;
+        json_t *j = json_loadb(data != NULL ? data : "", len, JSON_REJECT_DUPLICATES, &je);
+        if (j == NULL)
+            return base_err_set(err, BASE_EPROTO,
+                                "invalid JSON at byte %d (line %d, column %d): %s", je.position,
+                                je.line, je.column, je.text);
+        msg->doc = j;
+        doc.j = j;
+    }
 
     dec_t d = {.arena = &msg->arena};
     walk_t *w = &d.w;
     walk_init(w, err, BASE_EPROTO);
-    if (!json_is_object(doc)) {
-        fail(w, "message must be a JSON object, got %s", json_type_name(doc));
+    if (kind_of(doc) != K_OBJECT) {
+        fail(w, "message must be a JSON object, got %s", kind_name(doc));
     } else {
         dec_header(w, doc, msg);
         if (w->rc == 0) {
-            push(w, "%s", proto_type_name(msg->type));
+            push_key(w, proto_type_name(msg->type));
             msg->seq = get_int(w, doc, "seq", 0, INT64_MAX);
         }
     }
@@ -948,6 +1127,7 @@ int proto_msg_decode(const void *data, size_t len, proto_msg_t *msg, base_err_t 
             break;
         }
     }
+    msgpack_unpacked_destroy(&u);
     if (w->rc == 0) /* the numeric ranges, shared by every encoding (proto/check.h) */
         w->rc = proto_msg_check(msg, BASE_EPROTO, err);
     if (w->rc != 0) {
@@ -967,110 +1147,253 @@ void proto_msg_fini(proto_msg_t *msg) {
 
 /* ---- encoding ------------------------------------------------------------------------------ */
 
-/* Sets obj.key = v (stolen). A NULL v means out of memory. */
-static void put(walk_t *w, json_t *obj, const char *key, json_t *v) {
-    if (v == NULL) {
-        oom(w);
-        return;
+/* The encoder writes the message once, field by field, through these emitters: into a
+ * jansson tree for JSON (dumped at the end, so the text is jansson's) or straight into
+ * MessagePack bytes (no tree). Every container is opened with the number of entries it will
+ * get, which MessagePack needs up front; the emitters count them and refuse a mismatch, so a
+ * miscount is an encoding error in both encodings, never a corrupt message. */
+#define ENC_DEPTH   16
+#define ENC_MP_INIT ((size_t)64 * 1024) /* first buffer of a MessagePack message, bytes */
+
+typedef struct {
+    walk_t w;
+    proto_encoding_t enc;
+    int depth;                /* containers open */
+    json_t *root;             /* JSON: the tree */
+    json_t *open[ENC_DEPTH];  /* JSON: the open containers, innermost last */
+    uint32_t left[ENC_DEPTH]; /* entries each open container still expects */
+    msgpack_sbuffer sb;       /* MessagePack: the bytes */
+    msgpack_packer pk;
+} enc_t;
+
+static void enc_init(enc_t *e, proto_encoding_t enc, base_err_t *err) {
+    memset(e, 0, sizeof *e);
+    walk_init(&e->w, err, BASE_EINVAL);
+    e->enc = enc;
+    if (enc == PROTO_ENC_MSGPACK) {
+        msgpack_sbuffer_init(&e->sb);
+        /* Room for a typical tick at once (growing by realloc copies it each time). */
+        e->sb.data = malloc(ENC_MP_INIT);
+        e->sb.alloc = e->sb.data != NULL ? ENC_MP_INIT : 0;
+        msgpack_packer_init(&e->pk, &e->sb, msgpack_sbuffer_write);
     }
-    if (w->rc != 0) {
-        json_decref(v);
-        return;
-    }
-    if (json_object_set_new(obj, key, v) < 0)
-        oom(w);
 }
 
-/* Appends v (stolen) to the array a. */
-static void append(walk_t *w, json_t *a, json_t *v) {
-    if (v == NULL) {
-        oom(w);
-        return;
+/* Starts one entry of the innermost container: its key (NULL in an array). Returns 1 when the
+ * value may be written. */
+static int e_entry(enc_t *e, const char *key) {
+    if (e->w.rc != 0)
+        return 0;
+    if (e->depth == 0)
+        return 1; /* the root */
+    if (e->left[e->depth - 1] == 0) {
+        fail(&e->w, "internal error: more entries than announced");
+        return 0;
     }
-    if (w->rc != 0) {
-        json_decref(v);
-        return;
+    e->left[e->depth - 1]--;
+    if (e->enc == PROTO_ENC_MSGPACK && key != NULL) {
+        size_t n = strlen(key);
+        if (msgpack_pack_str(&e->pk, n) != 0 || msgpack_pack_str_body(&e->pk, key, n) != 0)
+            oom(&e->w);
     }
-    if (json_array_append_new(a, v) < 0)
-        oom(w);
+    return e->w.rc == 0;
 }
 
-/* Returns a JSON string of s or NULL (refused or out of memory); checks UTF-8 and, when id,
- * the id rule. The caller has pushed the path of s. */
-static json_t *make_string(walk_t *w, const char *s, int id, int nonempty) {
+/* JSON: puts v (stolen; NULL: out of memory) under key in the innermost container. */
+static void e_attach(enc_t *e, const char *key, json_t *v) {
+    if (v == NULL) {
+        oom(&e->w);
+        return;
+    }
+    if (e->depth == 0) {
+        e->root = v;
+        return;
+    }
+    json_t *c = e->open[e->depth - 1];
+    if ((json_is_object(c) ? json_object_set_new(c, key, v) : json_array_append_new(c, v)) < 0)
+        oom(&e->w);
+}
+
+static void e_packed(enc_t *e, int rc) {
+    if (rc != 0)
+        oom(&e->w);
+}
+
+static void e_null(enc_t *e, const char *key) {
+    if (!e_entry(e, key))
+        return;
+    if (e->enc == PROTO_ENC_MSGPACK)
+        e_packed(e, msgpack_pack_nil(&e->pk));
+    else
+        e_attach(e, key, json_null());
+}
+
+static void e_str(enc_t *e, const char *key, const char *s, size_t n) {
+    if (!e_entry(e, key))
+        return;
+    if (e->enc == PROTO_ENC_MSGPACK)
+        e_packed(e, msgpack_pack_str(&e->pk, n) | msgpack_pack_str_body(&e->pk, s, n));
+    else
+        e_attach(e, key, json_stringn_nocheck(s, n));
+}
+
+static void e_int(enc_t *e, const char *key, int64_t v) {
+    if (!e_entry(e, key))
+        return;
+    if (e->enc == PROTO_ENC_MSGPACK)
+        e_packed(e, msgpack_pack_int64(&e->pk, v));
+    else
+        e_attach(e, key, json_integer((json_int_t)v));
+}
+
+static void e_real(enc_t *e, const char *key, double v) {
+    if (!e_entry(e, key))
+        return;
+    if (e->enc == PROTO_ENC_MSGPACK)
+        e_packed(e, msgpack_pack_double(&e->pk, v));
+    else
+        e_attach(e, key, json_real(v));
+}
+
+static void e_bool(enc_t *e, const char *key, int v) {
+    if (!e_entry(e, key))
+        return;
+    if (e->enc == PROTO_ENC_MSGPACK)
+        e_packed(e, v ? msgpack_pack_true(&e->pk) : msgpack_pack_false(&e->pk));
+    else
+        e_attach(e, key, json_boolean(v));
+}
+
+/* Opens an object (obj) or array under key with n entries; close it with e_close(). */
+static void e_open(enc_t *e, const char *key, int obj, uint32_t n) {
+    if (!e_entry(e, key))
+        return;
+    if (e->depth == ENC_DEPTH) {
+        fail(&e->w, "internal error: nested too deep");
+        return;
+    }
+    if (e->enc == PROTO_ENC_MSGPACK) {
+        e_packed(e, obj ? msgpack_pack_map(&e->pk, n) : msgpack_pack_array(&e->pk, n));
+        e->open[e->depth] = NULL;
+    } else {
+        json_t *c = obj ? json_object() : json_array();
+        e_attach(e, key, c);
+        if (e->w.rc != 0)
+            return;
+        e->open[e->depth] = c;
+    }
+    if (e->w.rc == 0)
+        e->left[e->depth++] = n;
+}
+
+static void e_close(enc_t *e) {
+    if (e->w.rc != 0)
+        return;
+    if (e->depth == 0 || e->left[e->depth - 1] != 0) {
+        fail(&e->w, "internal error: fewer entries than announced");
+        return;
+    }
+    e->depth--;
+}
+
+/* The message's bytes (NUL-terminated; *len without the NUL), or NULL when out of memory.
+ * The encoder's storage is freed either way. */
+static char *e_finish(enc_t *e, size_t *len) {
+    char *out = NULL;
+    *len = 0;
+    if (e->enc == PROTO_ENC_MSGPACK) {
+        if (e->w.rc == 0 && msgpack_sbuffer_write(&e->sb, "", 1) == 0) {
+            *len = e->sb.size - 1;
+            return msgpack_sbuffer_release(&e->sb);
+        }
+        msgpack_sbuffer_destroy(&e->sb);
+        return NULL;
+    }
+    if (e->w.rc == 0 && e->root != NULL) {
+        out = json_dumps(e->root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        *len = out != NULL ? strlen(out) : 0;
+    }
+    json_decref(e->root);
+    e->root = NULL;
+    return out;
+}
+
+/* Checks a string for the wire: UTF-8 and, when id, the id rule; nonempty when asked.
+ * Returns 1 when it may be written. The caller has pushed the path of s. */
+static int string_ok(walk_t *w, const char *s, size_t len, int id, int nonempty) {
     if (w->rc != 0)
-        return NULL;
-    size_t len = strlen(s);
+        return 0;
     if (id && !id_ok(w, s, len))
-        return NULL;
+        return 0;
     if (nonempty && len == 0) {
         fail(w, "must not be empty");
-        return NULL;
+        return 0;
     }
     if (!utf8_valid((const unsigned char *)s, len)) {
         fail(w, "is not valid UTF-8");
-        return NULL;
+        return 0;
     }
-    json_t *v = json_stringn_nocheck(s, len);
-    if (v == NULL)
-        oom(w);
-    return v;
+    return 1;
 }
 
 enum { TEXT = 0, TEXT_NONEMPTY = 1, ID = 2 };
 
-static void put_string(walk_t *w, json_t *obj, const char *key, const char *s, int kind,
-                       int nullable) {
+static void put_string(enc_t *e, const char *key, const char *s, int kind, int nullable) {
+    walk_t *w = &e->w;
     if (w->rc != 0)
         return;
     size_t mark = push_key(w, key);
     if (s == NULL) {
         if (nullable)
-            put(w, obj, key, json_null());
+            e_null(e, key);
         else
             fail(w, "missing (NULL)");
     } else {
-        json_t *v = make_string(w, s, kind == ID, kind == TEXT_NONEMPTY);
-        if (v != NULL)
-            put(w, obj, key, v);
+        size_t n = strlen(s);
+        if (string_ok(w, s, n, kind == ID, kind == TEXT_NONEMPTY))
+            e_str(e, key, s, n);
     }
     pop(w, mark);
 }
 
-static void put_int(walk_t *w, json_t *obj, const char *key, int64_t v, int64_t lo, int64_t hi) {
+static void put_int(enc_t *e, const char *key, int64_t v, int64_t lo, int64_t hi) {
+    walk_t *w = &e->w;
     if (w->rc != 0)
         return;
     size_t mark = push_key(w, key);
     if (!in_range(v, lo, hi))
         fail_range(w, (long long)v, lo, hi);
     else
-        put(w, obj, key, json_integer((json_int_t)v));
+        e_int(e, key, v);
     pop(w, mark);
 }
 
-static void put_num(walk_t *w, json_t *obj, const char *key, double v, double lo) {
+static void put_num(enc_t *e, const char *key, double v, double lo) {
+    walk_t *w = &e->w;
     if (w->rc != 0)
         return;
     size_t mark = push_key(w, key);
     if (!isfinite(v) || v < lo)
         fail(w, "must be a number >= %g, got %.17g", lo, v);
     else
-        put(w, obj, key, json_real(v));
+        e_real(e, key, v);
     pop(w, mark);
 }
 
-static void put_bool(walk_t *w, json_t *obj, const char *key, int v) {
+static void put_bool(enc_t *e, const char *key, int v) {
+    walk_t *w = &e->w;
     if (w->rc != 0)
         return;
     size_t mark = push_key(w, key);
     if (v != 0 && v != 1)
         fail(w, "flag must be 0 or 1, got %d", v);
     else
-        put(w, obj, key, json_boolean(v));
+        e_bool(e, key, v);
     pop(w, mark);
 }
 
-static void put_enum(walk_t *w, json_t *obj, const char *key, const name_t *table, int v) {
+static void put_enum(enc_t *e, const char *key, const name_t *table, int v) {
+    walk_t *w = &e->w;
     if (w->rc != 0)
         return;
     size_t mark = push_key(w, key);
@@ -1078,74 +1401,81 @@ static void put_enum(walk_t *w, json_t *obj, const char *key, const name_t *tabl
     if (name == NULL)
         fail(w, "value %d has no name on the wire", v);
     else
-        put(w, obj, key, json_string(name));
+        e_str(e, key, name, strlen(name));
     pop(w, mark);
 }
 
-/* Returns a new array at obj.key (path pushed, mark in *mark) after checking (p, n). */
-static json_t *put_array(walk_t *w, json_t *obj, const char *key, const void *p, int32_t n,
-                         size_t *mark) {
+/* Opens the array key (path pushed, mark in *mark) after checking (p, n). Returns 1 when
+ * open (then e_close() it). */
+static int put_array(enc_t *e, const char *key, const void *p, int32_t n, size_t *mark) {
+    walk_t *w = &e->w;
     *mark = push_key(w, key);
     if (w->rc != 0)
-        return NULL;
+        return 0;
     if (n < 0 || (n > 0 && p == NULL)) {
         fail(w, "bad array: %s with n = %d", p == NULL ? "NULL" : "non-NULL", (int)n);
-        return NULL;
+        return 0;
     }
-    json_t *a = json_array();
-    put(w, obj, key, a);
-    return w->rc == 0 ? a : NULL;
+    e_open(e, key, 0, (uint32_t)n);
+    return w->rc == 0;
 }
 
-/* Returns a new object appended to the array a; pushes [i]. */
-static json_t *put_elem(walk_t *w, json_t *a, size_t i, size_t *mark) {
-    *mark = push_index(w, i);
-    json_t *o = json_object();
-    append(w, a, o);
-    return w->rc == 0 ? o : NULL;
+/* Opens the object element i of the innermost array; pushes [i]. */
+static void put_elem(enc_t *e, size_t i, uint32_t n, size_t *mark) {
+    *mark = push_index(&e->w, i);
+    e_open(e, NULL, 1, n);
 }
 
-/* Sets obj.key to the array of the names of table whose values (1 << value with shift) are
- * in bits, in table order; refuses bits without a name. */
-static void put_name_set(walk_t *w, json_t *obj, const char *key, const name_t *table,
-                         uint32_t bits, int shift) {
+/* Sets key to the array of the names of table whose values (1 << value with shift) are in
+ * bits, in table order; refuses bits without a name. */
+static void put_name_set(enc_t *e, const char *key, const name_t *table, uint32_t bits, int shift) {
+    walk_t *w = &e->w;
     if (w->rc != 0)
         return;
     size_t mark = push_key(w, key);
-    json_t *a = json_array();
-    put(w, obj, key, a);
-    uint32_t named = 0;
-    for (const name_t *t = table; t->name != NULL && w->rc == 0; t++) {
+    uint32_t named = 0, n = 0;
+    for (const name_t *t = table; t->name != NULL; t++) {
         uint32_t bit = shift ? UINT32_C(1) << t->value : (uint32_t)t->value;
         named |= bit;
-        if (bits & bit)
-            append(w, a, json_string(t->name));
+        n += (bits & bit) != 0;
     }
-    if (w->rc == 0 && (bits & ~named) != 0)
+    if ((bits & ~named) != 0) {
         fail(w, "bits 0x%x have no name on the wire", (unsigned)(bits & ~named));
+    } else {
+        e_open(e, key, 0, n);
+        for (const name_t *t = table; t->name != NULL && w->rc == 0; t++)
+            if (bits & (shift ? UINT32_C(1) << t->value : (uint32_t)t->value))
+                e_str(e, NULL, t->name, strlen(t->name));
+        e_close(e);
+    }
     pop(w, mark);
 }
 
-static void enc_hello(walk_t *w, json_t *root, const proto_hello_t *h) {
-    json_t *s = json_object();
-    put(w, root, "session", s);
+static uint32_t hello_fields(const proto_hello_t *h) {
+    return 2 + (h->encodings != 0) + (h->sync != 0);
+}
+
+static void enc_hello(enc_t *e, const proto_hello_t *h) {
+    walk_t *w = &e->w;
+    e_open(e, "session", 1, 5);
     size_t mark = push_key(w, "session");
-    put_string(w, s, "scenario", h->session.scenario, TEXT_NONEMPTY, REQUIRED);
+    put_string(e, "scenario", h->session.scenario, TEXT_NONEMPTY, REQUIRED);
     if (w->rc == 0 && h->session.seed > (uint64_t)INT64_MAX) {
         size_t m = push_key(w, "seed");
         fail(w, "must be <= %lld, got %llu", (long long)INT64_MAX,
              (unsigned long long)h->session.seed);
         pop(w, m);
     }
-    put_int(w, s, "seed", (int64_t)h->session.seed, 0, INT64_MAX);
-    put_string(w, s, "strategy", h->session.strategy, ID, NULLABLE);
-    put_int(w, s, "tick_ms", h->session.tick_ms, 1, INT64_MAX);
-    put_int(w, s, "start_tod_ms", h->session.start_tod_ms, 0, PROTO_DAY_MS - 1);
+    put_int(e, "seed", (int64_t)h->session.seed, 0, INT64_MAX);
+    put_string(e, "strategy", h->session.strategy, ID, NULLABLE);
+    put_int(e, "tick_ms", h->session.tick_ms, 1, INT64_MAX);
+    put_int(e, "start_tod_ms", h->session.start_tod_ms, 0, PROTO_DAY_MS - 1);
     pop(w, mark);
+    e_close(e);
     if (h->encodings != 0)
-        put_name_set(w, root, "encodings", ENCODING_NAMES, h->encodings, 1);
+        put_name_set(e, "encodings", ENCODING_NAMES, h->encodings, 1);
     if (h->sync != 0)
-        put_name_set(w, root, "sync", SYNC_NAMES, h->sync, 0);
+        put_name_set(e, "sync", SYNC_NAMES, h->sync, 0);
 
     if (w->rc != 0)
         return;
@@ -1159,165 +1489,185 @@ static void enc_hello(walk_t *w, json_t *root, const proto_hello_t *h) {
             fail(w, "invalid JSON at byte %d (line %d, column %d): %s", je.position, je.line,
                  je.column, je.text);
         } else if (!json_is_object(map)) {
-            fail(w, "must be a JSON object, got %s", json_type_name(map));
-            json_decref(map);
-        } else {
-            put(w, root, "map", map);
+            fail(w, "must be a JSON object, got %s", kind_name((node_t){map, NULL}));
+        } else if (e_entry(e, "map")) {
+            if (e->enc == PROTO_ENC_MSGPACK)
+                e_packed(e, mp_pack(&e->pk, map));
+            else
+                e_attach(e, "map", json_incref(map));
         }
+        json_decref(map);
     }
     pop(w, mark);
 }
 
-/* Sets obj.key to an array of ids, or null when all. */
-static void put_ids(walk_t *w, json_t *obj, const char *key, int all, const char *const *ids,
-                    int32_t n) {
+/* Sets key to an array of ids, or null when all. */
+static void put_ids(enc_t *e, const char *key, int all, const char *const *ids, int32_t n) {
+    walk_t *w = &e->w;
     if (w->rc != 0)
         return;
     if (all) {
-        put(w, obj, key, json_null());
+        e_null(e, key);
         return;
     }
     size_t mark;
-    json_t *a = put_array(w, obj, key, ids, n, &mark);
-    for (int32_t i = 0; i < n && w->rc == 0; i++) {
-        size_t m = push_index(w, (size_t)i);
-        if (ids[i] == NULL)
-            fail(w, "missing (NULL)");
-        else
-            append(w, a, make_string(w, ids[i], 1, 1));
-        pop(w, m);
+    if (put_array(e, key, ids, n, &mark)) {
+        for (int32_t i = 0; i < n && w->rc == 0; i++) {
+            size_t m = push_index(w, (size_t)i);
+            if (ids[i] == NULL)
+                fail(w, "missing (NULL)");
+            else if (string_ok(w, ids[i], strlen(ids[i]), 1, 1))
+                e_str(e, NULL, ids[i], strlen(ids[i]));
+            pop(w, m);
+        }
+        e_close(e);
     }
     pop(w, mark);
 }
 
-static void enc_welcome(walk_t *w, json_t *root, const proto_welcome_t *m) {
-    put_string(w, root, "strategy", m->strategy, ID, REQUIRED);
-    put_string(w, root, "controller", m->controller, TEXT, REQUIRED);
+static uint32_t welcome_fields(const proto_welcome_t *m) {
+    return 2 + (m->encoding != PROTO_ENC_JSON) + (m->subscribe != NULL);
+}
+
+static void enc_welcome(enc_t *e, const proto_welcome_t *m) {
+    walk_t *w = &e->w;
+    put_string(e, "strategy", m->strategy, ID, REQUIRED);
+    put_string(e, "controller", m->controller, TEXT, REQUIRED);
     if (m->encoding != PROTO_ENC_JSON)
-        put_enum(w, root, "encoding", ENCODING_NAMES, (int)m->encoding);
+        put_enum(e, "encoding", ENCODING_NAMES, (int)m->encoding);
     const proto_subscribe_t *sub = m->subscribe;
     if (sub == NULL || w->rc != 0)
         return;
-    json_t *o = json_object();
-    put(w, root, "subscribe", o);
+    e_open(e, "subscribe", 1, 3);
     size_t mark = push_key(w, "subscribe");
-    put_ids(w, o, "signals", sub->all_signals, sub->signals, sub->n_signals);
-    put_ids(w, o, "detectors", sub->all_detectors, sub->detectors, sub->n_detectors);
-    if (sub->all_roles) {
-        put(w, o, "roles", json_null());
-    } else if (w->rc == 0) {
-        size_t k = push_key(w, "roles");
-        json_t *a = json_array();
-        put(w, o, "roles", a);
-        uint32_t named = 0;
-        for (const name_t *t = ROLE_NAMES; t->name != NULL && w->rc == 0; t++) {
-            named |= PROTO_ROLE_BIT(t->value);
-            if (sub->roles & PROTO_ROLE_BIT(t->value))
-                append(w, a, json_string(t->name));
-        }
-        if (w->rc == 0 && (sub->roles & ~named) != 0)
-            fail(w, "bits 0x%x name no role", (unsigned)(sub->roles & ~named));
-        pop(w, k);
-    }
+    put_ids(e, "signals", sub->all_signals, sub->signals, sub->n_signals);
+    put_ids(e, "detectors", sub->all_detectors, sub->detectors, sub->n_detectors);
+    if (sub->all_roles)
+        put_ids(e, "roles", 1, NULL, 0);
+    else
+        put_name_set(e, "roles", ROLE_NAMES, sub->roles, 1);
     pop(w, mark);
+    e_close(e);
 }
 
-static void enc_intersection(walk_t *w, json_t *o, const proto_intersection_state_t *x) {
-    put_string(w, o, "id", x->id, ID, REQUIRED);
-    put_string(w, o, "stage", x->stage, ID, REQUIRED);
-    put_string(w, o, "next_stage", x->next_stage, ID, NULLABLE);
-    put_bool(w, o, "in_change", x->in_change);
-    put_string(w, o, "plan", x->plan, ID, REQUIRED);
-    put_bool(w, o, "external", x->external);
-    json_t *st = json_object();
-    put(w, o, "status", st);
+static void enc_intersection(enc_t *e, const proto_intersection_state_t *x) {
+    walk_t *w = &e->w;
+    put_string(e, "id", x->id, ID, REQUIRED);
+    put_string(e, "stage", x->stage, ID, REQUIRED);
+    put_string(e, "next_stage", x->next_stage, ID, NULLABLE);
+    put_bool(e, "in_change", x->in_change);
+    put_string(e, "plan", x->plan, ID, REQUIRED);
+    put_bool(e, "external", x->external);
+    e_open(e, "status", 1, 3);
     size_t mark = push_key(w, "status");
-    put_bool(w, st, "preemptIsActive", x->preempt_active);
-    put_bool(w, st, "signalPriorityIsActive", x->priority_active);
-    put_bool(w, st, "inTransition", x->in_transition);
+    put_bool(e, "preemptIsActive", x->preempt_active);
+    put_bool(e, "signalPriorityIsActive", x->priority_active);
+    put_bool(e, "inTransition", x->in_transition);
     pop(w, mark);
+    e_close(e);
 
-    json_t *a = put_array(w, o, "states", x->groups, x->n_groups, &mark);
-    for (int32_t i = 0; i < x->n_groups && w->rc == 0; i++) {
-        const proto_group_state_t *g = &x->groups[i];
-        size_t m;
-        json_t *e = put_elem(w, a, (size_t)i, &m);
-        put_string(w, e, "signalGroup", g->id, ID, REQUIRED);
-        put_enum(w, e, "eventState", PHASE_NAMES, (int)g->state);
-        put_int(w, e, "minEndTime_ms", g->min_end_ms, 0, INT64_MAX);
-        if (g->max_end_ms == -1) {
-            put(w, e, "maxEndTime_ms", json_null());
-        } else if (w->rc == 0 && (g->max_end_ms < 0 || g->max_end_ms < g->min_end_ms)) {
-            size_t k = push_key(w, "maxEndTime_ms");
-            fail(w, "must be >= minEndTime_ms (%lld) or -1 (unknown), got %lld",
-                 (long long)g->min_end_ms, (long long)g->max_end_ms);
-            pop(w, k);
-        } else {
-            put_int(w, e, "maxEndTime_ms", g->max_end_ms, 0, INT64_MAX);
+    if (put_array(e, "states", x->groups, x->n_groups, &mark)) {
+        for (int32_t i = 0; i < x->n_groups && w->rc == 0; i++) {
+            const proto_group_state_t *g = &x->groups[i];
+            size_t m;
+            put_elem(e, (size_t)i, 4, &m);
+            put_string(e, "signalGroup", g->id, ID, REQUIRED);
+            put_enum(e, "eventState", PHASE_NAMES, (int)g->state);
+            put_int(e, "minEndTime_ms", g->min_end_ms, 0, INT64_MAX);
+            if (g->max_end_ms == -1) {
+                e_null(e, "maxEndTime_ms");
+            } else if (w->rc == 0 && (g->max_end_ms < 0 || g->max_end_ms < g->min_end_ms)) {
+                size_t k = push_key(w, "maxEndTime_ms");
+                fail(w, "must be >= minEndTime_ms (%lld) or -1 (unknown), got %lld",
+                     (long long)g->min_end_ms, (long long)g->max_end_ms);
+                pop(w, k);
+            } else {
+                put_int(e, "maxEndTime_ms", g->max_end_ms, 0, INT64_MAX);
+            }
+            e_close(e);
+            pop(w, m);
         }
-        pop(w, m);
+        e_close(e);
     }
     pop(w, mark);
 }
 
-static void enc_srm(walk_t *w, json_t *o, const proto_srm_t *s) {
-    put_int(w, o, "requestID", s->request_id, 0, 255);
-    put_int(w, o, "sequenceNumber", s->msg_count, 0, 127);
-    json_t *r = json_object();
-    put(w, o, "requester", r);
+static void enc_srm(enc_t *e, const proto_srm_t *s) {
+    walk_t *w = &e->w;
+    put_int(e, "requestID", s->request_id, 0, 255);
+    put_int(e, "sequenceNumber", s->msg_count, 0, 127);
+    e_open(e, "requester", 1, 5);
     size_t mark = push_key(w, "requester");
-    put_string(w, r, "id", s->vehicle_id, ID, REQUIRED);
-    put_enum(w, r, "role", ROLE_NAMES, (int)s->role);
-    put_string(w, r, "link", s->link, ID, REQUIRED);
-    put_num(w, r, "pos_m", s->pos_m, 0.0);
-    put_num(w, r, "speed_mps", s->speed_mps, 0.0);
+    put_string(e, "id", s->vehicle_id, ID, REQUIRED);
+    put_enum(e, "role", ROLE_NAMES, (int)s->role);
+    put_string(e, "link", s->link, ID, REQUIRED);
+    put_num(e, "pos_m", s->pos_m, 0.0);
+    put_num(e, "speed_mps", s->speed_mps, 0.0);
     pop(w, mark);
+    e_close(e);
 
-    json_t *a = put_array(w, o, "requests", s->requests, s->n_requests, &mark);
-    for (int32_t i = 0; i < s->n_requests && w->rc == 0; i++) {
-        const proto_request_t *q = &s->requests[i];
-        size_t m;
-        json_t *e = put_elem(w, a, (size_t)i, &m);
-        put_string(w, e, "id", q->intersection, ID, REQUIRED);
-        put_enum(w, e, "requestType", REQUEST_NAMES, (int)q->request_type);
-        put_string(w, e, "inBoundLane", q->in_bound_lane, ID, REQUIRED);
-        put_string(w, e, "outBoundLane", q->out_bound_lane, ID, NULLABLE);
-        put_int(w, e, "eta_ms", q->eta_ms, 0, INT64_MAX);
-        put_int(w, e, "duration_ms", q->duration_ms, 0, INT64_MAX);
-        pop(w, m);
+    if (put_array(e, "requests", s->requests, s->n_requests, &mark)) {
+        for (int32_t i = 0; i < s->n_requests && w->rc == 0; i++) {
+            const proto_request_t *q = &s->requests[i];
+            size_t m;
+            put_elem(e, (size_t)i, 6, &m);
+            put_string(e, "id", q->intersection, ID, REQUIRED);
+            put_enum(e, "requestType", REQUEST_NAMES, (int)q->request_type);
+            put_string(e, "inBoundLane", q->in_bound_lane, ID, REQUIRED);
+            put_string(e, "outBoundLane", q->out_bound_lane, ID, NULLABLE);
+            put_int(e, "eta_ms", q->eta_ms, 0, INT64_MAX);
+            put_int(e, "duration_ms", q->duration_ms, 0, INT64_MAX);
+            e_close(e);
+            pop(w, m);
+        }
+        e_close(e);
     }
     pop(w, mark);
 }
 
-static void enc_tick(walk_t *w, json_t *root, const proto_tick_t *t) {
-    put_int(w, root, "time_ms", t->time_ms, 0, INT64_MAX);
+static uint32_t tick_fields(const proto_tick_t *t) {
+    return 4 + (t->delta != 0);
+}
+
+static void enc_tick(enc_t *e, const proto_tick_t *t) {
+    walk_t *w = &e->w;
+    put_int(e, "time_ms", t->time_ms, 0, INT64_MAX);
     if (t->delta)
-        put_bool(w, root, "delta", t->delta);
+        put_bool(e, "delta", t->delta);
     size_t mark, m;
-    json_t *a = put_array(w, root, "spat", t->spat, t->n_spat, &mark);
-    for (int32_t i = 0; i < t->n_spat && w->rc == 0; i++) {
-        json_t *e = put_elem(w, a, (size_t)i, &m);
-        enc_intersection(w, e, &t->spat[i]);
-        pop(w, m);
+    if (put_array(e, "spat", t->spat, t->n_spat, &mark)) {
+        for (int32_t i = 0; i < t->n_spat && w->rc == 0; i++) {
+            put_elem(e, (size_t)i, 8, &m);
+            enc_intersection(e, &t->spat[i]);
+            e_close(e);
+            pop(w, m);
+        }
+        e_close(e);
     }
     pop(w, mark);
 
-    a = put_array(w, root, "detectors", t->detectors, t->n_detectors, &mark);
-    for (int32_t i = 0; i < t->n_detectors && w->rc == 0; i++) {
-        const proto_detector_state_t *x = &t->detectors[i];
-        json_t *e = put_elem(w, a, (size_t)i, &m);
-        put_string(w, e, "id", x->id, ID, REQUIRED);
-        put_int(w, e, "count", x->count, 0, INT64_MAX);
-        put_bool(w, e, "occupied", x->occupied);
-        pop(w, m);
+    if (put_array(e, "detectors", t->detectors, t->n_detectors, &mark)) {
+        for (int32_t i = 0; i < t->n_detectors && w->rc == 0; i++) {
+            const proto_detector_state_t *x = &t->detectors[i];
+            put_elem(e, (size_t)i, 3, &m);
+            put_string(e, "id", x->id, ID, REQUIRED);
+            put_int(e, "count", x->count, 0, INT64_MAX);
+            put_bool(e, "occupied", x->occupied);
+            e_close(e);
+            pop(w, m);
+        }
+        e_close(e);
     }
     pop(w, mark);
 
-    a = put_array(w, root, "srm", t->srms, t->n_srms, &mark);
-    for (int32_t i = 0; i < t->n_srms && w->rc == 0; i++) {
-        json_t *e = put_elem(w, a, (size_t)i, &m);
-        enc_srm(w, e, &t->srms[i]);
-        pop(w, m);
+    if (put_array(e, "srm", t->srms, t->n_srms, &mark)) {
+        for (int32_t i = 0; i < t->n_srms && w->rc == 0; i++) {
+            put_elem(e, (size_t)i, 4, &m);
+            enc_srm(e, &t->srms[i]);
+            e_close(e);
+            pop(w, m);
+        }
+        e_close(e);
     }
     pop(w, mark);
 }
@@ -1332,77 +1682,97 @@ static void enc_not_taken(walk_t *w, const char *key, int set, const char *actio
     pop(w, mark);
 }
 
-static void enc_command(walk_t *w, json_t *o, const proto_command_t *c) {
-    put_string(w, o, "intersection", c->intersection, ID, REQUIRED);
-    put_enum(w, o, "action", ACTION_NAMES, (int)c->action);
+/* Entries of a command object: intersection, action, (stage, hold) of a call, transition of
+ * a release or preemptIsActive of the others. */
+static uint32_t command_fields(const proto_command_t *c) {
+    return 3 + (c->action == PROTO_CMD_CALL ? 2 : 0);
+}
+
+static void enc_command(enc_t *e, const proto_command_t *c) {
+    walk_t *w = &e->w;
+    put_string(e, "intersection", c->intersection, ID, REQUIRED);
+    put_enum(e, "action", ACTION_NAMES, (int)c->action);
     if (w->rc != 0)
         return;
     const char *action = proto_cmd_action_name(c->action);
     if (c->action == PROTO_CMD_CALL) {
-        put_string(w, o, "stage", c->stage, ID, REQUIRED);
-        put_bool(w, o, "hold", c->hold);
+        put_string(e, "stage", c->stage, ID, REQUIRED);
+        put_bool(e, "hold", c->hold);
     } else {
         enc_not_taken(w, "stage", c->stage != NULL, action);
         enc_not_taken(w, "hold", c->hold != 0, action);
     }
     if (c->action == PROTO_CMD_RELEASE) {
-        put_enum(w, o, "transition", TRANSITION_NAMES, (int)c->transition);
+        put_enum(e, "transition", TRANSITION_NAMES, (int)c->transition);
         enc_not_taken(w, "preemptIsActive", c->preempt != 0, action);
     } else {
         enc_not_taken(w, "transition", c->transition != 0, action);
-        put_bool(w, o, "preemptIsActive", c->preempt);
+        put_bool(e, "preemptIsActive", c->preempt);
     }
 }
 
-static void enc_control(walk_t *w, json_t *root, const proto_control_t *c) {
-    put_int(w, root, "ack", c->ack, 0, INT64_MAX);
+static uint32_t control_fields(const proto_control_t *c) {
+    return 4 + (c->has_wake != 0);
+}
+
+static void enc_control(enc_t *e, const proto_control_t *c) {
+    walk_t *w = &e->w;
+    put_int(e, "ack", c->ack, 0, INT64_MAX);
     if (c->has_wake && w->rc == 0) {
-        json_t *o = json_object();
-        put(w, root, "wake", o);
+        e_open(e, "wake", 1, 2);
         size_t k = push_key(w, "wake");
         if (c->wake.at_ms == -1)
-            put(w, o, "at_ms", json_null());
+            e_null(e, "at_ms");
         else
-            put_int(w, o, "at_ms", c->wake.at_ms, 0, INT64_MAX);
-        put_name_set(w, o, "on", WAKE_NAMES, c->wake.on, 0);
+            put_int(e, "at_ms", c->wake.at_ms, 0, INT64_MAX);
+        put_name_set(e, "on", WAKE_NAMES, c->wake.on, 0);
         pop(w, k);
+        e_close(e);
     }
     size_t mark, m;
-    json_t *a = put_array(w, root, "commands", c->commands, c->n_commands, &mark);
-    for (int32_t i = 0; i < c->n_commands && w->rc == 0; i++) {
-        json_t *e = put_elem(w, a, (size_t)i, &m);
-        enc_command(w, e, &c->commands[i]);
-        pop(w, m);
+    if (put_array(e, "commands", c->commands, c->n_commands, &mark)) {
+        for (int32_t i = 0; i < c->n_commands && w->rc == 0; i++) {
+            put_elem(e, (size_t)i, command_fields(&c->commands[i]), &m);
+            enc_command(e, &c->commands[i]);
+            e_close(e);
+            pop(w, m);
+        }
+        e_close(e);
     }
     pop(w, mark);
 
-    a = put_array(w, root, "ssm", c->ssm, c->n_ssm, &mark);
-    for (int32_t i = 0; i < c->n_ssm && w->rc == 0; i++) {
-        const proto_ssm_entry_t *s = &c->ssm[i];
-        json_t *e = put_elem(w, a, (size_t)i, &m);
-        put_int(w, e, "requestID", s->request_id, 0, 255);
-        put_string(w, e, "requester", s->vehicle_id, ID, REQUIRED);
-        put_string(w, e, "id", s->intersection, ID, REQUIRED);
-        put_enum(w, e, "status", SSM_NAMES, (int)s->status);
-        pop(w, m);
+    if (put_array(e, "ssm", c->ssm, c->n_ssm, &mark)) {
+        for (int32_t i = 0; i < c->n_ssm && w->rc == 0; i++) {
+            const proto_ssm_entry_t *s = &c->ssm[i];
+            put_elem(e, (size_t)i, 4, &m);
+            put_int(e, "requestID", s->request_id, 0, 255);
+            put_string(e, "requester", s->vehicle_id, ID, REQUIRED);
+            put_string(e, "id", s->intersection, ID, REQUIRED);
+            put_enum(e, "status", SSM_NAMES, (int)s->status);
+            e_close(e);
+            pop(w, m);
+        }
+        e_close(e);
     }
     pop(w, mark);
 
-    a = put_array(w, root, "log", c->log, c->n_log, &mark);
-    for (int32_t i = 0; i < c->n_log && w->rc == 0; i++) {
-        m = push_index(w, (size_t)i);
-        if (c->log[i] == NULL)
-            fail(w, "missing (NULL)");
-        else
-            append(w, a, make_string(w, c->log[i], 0, 0));
-        pop(w, m);
+    if (put_array(e, "log", c->log, c->n_log, &mark)) {
+        for (int32_t i = 0; i < c->n_log && w->rc == 0; i++) {
+            m = push_index(w, (size_t)i);
+            if (c->log[i] == NULL)
+                fail(w, "missing (NULL)");
+            else if (string_ok(w, c->log[i], strlen(c->log[i]), 0, 0))
+                e_str(e, NULL, c->log[i], strlen(c->log[i]));
+            pop(w, m);
+        }
+        e_close(e);
     }
     pop(w, mark);
 }
 
-static void enc_bye(walk_t *w, json_t *root, const proto_bye_t *b) {
-    put_int(w, root, "time_ms", b->time_ms, 0, INT64_MAX);
-    put_string(w, root, "reason", b->reason, TEXT, REQUIRED);
+static void enc_bye(enc_t *e, const proto_bye_t *b) {
+    put_int(e, "time_ms", b->time_ms, 0, INT64_MAX);
+    put_string(e, "reason", b->reason, TEXT, REQUIRED);
 }
 
 /* ---- MessagePack ----------------------------------------------------------------------- */
@@ -1646,26 +2016,139 @@ static json_t *mp_to_json(const msgpack_object *o, char *why, size_t why_len) {
     }
 }
 
+#define MP_SHORT_MAP 16 /* maps up to this many keys are checked for duplicates pairwise */
+
+static int cmp_key(const void *x, const void *y) {
+    const msgpack_object_str *a = *(const msgpack_object_str *const *)x;
+    const msgpack_object_str *b = *(const msgpack_object_str *const *)y;
+    if (a->size != b->size)
+        return a->size < b->size ? -1 : 1;
+    return a->size > 0 ? memcmp(a->ptr, b->ptr, a->size) : 0;
+}
+
+/* Refuses a long map with a duplicate key (its keys are strings): sorts them. */
+static int mp_unique_keys(const msgpack_object_map *m, char *why, size_t why_len) {
+    const msgpack_object_str **keys = malloc((size_t)m->size * sizeof *keys);
+    if (keys == NULL) {
+        snprintf(why, why_len, "out of memory");
+        return -1;
+    }
+    for (uint32_t i = 0; i < m->size; i++)
+        keys[i] = &m->ptr[i].key.via.str;
+    qsort(keys, m->size, sizeof *keys, cmp_key);
+    int rc = 0;
+    for (uint32_t i = 1; i < m->size && rc == 0; i++) {
+        if (cmp_key(&keys[i - 1], &keys[i]) == 0) {
+            char dq[QUOTE_BUF];
+            size_t kn = keys[i]->size;
+            quote(dq, kn > 0 ? keys[i]->ptr : "", kn < 32 ? kn : 32);
+            snprintf(why, why_len, "duplicate key %.60s", dq);
+            rc = -1;
+        }
+    }
+    free(keys);
+    return rc;
+}
+
+/* Checks an unpacked object the way mp_to_json() would convert it (the same refusals, in the
+ * same order, without building anything): binary and extension values, non-string or
+ * duplicate keys, strings that are not UTF-8 or hold a NUL, integers above INT64_MAX,
+ * non-finite floats. Returns 0, or -1 with the reason in why. */
+static int mp_validate(const msgpack_object *o, char *why, size_t why_len) {
+    switch (o->type) {
+    case MSGPACK_OBJECT_NIL:
+    case MSGPACK_OBJECT_BOOLEAN:
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+        return 0;
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+        if (o->via.u64 > (uint64_t)INT64_MAX) {
+            snprintf(why, why_len, "integer %llu is above %lld", (unsigned long long)o->via.u64,
+                     (long long)INT64_MAX);
+            return -1;
+        }
+        return 0;
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64:
+        if (!isfinite(o->via.f64)) {
+            snprintf(why, why_len, "a float that is not finite");
+            return -1;
+        }
+        return 0;
+    case MSGPACK_OBJECT_STR: {
+        const char *p = o->via.str.size > 0 ? o->via.str.ptr : "";
+        size_t n = o->via.str.size;
+        if (!utf8_valid((const unsigned char *)p, n) || memchr(p, '\0', n) != NULL) {
+            snprintf(why, why_len, "a string that is not UTF-8 or holds a NUL character");
+            return -1;
+        }
+        return 0;
+    }
+    case MSGPACK_OBJECT_ARRAY:
+        for (uint32_t i = 0; i < o->via.array.size; i++)
+            if (mp_validate(&o->via.array.ptr[i], why, why_len) < 0)
+                return -1;
+        return 0;
+    case MSGPACK_OBJECT_MAP: {
+        const msgpack_object_kv *kv = o->via.map.ptr;
+        for (uint32_t i = 0; i < o->via.map.size; i++) {
+            const msgpack_object *k = &kv[i].key;
+            if (k->type != MSGPACK_OBJECT_STR) {
+                snprintf(why, why_len, "a map key that is not a string");
+                return -1;
+            }
+            const char *kp = k->via.str.size > 0 ? k->via.str.ptr : "";
+            size_t kn = k->via.str.size;
+            if (!utf8_valid((const unsigned char *)kp, kn) || memchr(kp, '\0', kn) != NULL) {
+                snprintf(why, why_len, "a key that is not UTF-8 or holds a NUL character");
+                return -1;
+            }
+            /* Messages have a handful of keys per map: short maps are searched, long ones
+             * sorted once (below), so a hostile map cannot cost quadratic time. */
+            for (uint32_t j = 0; j < i && o->via.map.size <= MP_SHORT_MAP; j++) {
+                const msgpack_object_str *q = &kv[j].key.via.str;
+                if (q->size == kn && (kn == 0 || memcmp(q->ptr, kp, kn) == 0)) {
+                    char dq[QUOTE_BUF];
+                    quote(dq, kp, kn < 32 ? kn : 32);
+                    snprintf(why, why_len, "duplicate key %.60s", dq);
+                    return -1;
+                }
+            }
+            if (mp_validate(&kv[i].val, why, why_len) < 0)
+                return -1;
+        }
+        return o->via.map.size > MP_SHORT_MAP ? mp_unique_keys(&o->via.map, why, why_len) : 0;
+    }
+    default:
+        snprintf(why, why_len, "a binary or extension value");
+        return -1;
+    }
+}
+
+/* Unpacks and validates MessagePack bytes into *u (initialised here; the caller destroys it
+ * whatever the result). Returns 0, or BASE_EPROTO with the reason in err. */
+static int mp_open(const void *data, size_t len, msgpack_unpacked *u, base_err_t *err) {
+    char why[160] = "out of memory";
+    size_t end = 0, off = 0;
+    msgpack_unpacked_init(u);
+    if (mp_scan(data, len, &end, why, sizeof why) < 0)
+        return base_err_set(err, BASE_EPROTO, "invalid MessagePack: %s", why);
+    if (end != len)
+        return base_err_set(err, BASE_EPROTO,
+                            "invalid MessagePack: %zu bytes after the object at byte %zu",
+                            len - end, end);
+    if (msgpack_unpack_next(u, data, len, &off) != MSGPACK_UNPACK_SUCCESS || off != len)
+        return base_err_set(err, BASE_EPROTO, "invalid MessagePack (msgpack-c refused it)");
+    if (mp_validate(&u->data, why, sizeof why) < 0)
+        return base_err_set(err, BASE_EPROTO, "invalid MessagePack: %s", why);
+    return BASE_OK;
+}
+
 /* Parses MessagePack bytes into a jansson tree, or NULL with BASE_EPROTO in err. */
 static json_t *mp_load(const void *data, size_t len, base_err_t *err) {
     char why[160] = "out of memory";
-    size_t end = 0;
-    if (mp_scan(data, len, &end, why, sizeof why) < 0) {
-        base_err_set(err, BASE_EPROTO, "invalid MessagePack: %s", why);
-        return NULL;
-    }
-    if (end != len) {
-        base_err_set(err, BASE_EPROTO,
-                     "invalid MessagePack: %zu bytes after the object at byte %zu", len - end, end);
-        return NULL;
-    }
     msgpack_unpacked u;
-    msgpack_unpacked_init(&u);
-    size_t off = 0;
     json_t *doc = NULL;
-    if (msgpack_unpack_next(&u, data, len, &off) != MSGPACK_UNPACK_SUCCESS || off != len)
-        base_err_set(err, BASE_EPROTO, "invalid MessagePack (msgpack-c refused it)");
-    else if ((doc = mp_to_json(&u.data, why, sizeof why)) == NULL)
+    if (mp_open(data, len, &u, err) == 0 && (doc = mp_to_json(&u.data, why, sizeof why)) == NULL)
         base_err_set(err, BASE_EPROTO, "invalid MessagePack: %s", why);
     msgpack_unpacked_destroy(&u);
     return doc;
@@ -1785,45 +2268,59 @@ char *proto_msg_encode_as(const proto_msg_t *msg, proto_encoding_t enc, size_t *
         fail(&w, "version: must be %d, got %d", PROTO_VERSION, (int)msg->version);
         return NULL;
     }
-    json_t *root = json_object();
-    if (root == NULL) {
-        oom(&w);
-        return NULL;
-    }
-    put(&w, root, "type", json_string(type));
-    put(&w, root, "version", json_integer(PROTO_VERSION));
-    push(&w, "%s", type);
-    put_int(&w, root, "seq", msg->seq, 0, INT64_MAX);
+    uint32_t fields = 3;
     switch (msg->type) {
     case PROTO_HELLO:
-        enc_hello(&w, root, &msg->u.hello);
+        fields += hello_fields(&msg->u.hello);
         break;
     case PROTO_WELCOME:
-        enc_welcome(&w, root, &msg->u.welcome);
+        fields += welcome_fields(&msg->u.welcome);
         break;
     case PROTO_TICK:
-        enc_tick(&w, root, &msg->u.tick);
+        fields += tick_fields(&msg->u.tick);
         break;
     case PROTO_CONTROL:
-        enc_control(&w, root, &msg->u.control);
+        fields += control_fields(&msg->u.control);
         break;
     case PROTO_BYE:
-        enc_bye(&w, root, &msg->u.bye);
+        fields += 2;
         break;
     }
-    if (w.rc == 0) /* the numeric ranges, shared by every encoding (proto/check.h) */
-        w.rc = proto_msg_check(msg, BASE_EINVAL, err);
-    char *text = NULL;
-    size_t n = 0;
-    if (w.rc == 0) {
-        text = serialise(root, enc, &n);
-        if (text == NULL)
-            oom(&w);
+    enc_t e;
+    enc_init(&e, enc, err);
+    e_open(&e, NULL, 1, fields);
+    e_str(&e, "type", type, strlen(type));
+    e_int(&e, "version", PROTO_VERSION);
+    push_key(&e.w, type);
+    put_int(&e, "seq", msg->seq, 0, INT64_MAX);
+    switch (msg->type) {
+    case PROTO_HELLO:
+        enc_hello(&e, &msg->u.hello);
+        break;
+    case PROTO_WELCOME:
+        enc_welcome(&e, &msg->u.welcome);
+        break;
+    case PROTO_TICK:
+        enc_tick(&e, &msg->u.tick);
+        break;
+    case PROTO_CONTROL:
+        enc_control(&e, &msg->u.control);
+        break;
+    case PROTO_BYE:
+        enc_bye(&e, &msg->u.bye);
+        break;
     }
-    json_decref(root);
+    e_close(&e);
+    if (e.w.rc == 0) /* the numeric ranges, shared by every encoding (proto/check.h) */
+        e.w.rc = proto_msg_check(msg, BASE_EINVAL, err);
+    size_t n = 0;
+    int failed = e.w.rc != 0;
+    char *text = e_finish(&e, &n);
+    if (text == NULL && !failed)
+        oom(&e.w);
     if (text != NULL && n > PROTO_MSG_MAX) {
-        pop(&w, 0);
-        fail(&w, "%s: encoded message of %zu bytes exceeds the limit of %zu bytes", type, n,
+        pop(&e.w, 0);
+        fail(&e.w, "%s: encoded message of %zu bytes exceeds the limit of %zu bytes", type, n,
              PROTO_MSG_MAX);
         free(text);
         return NULL;

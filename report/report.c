@@ -641,9 +641,10 @@ static void compute(report_t *rep, const sim_t *sim, report_summary_t *s) {
         sim_route_t done = {vi.route->links, vi.route_pos};
         sim_time_t free_so_far = sim_scenario_route_free_time(scn, &done, vmax);
         if (vi.in_network) {
-            sim_route_t cur = {vi.route->links + vi.route_pos, 1};
-            free_so_far += (sim_time_t)((double)sim_scenario_route_free_time(scn, &cur, vmax) *
-                                        vi.pos_m / scn->links[vi.link].length_m);
+            /* The current link, with the crossing into it, in proportion to the way done. */
+            sim_route_t upto = {vi.route->links, vi.route_pos + 1};
+            sim_time_t cur = sim_scenario_route_free_time(scn, &upto, vmax) - free_so_far;
+            free_so_far += (sim_time_t)((double)cur * vi.pos_m / scn->links[vi.link].length_m);
         }
         double dl = sim_time_to_s(now - vi.depart - free_so_far);
         dl = dl > 0 ? dl : 0;

@@ -252,6 +252,22 @@ static int get_number(ld_t *ld, const json_t *obj, const char *path, const char 
     return 0;
 }
 
+/* Gets an optional boolean (def when absent). */
+static int get_bool(ld_t *ld, const json_t *obj, const char *path, const char *key, int def,
+                    int *out) {
+    json_t *v;
+    if (member(ld, obj, path, key, 0, &v) < 0)
+        return -1;
+    if (v == NULL) {
+        *out = def;
+        return 0;
+    }
+    if (!json_is_boolean(v))
+        return fail_field(ld, path, key, "must be true or false, got %s", type_name(v));
+    *out = json_is_true(v) ? 1 : 0;
+    return 0;
+}
+
 static int get_int(ld_t *ld, const json_t *obj, const char *path, const char *key, int required,
                    int32_t def, int32_t lo, int32_t hi, int32_t *out) {
     json_t *v;
@@ -395,14 +411,15 @@ static int load_model(ld_t *ld, const json_t *root) {
         return 0;
     const char *path = "$.model";
     static const char *const keys[] = {"startup_lost_time_s", "min_speed_fraction", "stop_wait_s",
-                                       NULL};
+                                       "depart_from_rest", NULL};
     if (want_object(ld, m, path) < 0 || check_keys(ld, m, path, keys) < 0)
         return -1;
     double lost, frac, wait;
     if (get_number(ld, m, path, "startup_lost_time_s", 0, 2.0, GE, 0, SIM_LIM_LOST_S, &lost) < 0 ||
         get_number(ld, m, path, "min_speed_fraction", 0, 0.1, GE, SIM_LIM_SPEED_FRACTION_MIN, 1,
                    &frac) < 0 ||
-        get_number(ld, m, path, "stop_wait_s", 0, 1.0, GE, 0, SIM_LIM_STOP_WAIT_S, &wait) < 0)
+        get_number(ld, m, path, "stop_wait_s", 0, 1.0, GE, 0, SIM_LIM_STOP_WAIT_S, &wait) < 0 ||
+        get_bool(ld, m, path, "depart_from_rest", 0, &ld->scn->model.depart_from_rest) < 0)
         return -1;
     ld->scn->model.startup_lost_time = sim_time_from_s(lost);
     ld->scn->model.min_speed_fraction = frac;
@@ -579,7 +596,15 @@ static int load_movements(ld_t *ld, const json_t *arr) {
     if (scn->movements == NULL)
         return base_err_set(ld->err, BASE_ENOMEM, "out of memory");
     scn->n_movements = (int32_t)n;
-    static const char *const keys[] = {"id", "from", "to", "turn", "lanes", "sat_factor", NULL};
+    static const char *const keys[] = {"id",
+                                       "from",
+                                       "to",
+                                       "turn",
+                                       "lanes",
+                                       "sat_factor",
+                                       "crossing_length_m",
+                                       "crossing_speed_kmh",
+                                       NULL};
     for (size_t i = 0; i < n; i++) {
         char p[PATH_MAX_LEN];
         path_fmt(p, sizeof p, "$.movements[%zu]", i);
@@ -591,8 +616,13 @@ static int load_movements(ld_t *ld, const json_t *arr) {
             get_ref(ld, o, p, "to", &ld->links, "link", &m->to) < 0 ||
             get_string(ld, o, p, "turn", 1, NULL, &turn) < 0 ||
             get_number(ld, o, p, "sat_factor", 0, 1.0, GE, SIM_LIM_SAT_FACTOR_MIN, 1,
-                       &m->sat_factor) < 0)
+                       &m->sat_factor) < 0 ||
+            get_number(ld, o, p, "crossing_length_m", 0, 0.0, GE, 0, SIM_LIM_CROSSING_M_MAX,
+                       &m->crossing_length_m) < 0 ||
+            get_number(ld, o, p, "crossing_speed_kmh", 0, 0.0, GE, SIM_LIM_SPEED_KMH_MIN,
+                       SIM_LIM_SPEED_KMH_MAX, &m->crossing_speed_mps) < 0)
             return -1;
+        m->crossing_speed_mps /= 3.6; /* 0 (absent) stays 0: no crossing speed */
         if (strcmp(turn, "through") == 0)
             m->turn = SIM_TURN_THROUGH;
         else if (strcmp(turn, "left") == 0)

@@ -11,6 +11,9 @@
  *   - a link's drive time is length / speed <= 1e5 m / (1 km/h x SIM_LIM_SPEED_FRACTION_MIN)
  *     = 3.6e10 ms; a route has at most SIM_LIM_COUNT (1e7) links, so a route's free-flow time
  *     is <= 1e7 x 3.6e8 = 3.6e15 ms;
+ *   - a junction crossing is <= 1000 m (SIM_LIM_CROSSING_M_MAX) at >= 1 km/h x the minimum
+ *     speed fraction, <= 3.6e8 ms, and its speed-change losses are <= v/(2a) + v/(2b) <= 834
+ *     s, so a link plus its crossing stays within the drive-time bound's order;
  *   - a departure queue headway is 3600 / (sat_flow x sat_factor) s <= 720 s, times a PCE
  *     <= 20;
  * so every sum the simulator forms (now + a drive time, a route's free time, a stage start
@@ -34,7 +37,8 @@
 #define SIM_LIM_SPEED_FRACTION_MIN 0.01 /* model.min_speed_fraction */
 #define SIM_LIM_LENGTH_M_MIN       0.1  /* link length_m */
 #define SIM_LIM_LENGTH_M_MAX       100000.0
-#define SIM_LIM_COORD_M            1e7 /* |x_m|, |y_m| */
+#define SIM_LIM_CROSSING_M_MAX     1000.0 /* movement crossing_length_m, in [0, this] */
+#define SIM_LIM_COORD_M            1e7    /* |x_m|, |y_m| */
 #define SIM_LIM_LANES              16
 #define SIM_LIM_SAT_FLOW_MIN       100.0 /* sat_flow_vphpl */
 #define SIM_LIM_SAT_FLOW_MAX       4000.0

@@ -1,6 +1,7 @@
 /*
  * sim/router.c - Dijkstra over links with a binary heap of (cost, link) pairs and lazy
- * deletion. cost[l] is the free-flow time from the start of the origin link to the end of l.
+ * deletion. cost[l] is the free-flow time from the start of the origin link to the end of l
+ * (links and the junction crossings between them).
  * The search of the last origin is kept and resumed lazily: a target is answered as soon as it
  * is settled, so routing many OD pairs costs one partial search per distinct origin. A route
  * is read back from pred.
@@ -132,8 +133,11 @@ static void settle(sim_router_t *r, int32_t target) {
         r->settled[it.link] = 1;
         const sim_link_t *lk = &scn->links[it.link];
         for (int32_t i = 0; i < lk->out_count; i++) {
-            int32_t to = scn->movements[scn->link_out[lk->out_first + i]].to;
-            sim_time_t c = it.cost + r->link_t[to];
+            int32_t m = scn->link_out[lk->out_first + i];
+            int32_t to = scn->movements[m].to;
+            sim_time_t c = it.cost +
+                           sim_scenario_crossing_time(scn, m, scn->links[to].free_speed_mps) +
+                           r->link_t[to];
             if (c < r->cost[to]) {
                 r->cost[to] = c;
                 r->pred[to] = it.link;

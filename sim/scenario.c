@@ -45,11 +45,30 @@ sim_scenario_t *sim_scenario_new(void) {
 }
 
 double sim_scenario_accel_loss_s(double length_m, double speed_mps, double accel_mps2) {
-    if (!(length_m > 0) || !(speed_mps > 0) || !(accel_mps2 > 0))
+    return sim_scenario_speedup_loss_s(length_m, 0.0, speed_mps, accel_mps2);
+}
+
+double sim_scenario_speedup_loss_s(double length_m, double from_mps, double to_mps,
+                                   double accel_mps2) {
+    double u = from_mps > 0 ? from_mps : 0.0, w = to_mps;
+    if (!(length_m > 0) || !(w > u) || !(accel_mps2 > 0))
         return 0.0;
-    if (speed_mps * speed_mps / (2.0 * accel_mps2) <= length_m)
-        return speed_mps / (2.0 * accel_mps2);
-    return sqrt(2.0 * length_m / accel_mps2) - length_m / speed_mps;
+    if (u == 0.0) { /* from rest: v/(2a), the same expression as before crossings existed */
+        if (w * w / (2.0 * accel_mps2) <= length_m)
+            return w / (2.0 * accel_mps2);
+        return sqrt(2.0 * length_m / accel_mps2) - length_m / w;
+    }
+    if ((w * w - u * u) / (2.0 * accel_mps2) <= length_m)
+        return (w - u) * (w - u) / (2.0 * accel_mps2 * w);
+    /* Still accelerating at the end of the stretch: t = (sqrt(u^2 + 2aL) - u) / a. */
+    return (sqrt(u * u + 2.0 * accel_mps2 * length_m) - u) / accel_mps2 - length_m / w;
+}
+
+double sim_scenario_slowdown_loss_s(double from_mps, double to_mps, double decel_mps2) {
+    double u = to_mps > 0 ? to_mps : 0.0, v = from_mps;
+    if (!(v > u) || !(decel_mps2 > 0))
+        return 0.0;
+    return (v - u) * (v - u) / (2.0 * decel_mps2 * v);
 }
 
 double sim_scenario_decel_loss_s(double speed_mps, double decel_mps2) {
@@ -78,6 +97,26 @@ sim_time_t sim_scenario_drive_time(double length_m, double speed_mps) {
     return sim_time_from_s(length_m / speed_mps);
 }
 
+int32_t sim_scenario_find_movement(const sim_scenario_t *scn, int32_t from, int32_t to) {
+    const sim_link_t *lk = &scn->links[from];
+    for (int32_t i = 0; i < lk->out_count; i++) {
+        int32_t m = scn->link_out[lk->out_first + i];
+        if (scn->movements[m].to == to)
+            return m;
+    }
+    return -1;
+}
+
+sim_time_t sim_scenario_crossing_time(const sim_scenario_t *scn, int32_t m, double speed_mps) {
+    const sim_movement_t *mv = &scn->movements[m];
+    if (!(mv->crossing_length_m > 0))
+        return 0;
+    double v = speed_mps;
+    if (mv->crossing_speed_mps > 0 && mv->crossing_speed_mps < v)
+        v = mv->crossing_speed_mps;
+    return sim_scenario_drive_time(mv->crossing_length_m, v);
+}
+
 sim_time_t sim_scenario_route_free_time(const sim_scenario_t *scn, const sim_route_t *route,
                                         double max_speed_mps) {
     sim_time_t t = 0;
@@ -87,6 +126,11 @@ sim_time_t sim_scenario_route_free_time(const sim_scenario_t *scn, const sim_rou
         if (max_speed_mps > 0 && max_speed_mps < v)
             v = max_speed_mps;
         t += sim_scenario_drive_time(l->length_m, v);
+        if (i > 0) {
+            int32_t m = sim_scenario_find_movement(scn, route->links[i - 1], route->links[i]);
+            if (m >= 0)
+                t += sim_scenario_crossing_time(scn, m, v);
+        }
     }
     return t;
 }
@@ -194,7 +238,8 @@ int sim_scenario_prepare(sim_scenario_t *scn, base_err_t *err) {
             return base_err_set(err, BASE_EINVAL,
                                 "movement \"%s\": links \"%s\" and \"%s\" do not meet", mv->id,
                                 scn->links[mv->from].id, scn->links[mv->to].id);
-        if (mv->lanes < 1 || !(mv->sat_factor > 0))
+        if (mv->lanes < 1 || !(mv->sat_factor > 0) || !(mv->crossing_length_m >= 0) ||
+            !(mv->crossing_speed_mps >= 0))
             return base_err_set(err, BASE_EINVAL, "movement \"%s\": non-positive attribute",
                                 mv->id);
         mv->node = scn->links[mv->from].to;

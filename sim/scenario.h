@@ -64,9 +64,11 @@ typedef struct sim_movement {
     sim_turn_t turn;
     int32_t lanes;
     double sat_factor;
-    int32_t node;   /* derived: the node it crosses */
-    int32_t signal; /* derived: signal index, or -1 at a node without signals */
-    int32_t group;  /* derived: group index within that signal, or -1 */
+    double crossing_length_m;  /* path through the junction not in either link's length, >= 0 */
+    double crossing_speed_mps; /* speed limit through the junction (turn radius); 0: none */
+    int32_t node;              /* derived: the node it crosses */
+    int32_t signal;            /* derived: signal index, or -1 at a node without signals */
+    int32_t group;             /* derived: group index within that signal, or -1 */
 } sim_movement_t;
 
 typedef struct sim_signal_group {
@@ -158,6 +160,7 @@ typedef struct sim_model_params {
     sim_time_t startup_lost_time;
     double min_speed_fraction;
     sim_time_t stop_wait;
+    int depart_from_rest; /* vehicles enter the network from rest (SUMO's departSpeed 0) */
 } sim_model_params_t;
 
 typedef struct sim_scenario {
@@ -213,10 +216,22 @@ int32_t sim_scenario_find_class(const sim_scenario_t *scn, const char *id);
 int sim_scenario_prepare(sim_scenario_t *scn, base_err_t *err);
 
 /* Returns the free-flow time in ms to drive the route at min(free speed, max_speed_mps) on
- * each link (max_speed_mps 0: no cap); each link's time is rounded to the millisecond, as the
- * simulator does, so an empty network reproduces it exactly. */
+ * each link (max_speed_mps 0: no cap), plus the crossing time of each movement between two of
+ * its links (sim_scenario_crossing_time at that speed on the link it enters); each link's and
+ * each crossing's time is rounded to the millisecond, as the simulator does, so an empty
+ * network reproduces it exactly (the speed-change losses of a slow crossing are delay, as in
+ * SUMO's timeLoss: docs/model.md). Needs a prepared scenario when the route has 2+ links. */
 sim_time_t sim_scenario_route_free_time(const sim_scenario_t *scn, const sim_route_t *route,
                                         double max_speed_mps);
+
+/* Returns the index of the movement from link `from` to link `to`, or -1. O(movements leaving
+ * from); needs a prepared scenario. */
+int32_t sim_scenario_find_movement(const sim_scenario_t *scn, int32_t from, int32_t to);
+
+/* Returns the time in ms to cross movement m's junction (its crossing_length_m) by a vehicle
+ * that drives speed_mps on the link it enters: at min(crossing speed, speed_mps), rounded to
+ * the millisecond; 0 when the movement has no crossing length. */
+sim_time_t sim_scenario_crossing_time(const sim_scenario_t *scn, int32_t m, double speed_mps);
 
 /* Returns the time in ms to drive length_m at speed_mps, rounded to the millisecond. */
 sim_time_t sim_scenario_drive_time(double length_m, double speed_mps);
@@ -230,6 +245,19 @@ double sim_scenario_accel_loss_s(double length_m, double speed_mps, double accel
 /* Returns the time in s a vehicle loses braking from speed_mps to rest at decel_mps2, against
  * driving on at speed_mps to the same point: v/(2b). 0 for non-positive arguments. */
 double sim_scenario_decel_loss_s(double speed_mps, double decel_mps2);
+
+/* Returns the time in s a vehicle loses accelerating from from_mps to to_mps at accel_mps2 over
+ * length_m, against driving it at to_mps: (w - u)^2 / (2 a w) when the stretch is long enough
+ * to reach w = to_mps (sim_scenario_accel_loss_s is the case u = 0), else the time to cover
+ * the stretch still accelerating minus length/w. 0 when to_mps <= from_mps or an argument is
+ * out of range. */
+double sim_scenario_speedup_loss_s(double length_m, double from_mps, double to_mps,
+                                   double accel_mps2);
+
+/* Returns the time in s a vehicle loses braking from from_mps to to_mps at decel_mps2, against
+ * driving that stretch at from_mps: (v - u)^2 / (2 b v). 0 when to_mps >= from_mps or an
+ * argument is out of range. */
+double sim_scenario_slowdown_loss_s(double from_mps, double to_mps, double decel_mps2);
 
 /* Returns the intergreen (ms) between stage k and the next stage of the signal's sequence:
  * the longest yellow + red clearance of the groups that end with stage k, or 0. */

@@ -119,33 +119,55 @@ static sim_time_t occupancy(const sim_t *sim, const sim__vehicle_t *vh, int32_t 
     return t > 100 ? t : 100;
 }
 
-/* Time (ms) lost on link l by a vehicle that has just left a stop after waiting `wait` ms,
- * cruising there at speed: its acceleration loss, plus the part of its braking loss that the
- * wait did not absorb (braking to the back of a queue ends later than the point queue's arrival,
- * but the vehicle was held until the queue ahead cleared anyway: docs/model.md). */
-static sim_time_t stop_loss(const sim_t *sim, const sim__vehicle_t *vh, int32_t l, double speed,
-                            sim_time_t wait) {
+/* Time (ms) vehicle vh takes from the stop line of its link across movement m's junction and
+ * along link l (the movement's to-link), cruising there at speed, beyond driving l at speed:
+ * the crossing (its crossing_length_m at min(crossing speed, speed)) and the speed changes it
+ * forces (docs/model.md, "Stops and platoons" and "Crossing the junction"). stopped_wait >= 0:
+ * it has just left a stop at which it waited that long (ms); it accelerates from rest to the
+ * crossing speed, then to speed, and pays the part of its braking loss that the wait did not
+ * absorb (braking to the back of a queue ends later than the point queue's arrival, but the
+ * vehicle was held until the queue ahead cleared anyway). Else it brakes from its cruise on
+ * its link to the crossing speed, if that is lower, and accelerates back to speed after. A
+ * movement without a crossing speed costs what it did before crossings were modelled. */
+static sim_time_t crossing_cost(const sim_t *sim, const sim__vehicle_t *vh, int32_t m, int32_t l,
+                                double speed, sim_time_t stopped_wait) {
+    const sim_movement_t *mv = &sim->scn->movements[m];
     const sim_vclass_t *c = &sim->scn->classes[vh->vclass];
-    double loss = sim_scenario_accel_loss_s(sim->scn->links[l].length_m, speed, c->accel_mps2);
-    double brake = sim_scenario_decel_loss_s(vh->cruise_mps, c->decel_mps2) - sim_time_to_s(wait);
-    if (brake > 0)
-        loss += brake;
-    return sim_time_from_s(loss);
+    double len = sim->scn->links[l].length_m;
+    double vc = mv->crossing_speed_mps > 0 ? mv->crossing_speed_mps : speed;
+    double vx = vc < speed ? vc : speed; /* the speed it crosses at */
+    double loss = 0.0;
+    if (stopped_wait >= 0) {
+        loss = sim_scenario_speedup_loss_s(mv->crossing_length_m + len, 0.0, vx, c->accel_mps2);
+        double brake =
+            sim_scenario_decel_loss_s(vh->cruise_mps, c->decel_mps2) - sim_time_to_s(stopped_wait);
+        if (brake > 0)
+            loss += brake;
+    } else if (mv->crossing_speed_mps > 0 && vc < vh->cruise_mps) {
+        loss = sim_scenario_slowdown_loss_s(vh->cruise_mps, vx, c->decel_mps2);
+    }
+    loss += sim_scenario_speedup_loss_s(len, vx, speed, c->accel_mps2);
+    return sim_scenario_crossing_time(sim->scn, m, speed) + sim_time_from_s(loss);
 }
 
-/* Enters vehicle v on link l now; stopped_wait >= 0: it has just left a stop at which it
- * waited that long (ms), and pays the stop's loss. It cannot pass the vehicles ahead of it on
- * its lane: it takes the lane whose last vehicle reaches the end of the link first and arrives
- * no earlier than that vehicle (an escort loses only 1 - yield_factor of that hold: traffic
- * pulls aside). */
-static void enter_link(sim_t *sim, int32_t v, int32_t l, sim_time_t stopped_wait) {
+/* Enters vehicle v on link l now, across movement m (-1: entering the network, at the
+ * upstream end of l, from rest when model.depart_from_rest: it pays v/(2a)); stopped_wait >= 0:
+ * it has just left a stop at which it waited that long (ms). It pays the crossing and its
+ * speed changes (crossing_cost). It cannot pass the vehicles
+ * ahead of it on its lane: it takes the lane whose last vehicle reaches the end of the link first
+ * and arrives no earlier than that vehicle (an escort loses only 1 - yield_factor of that hold:
+ * traffic pulls aside). */
+static void enter_link(sim_t *sim, int32_t v, int32_t l, int32_t m, sim_time_t stopped_wait) {
     sim__vehicle_t *vh = &sim->vehicles[v];
     sim__link_state_t *ls = &sim->links[l];
     const sim_link_t *lk = &sim->scn->links[l];
     double speed = link_speed(sim, l, vh);
     sim_time_t tt = sim_scenario_drive_time(lk->length_m, speed);
-    if (stopped_wait >= 0)
-        tt += stop_loss(sim, vh, l, speed, stopped_wait);
+    if (m >= 0)
+        tt += crossing_cost(sim, vh, m, l, speed, stopped_wait);
+    else if (sim->scn->model.depart_from_rest)
+        tt += sim_time_from_s(sim_scenario_accel_loss_s(lk->length_m, speed,
+                                                        sim->scn->classes[vh->vclass].accel_mps2));
     sim_time_t at = sim->now + tt;
     sim_time_t *lane = &sim->lane_last[ls->lane_first];
     int32_t best = 0;
@@ -220,7 +242,7 @@ static void link_freed(sim_t *sim, int32_t l) {
         sim->stats.vehicles_in_network++;
         sim->vehicles[v].entered = sim->now;
         sim->vehicles[v].in_network = 1;
-        enter_link(sim, v, l, -1);
+        enter_link(sim, v, l, -1, -1);
     }
 }
 
@@ -307,7 +329,7 @@ static void on_discharge(sim_t *sim, int32_t m) {
     vh->pos++;
     if (vh->escort >= 0)
         sim->escorts[vh->escort].route_pos = vh->pos;
-    enter_link(sim, v, mv->to, stopped ? wait : -1);
+    enter_link(sim, v, mv->to, m, stopped ? wait : -1);
     link_freed(sim, from);
     serve(sim, m);
 }
@@ -329,16 +351,6 @@ void sim__group_changed(sim_t *sim, int32_t s, int32_t g, sim_signal_state_t sta
         }
         serve(sim, m);
     }
-}
-
-static int32_t find_movement(const sim_scenario_t *scn, int32_t from, int32_t to) {
-    const sim_link_t *lk = &scn->links[from];
-    for (int32_t i = 0; i < lk->out_count; i++) {
-        int32_t m = scn->link_out[lk->out_first + i];
-        if (scn->movements[m].to == to)
-            return m;
-    }
-    return -1;
 }
 
 static void finish(sim_t *sim, int32_t v) {
@@ -385,7 +397,7 @@ static void on_link_end(sim_t *sim, int32_t v) {
         finish(sim, v);
         return;
     }
-    int32_t m = find_movement(sim->scn, l, vh->route->links[vh->pos + 1]);
+    int32_t m = sim_scenario_find_movement(sim->scn, l, vh->route->links[vh->pos + 1]);
     /* Routes are checked at load: every consecutive pair has a movement. */
     sim__move_state_t *ms = &sim->moves[m];
     ls->queued_milli += vh->pce_milli;
@@ -463,9 +475,14 @@ static int32_t create_vehicle(sim_t *sim, const sim_route_t *route, int32_t vcla
     if (escort >= 0) {
         /* Escorts drive at their desired speed, above the limit where it is higher. */
         sim_time_t t = 0;
-        for (int32_t i = 0; i < route->n_links; i++)
-            t += sim_scenario_drive_time(scn->links[route->links[i]].length_m,
-                                         scn->escorts[escort].desired_speed_mps);
+        double speed = scn->escorts[escort].desired_speed_mps;
+        for (int32_t i = 0; i < route->n_links; i++) {
+            t += sim_scenario_drive_time(scn->links[route->links[i]].length_m, speed);
+            int32_t m =
+                i > 0 ? sim_scenario_find_movement(scn, route->links[i - 1], route->links[i]) : -1;
+            if (m >= 0)
+                t += sim_scenario_crossing_time(scn, m, speed);
+        }
         vh->free_time = t;
     }
     sim->stats.vehicles_created++;
@@ -476,7 +493,7 @@ static int32_t create_vehicle(sim_t *sim, const sim_route_t *route, int32_t vcla
         sim->stats.vehicles_in_network++;
         vh->entered = sim->now;
         vh->in_network = 1;
-        enter_link(sim, v, l, -1);
+        enter_link(sim, v, l, -1, -1);
         return v;
     }
     sim->stats.vehicles_waiting++;

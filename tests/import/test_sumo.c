@@ -207,10 +207,28 @@ START_TEST(test_arterial) {
     json_t *link = find_id(json_object_get(doc, "links"), "A0B0");
     ck_assert_ptr_nonnull(link);
     ck_assert_int_eq((int)json_integer_value(json_object_get(link, "lanes")), 2);
-    double len = json_real_value(json_object_get(link, "length_m"));
-    ck_assert_msg(len > 279.2 && len < 300.0, "A0B0 length %g: lane 279.2 + junction", len);
+    /* The lane's length; the junction is in the movements' crossings: its internal lanes'
+     * length, and the speed that drives them in their time (:B0_0_0 9.03 m at 6.51 m/s;
+     * :B0_3_0 5.01 m + :B0_16_0 14.34 m at 9.26 m/s; :B0_1_* 20.8 m at 13.89 m/s). */
+    ck_assert(json_real_value(json_object_get(link, "length_m")) == 279.2);
+    static const struct {
+        const char *id;
+        double len, kmh;
+    } crossings[] = {{"A0B0>B0bottom1", 9.03, 23.436},
+                     {"A0B0>B0top1", 19.35, 33.336},
+                     {"A0B0>B0C0", 20.8, 50.004}};
+    for (size_t i = 0; i < sizeof crossings / sizeof crossings[0]; i++) {
+        json_t *mv = find_id(json_object_get(doc, "movements"), crossings[i].id);
+        ck_assert_msg(mv != NULL, "no movement %s", crossings[i].id);
+        ck_assert_double_eq_tol(json_real_value(json_object_get(mv, "crossing_length_m")),
+                                crossings[i].len, 1e-9);
+        ck_assert_double_eq_tol(json_real_value(json_object_get(mv, "crossing_speed_kmh")),
+                                crossings[i].kmh, 1e-9);
+    }
     json_t *shape = json_object_get(link, "shape");
     ck_assert_int_eq((int)json_array_size(shape), 2);
+    /* No departSpeed in the routes: SUMO's vehicles start from rest, and so do these. */
+    ck_assert(json_is_true(json_object_get(json_object_get(doc, "model"), "depart_from_rest")));
     /* The centre of lanes 0 (y 145.2) and 1 (y 148.4). */
     ck_assert(json_real_value(json_array_get(json_array_get(shape, 0), 1)) == 146.8);
     /* B0 runs the additional file's program: offset 20 s, 3 s yellow + 2 s all-red. */
@@ -342,6 +360,38 @@ static base_err_t refuse(const char *net_from, const char *net_to, const char *r
     return err;
 }
 
+/* The tiny net with its routes (mutated); returns the scenario (caller decrefs). */
+static json_t *tiny_doc(const char *rou_from, const char *rou_to) {
+    const char *net = write_tmp(0, "net.xml", TINY_NET, NULL, NULL);
+    const char *rou = write_tmp(1, "rou.xml", TINY_ROUTES, rou_from, rou_to);
+    const char *routes[] = {rou};
+    import_sumo_opts_t o = {.net = net, .routes = routes, .n_routes = 1};
+    import_sumo_result_t r;
+    json_t *doc = convert_ok(&o, &r);
+    import_sumo_result_fini(&r);
+    unlink(net);
+    unlink(rou);
+    return doc;
+}
+
+START_TEST(test_depart_speed) {
+    /* SUMO inserts at departSpeed 0 unless told otherwise: the scenario departs from rest. */
+    static const struct {
+        const char *to;
+        int rest;
+    } cases[] = {{"depart=\"0\"", 1},
+                 {"depart=\"0\" departSpeed=\"0.00\"", 1},
+                 {"depart=\"0\" departSpeed=\"max\"", 0},
+                 {"depart=\"0\" departSpeed=\"8.5\"", 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *doc = tiny_doc("depart=\"0\"", cases[i].to);
+        json_t *rest = json_object_get(json_object_get(doc, "model"), "depart_from_rest");
+        ck_assert_msg(cases[i].rest ? json_is_true(rest) : rest == NULL, "case %zu", i);
+        json_decref(doc);
+    }
+}
+END_TEST
+
 START_TEST(test_tiny_ok) {
     int rc;
     base_err_t err = refuse(NULL, NULL, NULL, NULL, &rc);
@@ -449,6 +499,7 @@ Suite *suite_import_sumo(void) {
     suite_add_tcase(s, tc);
     tc = tcase_create("refusals");
     tcase_add_test(tc, test_tiny_ok);
+    tcase_add_test(tc, test_depart_speed);
     tcase_add_test(tc, test_bad_xml);
     tcase_add_test(tc, test_unknown_route_edge);
     tcase_add_test(tc, test_connection_missing_lane);

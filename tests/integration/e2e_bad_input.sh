@@ -110,6 +110,8 @@ absurd sat-flow-tiny 'links[0].sat_flow_vphpl' 1e-300 "must be in [100, 4000], g
 absurd lanes-huge 'links[0].lanes' 2147483647 "must be an integer in [1, 16], got 2147483647"
 absurd yellow-huge 'signals[0].groups[0].yellow_s' 9e15 "must be in (0, 60], got 9e+15"
 absurd min-speed-tiny 'model.min_speed_fraction' 1e-300 "must be in [0.01, 1], got 1e-300"
+absurd crossing-speed-tiny 'movements[1].crossing_speed_kmh' 1e-300 "must be in [1, 300], got 1e-300"
+absurd crossing-long 'movements[1].crossing_length_m' 5e15 "must be in [0, 1000], got 5e+15"
 
 # ---- bad command lines ----
 ok="$data/minimal.json"

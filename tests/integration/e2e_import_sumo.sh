@@ -83,6 +83,10 @@ refuse bad-lane "bad-lane.net.xml:$line: connection to lane 7 of edge \"B0C0\"" 
 awk '/<tlLogic id="B0"/ {skip=1} !skip {print} /<\/tlLogic>/ {skip=0}' "$net" >no-tl.net.xml
 refuse no-tl "traffic light \"B0\" has no program" no-tl.net.xml
 grep -qE 'no-tl.net.xml:[0-9]+: junction "B0"' no-tl.err || fail "no-tl: no file:line"
+line=$(grep -n 'lane id=":B0_0_0"' "$net" | head -1 | cut -d: -f1)
+sed "${line}s/speed=\"[0-9.]*\"/speed=\"0\"/" "$net" >bad-internal.net.xml
+refuse bad-internal "bad-internal.net.xml:$line: internal lane \":B0_0_0\": length must be >= 0 and speed > 0" \
+  bad-internal.net.xml
 refuse no-file "missing.net.xml: cannot open" missing.net.xml
 refuse bad-option "unknown option" "$net" --frobnicate
 refuse bad-duration "--duration must be" "$net" --duration -5

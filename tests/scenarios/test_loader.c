@@ -252,6 +252,27 @@ START_TEST(test_minimal_units) {
 }
 END_TEST
 
+START_TEST(test_movement_crossing) {
+    json_t *doc = fixture();
+    set(doc, "movements[1]", "crossing_length_m", "12.5");
+    set(doc, "movements[1]", "crossing_speed_kmh", "36");
+    sim_scenario_t *scn = load_ok(doc);
+    const sim_movement_t *mv = &scn->movements[find_movement(scn, "N_L")];
+    ck_assert_double_eq_tol(mv->crossing_length_m, 12.5, TOL);
+    ck_assert_double_eq_tol(mv->crossing_speed_mps, 10.0, TOL);
+    /* 12.5 m at min(10 m/s, the speed on the next link) */
+    ck_assert_int_eq(sim_scenario_crossing_time(scn, 1, 20.0), 1250);
+    ck_assert_int_eq(sim_scenario_crossing_time(scn, 1, 5.0), 2500);
+    ck_assert_int_eq(sim_scenario_crossing_time(scn, 0, 5.0), 0);
+    sim_scenario_destroy(&scn);
+    doc = fixture();
+    set(doc, "model", "depart_from_rest", "true");
+    scn = load_ok(doc);
+    ck_assert_int_eq(scn->model.depart_from_rest, 1);
+    sim_scenario_destroy(&scn);
+}
+END_TEST
+
 START_TEST(test_minimal_defaults) {
     sim_scenario_t *scn = load_ok(fixture());
     const sim_link_t *w = &scn->links[find_link(scn, "W_in")];
@@ -269,9 +290,13 @@ START_TEST(test_minimal_defaults) {
     ck_assert_int_eq(scn->movements[find_movement(scn, "E_L")].lanes, 2);
     ck_assert_double_eq_tol(scn->movements[find_movement(scn, "N_L")].sat_factor, 0.8, TOL);
     ck_assert_double_eq_tol(scn->movements[find_movement(scn, "N_T")].sat_factor, 1.0, TOL);
+    /* No crossing unless given: the junction is in the links' lengths. */
+    ck_assert_double_eq(scn->movements[find_movement(scn, "N_L")].crossing_length_m, 0);
+    ck_assert_double_eq(scn->movements[find_movement(scn, "N_L")].crossing_speed_mps, 0);
     /* Model, demand interval. */
     ck_assert_double_eq_tol(scn->model.min_speed_fraction, 0.1, TOL);
     ck_assert_int_eq(scn->model.stop_wait, 1000);
+    ck_assert_int_eq(scn->model.depart_from_rest, 0);
     ck_assert_int_eq(scn->demand_interval, 900000);
     /* Classes: car, bus, motorbike, escort. */
     int32_t car = sim_scenario_find_class(scn, "car");
@@ -720,6 +745,7 @@ static const struct {
     {"escorts[0]", "route", "{\"0\":\"S_in\"}", "must be an array, got an object"},
     {"demand.flows[0]", "vph", "300", "must be an array, got a number"},
     {"", "model", "[]", "must be an object, got an array"},
+    {"model", "depart_from_rest", "1", "must be true or false, got a number"},
     {"", "demand", "3", "must be an object, got a number"},
     {"demand.flows[0]", "class_mix", "[\"car\"]", "must be an object, got an array"},
     {"", "start_time", "27000", "time of day"},
@@ -757,6 +783,10 @@ static const struct {
     {"links[0]", "jam_spacing_m", "0", "[1, 50], got 0"},
     {"movements[1]", "sat_factor", "1.5", "must be in [0.05, 1], got 1.5"},
     {"movements[1]", "sat_factor", "0", "must be in [0.05, 1], got 0"},
+    {"movements[1]", "crossing_length_m", "-1", "must be in [0, 1000], got -1"},
+    {"movements[1]", "crossing_length_m", "1001", "must be in [0, 1000], got 1001"},
+    {"movements[1]", "crossing_speed_kmh", "0", "must be in [1, 300], got 0"},
+    {"movements[1]", "crossing_speed_kmh", "\"fast\"", "must be a number, got a string"},
     {"movements[0]", "lanes", "0", "[1, 16]"},
     {"movements[6]", "lanes", "3", "has only 2"},
     {"escorts[0]", "yield_factor", "1.5", "must be in [0, 1], got 1.5"},
@@ -789,6 +819,8 @@ static const struct {
     {"links[0]", "lanes", "2147483647", "[1, 16], got 2147483647"},
     {"links[0]", "lanes", "9223372036854775807", "[1, 16], got 9223372036854775807"},
     {"movements[1]", "sat_factor", "1e-300", "[0.05, 1], got 1e-300"},
+    {"movements[1]", "crossing_speed_kmh", "1e-300", "[1, 300], got 1e-300"},
+    {"movements[1]", "crossing_length_m", "1e300", "[0, 1000], got 1e+300"},
     {"escorts[0]", "desired_speed_kmh", "1e-300", "[1, 300], got 1e-300"},
     {"escorts[0]", "desired_speed_kmh", "1e300", "[1, 300], got 1e+300"},
     {"escorts[0]", "depart_s", "1e18", "[0, 864000], got 1e+18"},
@@ -1577,6 +1609,7 @@ Suite *suite_scenarios_loader(void) {
     tcase_add_test(tc, test_minimal_counts);
     tcase_add_test(tc, test_minimal_units);
     tcase_add_test(tc, test_minimal_defaults);
+    tcase_add_test(tc, test_movement_crossing);
     tcase_add_test(tc, test_minimal_references);
     tcase_add_test(tc, test_minimal_utf8_names);
     tcase_add_test(tc, test_start_time_default);

@@ -59,7 +59,7 @@ char *fixture_cross_json(const fixture_opts_t *o) {
         "{\"id\":\"out_s\",\"from\":\"X\",\"to\":\"S\",\"length_m\":300,\"lanes\":2,"
         "\"free_speed_kmh\":50}],"
         "\"movements\":["
-        "{\"id\":\"m_we\",\"from\":\"in_w\",\"to\":\"out_e\",\"turn\":\"through\"},"
+        "{\"id\":\"m_we\",\"from\":\"in_w\",\"to\":\"out_e\",\"turn\":\"through\"%s},"
         "{\"id\":\"m_ns\",\"from\":\"in_n\",\"to\":\"out_s\",\"turn\":\"through\"}%s],"
         "\"signals\":[{\"node\":\"X\","
         "\"groups\":["
@@ -78,7 +78,7 @@ char *fixture_cross_json(const fixture_opts_t *o) {
         o->start_time ? o->start_time : "00:00:00", o->model ? "\"model\":" : "",
         o->model ? o->model : "", o->model ? "," : "", o->classes ? "\"vehicle_classes\":" : "",
         o->classes ? o->classes : "", o->classes ? "," : "", -in_len, out_len + bl, bl, in_len,
-        lanes, sat, east,
+        lanes, sat, east, o->crossing ? o->crossing : "",
         o->bottleneck_vphpl > 0
             ? ",{\"id\":\"m_bn\",\"from\":\"out_e\",\"to\":\"out_e2\",\"turn\":\"through\"}"
             : "",

@@ -30,6 +30,7 @@ typedef struct fixture_opts {
     double bottleneck_len_m;    /* length of out_e's first part when split; default 30 */
     const char *extra_plans;    /* text appended inside "plans" (", {...}"), or NULL */
     const char *schedule;       /* JSON array text for "schedule", or NULL (00:00 -> p1) */
+    const char *crossing; /* fields appended to movement m_we (",\"crossing_...\":..."), or NULL */
 } fixture_opts_t;
 
 /* Returns the cross scenario as JSON text (caller frees). */

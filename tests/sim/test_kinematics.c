@@ -35,17 +35,22 @@ START_TEST(test_loss_formulas) {
 }
 END_TEST
 
-/* Runs one escort (yield 0) in_w -> out_e alone, departing at depart_s; returns its stop-line
- * record and its arrival time. */
-static sim_escort_record_t lone_escort(double depart_s, const char *model, const char *classes,
-                                       double offset_s, sim_time_t *arrive) {
+/* Runs one escort (yield 0) in_w -> out_e alone, departing at depart_s, with crossing (NULL:
+ * none) on movement m_we; returns its stop-line record, its arrival time and its free-flow
+ * time (free may be NULL). */
+static sim_escort_record_t lone_escort_x(double depart_s, const char *model, const char *classes,
+                                         double offset_s, const char *crossing, sim_time_t *arrive,
+                                         sim_time_t *free) {
     char escorts[256];
     snprintf(escorts, sizeof escorts,
              "[{\"id\":\"e1\",\"route\":[\"in_w\",\"out_e\"],\"depart_s\":%g,"
              "\"desired_speed_kmh\":50,\"yield_factor\":0}]",
              depart_s);
-    fixture_opts_t o = {
-        .offset_s = offset_s, .escorts = escorts, .model = model, .classes = classes};
+    fixture_opts_t o = {.offset_s = offset_s,
+                        .escorts = escorts,
+                        .model = model,
+                        .classes = classes,
+                        .crossing = crossing};
     sim_scenario_t *scn = fixture_cross(&o);
     fixture_rec_t rec;
     sim_observer_t obs = fixture_recorder(&rec);
@@ -57,10 +62,18 @@ static sim_escort_record_t lone_escort(double depart_s, const char *model, const
     sim_escort_status_t es = sim_escort_status(sim, 0);
     ck_assert_int_eq(es.state, 2);
     *arrive = es.arrive;
+    ck_assert_int_eq(rec.n_trips, 1);
+    if (free != NULL)
+        *free = rec.trips[0].free_time;
     sim_destroy(&sim);
     sim_scenario_destroy(&scn);
     fixture_rec_free(&rec);
     return r;
+}
+
+static sim_escort_record_t lone_escort(double depart_s, const char *model, const char *classes,
+                                       double offset_s, sim_time_t *arrive) {
+    return lone_escort_x(depart_s, model, classes, offset_s, NULL, arrive, NULL);
 }
 
 START_TEST(test_stop_costs_derived_loss) {
@@ -99,6 +112,103 @@ START_TEST(test_short_stop_pays_rest_of_braking) {
     ck_assert(sim_time_to_s(wait) < brake);
     double loss = sim_scenario_accel_loss_s(500, V50, 2.6) + brake - sim_time_to_s(wait);
     ck_assert_int_eq(arrive - r.depart, sim_scenario_drive_time(500, V50) + sim_time_from_s(loss));
+}
+END_TEST
+
+START_TEST(test_speedup_slowdown_formulas) {
+    /* From a speed u to w: (w - u)^2 / (2 a w); from rest it is v/(2a) exactly. */
+    ck_assert_double_eq(sim_scenario_speedup_loss_s(500, 0, V50, 2.6),
+                        sim_scenario_accel_loss_s(500, V50, 2.6));
+    ck_assert_double_eq_tol(sim_scenario_speedup_loss_s(500, 5, V50, 2.6),
+                            (V50 - 5) * (V50 - 5) / (2 * 2.6 * V50), 1e-12);
+    ck_assert_double_eq_tol(sim_scenario_slowdown_loss_s(V50, 5, 4.5),
+                            (V50 - 5) * (V50 - 5) / (2 * 4.5 * V50), 1e-12);
+    /* A stretch too short to reach w: still accelerating at its end. */
+    ck_assert_double_eq_tol(sim_scenario_speedup_loss_s(10, 5, V50, 2.6),
+                            (sqrt(25 + 2 * 2.6 * 10) - 5) / 2.6 - 10 / V50, 1e-12);
+    /* No loss when not slower, and never negative. */
+    ck_assert_double_eq(sim_scenario_speedup_loss_s(500, V50, 5, 2.6), 0);
+    ck_assert_double_eq(sim_scenario_slowdown_loss_s(5, V50, 4.5), 0);
+    ck_assert_double_eq(sim_scenario_slowdown_loss_s(V50, V50, 4.5), 0);
+}
+END_TEST
+
+#define TURN ",\"crossing_length_m\":20,\"crossing_speed_kmh\":18"
+
+START_TEST(test_slow_crossing_costs_time) {
+    /* Green on arrival: the vehicle brakes from 50 to 18 km/h (5 m/s), crosses 20 m at 5 m/s and
+     * accelerates back; the crossing is free-flow time (as a SUMO internal lane at its speed),
+     * the two speed changes are delay (as in SUMO's timeLoss). */
+    sim_time_t cruise = sim_scenario_drive_time(500, V50);
+    sim_time_t arrive, free_t;
+    sim_escort_record_t r = lone_escort_x(0, NULL, NULL, 0, TURN, &arrive, &free_t);
+    ck_assert_int_eq(r.on_arrival, SIM_SIGNAL_GREEN);
+    double change =
+        sim_scenario_slowdown_loss_s(V50, 5, 4.5) + sim_scenario_speedup_loss_s(500, 5, V50, 2.6);
+    ck_assert_int_eq(arrive, 2 * cruise + 4000 + sim_time_from_s(change));
+    ck_assert_int_eq(free_t, 2 * cruise + 4000);
+    ck_assert_int_eq(sim_time_from_s(change), 1726); /* 0.63 s braking + 1.09 s accelerating */
+    /* Stopped at red: from rest to 5 m/s over the crossing and the link, then to 50 km/h. */
+    r = lone_escort_x(0, NULL, NULL, 50, TURN, &arrive, NULL);
+    ck_assert_int_eq(r.on_arrival, SIM_SIGNAL_RED);
+    ck_assert_int_eq(r.depart, 52000);
+    double start =
+        sim_scenario_speedup_loss_s(520, 0, 5, 2.6) + sim_scenario_speedup_loss_s(500, 5, V50, 2.6);
+    ck_assert_int_eq(arrive - r.depart, cruise + 4000 + sim_time_from_s(start));
+    /* Starting into a slow turn loses less than starting straight on (v/(2a) = 2.67 s). */
+    ck_assert(start < sim_scenario_accel_loss_s(500, V50, 2.6));
+    /* A crossing length without a speed: crossed at the next link's speed, no speed change. */
+    r = lone_escort_x(0, NULL, NULL, 0, ",\"crossing_length_m\":20", &arrive, &free_t);
+    ck_assert_int_eq(arrive, 2 * cruise + sim_scenario_drive_time(20, V50));
+    ck_assert_int_eq(free_t, arrive);
+    /* Entering the network from rest (SUMO's departSpeed 0): v/(2a) more, as delay. */
+    r = lone_escort_x(0, "{\"depart_from_rest\":true}", NULL, 0, NULL, &arrive, &free_t);
+    ck_assert_int_eq(arrive, 2 * cruise + 2671);
+    ck_assert_int_eq(free_t, 2 * cruise);
+    /* A crossing speed above the road's: nothing but the length. */
+    r = lone_escort_x(0, NULL, NULL, 0, ",\"crossing_length_m\":20,\"crossing_speed_kmh\":80",
+                      &arrive, NULL);
+    ck_assert_int_eq(arrive, 2 * cruise + sim_scenario_drive_time(20, V50));
+}
+END_TEST
+
+START_TEST(test_queued_vehicles_pay_crossing) {
+    /* Three cars queued at red on one lane: with a slow turn each arrives later by the
+     * crossing's 4 s plus the start into the turn (0 -> 5 m/s -> 50 km/h) instead of straight
+     * on (0 -> 50 km/h): the stop line still discharges one per saturation headway, and the
+     * crossing is charged on the way to the next link. */
+    const char *demand = "{\"flows\":[],\"trips\":["
+                         "{\"depart_s\":0,\"origin\":\"in_w\",\"destination\":\"out_e\"},"
+                         "{\"depart_s\":1,\"origin\":\"in_w\",\"destination\":\"out_e\"},"
+                         "{\"depart_s\":2,\"origin\":\"in_w\",\"destination\":\"out_e\"}]}";
+    sim_time_t arr[2][3];
+    for (int k = 0; k < 2; k++) {
+        fixture_opts_t o = {
+            .offset_s = 50, .lanes = 1, .demand = demand, .crossing = k ? TURN : NULL};
+        sim_scenario_t *scn = fixture_cross(&o);
+        fixture_rec_t rec;
+        sim_observer_t obs = fixture_recorder(&rec);
+        sim_t *sim = sim_new(scn, 1, &obs, NULL);
+        ck_assert_ptr_nonnull(sim);
+        ck_assert_int_eq(sim_run_until(sim, 400000), 0);
+        ck_assert_int_eq(rec.n_trips, 3);
+        for (int i = 0; i < 3; i++)
+            arr[k][i] = rec.trips[i].arrive;
+        sim_destroy(&sim);
+        sim_scenario_destroy(&scn);
+        fixture_rec_free(&rec);
+    }
+    sim_time_t extra = 4000 +
+                       sim_time_from_s(sim_scenario_speedup_loss_s(520, 0, 5, 2.6) +
+                                       sim_scenario_speedup_loss_s(500, 5, V50, 2.6)) -
+                       sim_time_from_s(sim_scenario_accel_loss_s(500, V50, 2.6));
+    ck_assert_int_eq(arr[1][0], arr[0][0] + extra);
+    /* The followers too, within the few ms by which the leaders' longer stay on out_e changes
+     * the density they drive at. */
+    for (int i = 1; i < 3; i++) {
+        ck_assert_int_ge(arr[1][i], arr[0][i] + extra - 50);
+        ck_assert_int_le(arr[1][i], arr[0][i] + extra + 50);
+    }
 }
 END_TEST
 
@@ -208,6 +318,9 @@ Suite *suite_sim_kinematics(void) {
     tcase_add_test(tc, test_loss_formulas);
     tcase_add_test(tc, test_stop_costs_derived_loss);
     tcase_add_test(tc, test_short_stop_pays_rest_of_braking);
+    tcase_add_test(tc, test_speedup_slowdown_formulas);
+    tcase_add_test(tc, test_slow_crossing_costs_time);
+    tcase_add_test(tc, test_queued_vehicles_pay_crossing);
     tcase_add_test(tc, test_no_passing_on_a_lane);
     tcase_add_test(tc, test_free_lane_is_taken);
     suite_add_tcase(s, tc);
