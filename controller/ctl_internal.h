@@ -247,6 +247,8 @@ struct ctl__session {
     uint8_t *sig_known;                     /* per signal: spat_known is valid */
     proto_detector_state_t *dets_known;     /* per detector: the last state shown */
     uint8_t *det_known;
+    proto_intersection_state_t *merged_spat; /* per signal: the merged tick's SPaT */
+    proto_detector_state_t *merged_dets;     /* per detector: the merged tick's detectors */
     /* This tick. */
     const proto_tick_t *tick;
     ctl__req_t *reqs;
@@ -300,9 +302,10 @@ int ctl__sync_init(ctl__session_t *s);
 /* Frees what ctl__sync_init() allocated; safe on a session without it. */
 void ctl__sync_fini(ctl__session_t *s);
 
-/* Folds tick t (full or delta) into the last states shown and returns, in the session's
- * arena, the full tick they make (every signal and detector known, in map order), which the
- * view reads exactly as if the simulator had sent it whole; NULL when out of memory. */
+/* Folds tick t (full or delta) into the last states shown and returns the full tick they
+ * make (every signal and detector known, in map order; in the session's arena and in arrays
+ * the session keeps, valid until the next tick), which the view reads exactly as if the
+ * simulator had sent it whole; NULL when out of memory. */
 const proto_tick_t *ctl__sync_merge(ctl__session_t *s, const proto_tick_t *t);
 
 /* The wake of this tick's control: the next interval while anything is under way (a command,

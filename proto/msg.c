@@ -568,7 +568,7 @@ static const char *want_strn(walk_t *w, node_t v, size_t *len) {
         return NULL;
     }
     const char *s = node_strn(v, len);
-    if (memchr(s, '\0', *len) != NULL) {
+    if (v.j != NULL && strlen(s) != *len) { /* MessagePack: refused by mp_validate() */
         fail(w, "must not contain a NUL character");
         return NULL;
     }
