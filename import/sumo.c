@@ -231,6 +231,7 @@ typedef struct {
     size_t n_trip_lines, cap_trip_lines;
     double last_depart;
     int random_flows;
+    int depart_rest, depart_moving; /* vehicles and flows departing at speed 0 (SUMO's default) */
     json_t *
         rflows_pending; /* random flows: [begin, end, vph, json flow] until the interval is known */
 } ctx_t;
@@ -1601,6 +1602,17 @@ static int check_demand_id(ctx_t *c, const char *id, long line) {
     return 0;
 }
 
+/* Counts how a vehicle or flow departs: departSpeed absent or 0 (SUMO's default) from rest,
+ * anything else ("max", "desired", a speed > 0 ...) moving. */
+static void count_depart_speed(ctx_t *c, xmlNode *n) {
+    const char *ds = attr(c, n, "departSpeed");
+    char *end = NULL;
+    if (ds == NULL || (strtod(ds, &end) == 0.0 && end != ds && *end == '\0'))
+        c->depart_rest++;
+    else
+        c->depart_moving++;
+}
+
 static int read_vehicle(ctx_t *c, xmlNode *n, int is_trip) {
     const char *id = attr_req(c, n, "id");
     if (c->failed)
@@ -1612,6 +1624,7 @@ static int read_vehicle(ctx_t *c, xmlNode *n, int is_trip) {
     const vtype_t *vt = vtype_of(c, n, owner);
     if (c->failed || check_demand_id(c, id, line) < 0)
         return -1;
+    count_depart_speed(c, n);
     route_t own = {0};
     const route_t *r = is_trip ? NULL : route_of(c, n, owner, &own);
     if (c->failed)
@@ -1647,6 +1660,7 @@ static int read_flow(ctx_t *c, xmlNode *n) {
     const vtype_t *vt = vtype_of(c, n, owner);
     if (c->failed || check_demand_id(c, id, line) < 0)
         return -1;
+    count_depart_speed(c, n);
     double begin = attr_num(c, n, "begin", 0, 0);
     double end = attr_num(c, n, "end", -1, 0);
     double number = attr_num(c, n, "number", -1, 0);
@@ -2015,8 +2029,8 @@ int import_sumo_convert(const import_sumo_opts_t *opts, import_sumo_result_t *ou
     const char *name = opts->name ? opts->name : base_name(opts->net, namebuf, sizeof namebuf);
     char desc[1024];
     snprintf(desc, sizeof desc,
-             "Imported from SUMO by greenwave-import-sumo (%s). Link lengths include the "
-             "junction interiors; right of way at unsignalized junctions is not modelled.",
+             "Imported from SUMO by greenwave-import-sumo (%s). Junction interiors are the "
+             "movements' crossings; right of way at unsignalized junctions is not modelled.",
              opts->net);
     root = json_object();
     if (root == NULL || jset(&c, root, "format", json_string("greenwave-scenario")) < 0 ||
@@ -2025,6 +2039,20 @@ int import_sumo_convert(const import_sumo_opts_t *opts, import_sumo_result_t *ou
         jset(&c, root, "description", json_string(desc)) < 0 ||
         jset(&c, root, "duration_s", json_real(duration)) < 0)
         goto done;
+    /* SUMO inserts vehicles at departSpeed 0 unless told otherwise: they start from rest. One
+     * rule for the whole scenario, the majority's. */
+    if (c.depart_rest > 0 && c.depart_moving > 0)
+        note(&c,
+             c.depart_rest >= c.depart_moving
+                 ? "vehicles with a departSpeed other than 0 depart from rest like the others"
+                 : "vehicles with departSpeed 0 depart at speed like the others",
+             "%d from rest, %d at speed", c.depart_rest, c.depart_moving);
+    if (c.depart_rest > 0 && c.depart_rest >= c.depart_moving) {
+        json_t *model = json_object();
+        if (jset(&c, root, "model", model) < 0 ||
+            jset(&c, model, "depart_from_rest", json_true()) < 0)
+            goto done;
+    }
     if (json_array_size(c.classes) > 0 &&
         jset(&c, root, "vehicle_classes", json_incref(c.classes)) < 0)
         goto done;

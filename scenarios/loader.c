@@ -252,6 +252,22 @@ static int get_number(ld_t *ld, const json_t *obj, const char *path, const char 
     return 0;
 }
 
+/* Gets an optional boolean (def when absent). */
+static int get_bool(ld_t *ld, const json_t *obj, const char *path, const char *key, int def,
+                    int *out) {
+    json_t *v;
+    if (member(ld, obj, path, key, 0, &v) < 0)
+        return -1;
+    if (v == NULL) {
+        *out = def;
+        return 0;
+    }
+    if (!json_is_boolean(v))
+        return fail_field(ld, path, key, "must be true or false, got %s", type_name(v));
+    *out = json_is_true(v) ? 1 : 0;
+    return 0;
+}
+
 static int get_int(ld_t *ld, const json_t *obj, const char *path, const char *key, int required,
                    int32_t def, int32_t lo, int32_t hi, int32_t *out) {
     json_t *v;
@@ -395,14 +411,15 @@ static int load_model(ld_t *ld, const json_t *root) {
         return 0;
     const char *path = "$.model";
     static const char *const keys[] = {"startup_lost_time_s", "min_speed_fraction", "stop_wait_s",
-                                       NULL};
+                                       "depart_from_rest", NULL};
     if (want_object(ld, m, path) < 0 || check_keys(ld, m, path, keys) < 0)
         return -1;
     double lost, frac, wait;
     if (get_number(ld, m, path, "startup_lost_time_s", 0, 2.0, GE, 0, SIM_LIM_LOST_S, &lost) < 0 ||
         get_number(ld, m, path, "min_speed_fraction", 0, 0.1, GE, SIM_LIM_SPEED_FRACTION_MIN, 1,
                    &frac) < 0 ||
-        get_number(ld, m, path, "stop_wait_s", 0, 1.0, GE, 0, SIM_LIM_STOP_WAIT_S, &wait) < 0)
+        get_number(ld, m, path, "stop_wait_s", 0, 1.0, GE, 0, SIM_LIM_STOP_WAIT_S, &wait) < 0 ||
+        get_bool(ld, m, path, "depart_from_rest", 0, &ld->scn->model.depart_from_rest) < 0)
         return -1;
     ld->scn->model.startup_lost_time = sim_time_from_s(lost);
     ld->scn->model.min_speed_fraction = frac;

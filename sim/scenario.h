@@ -160,6 +160,7 @@ typedef struct sim_model_params {
     sim_time_t startup_lost_time;
     double min_speed_fraction;
     sim_time_t stop_wait;
+    int depart_from_rest; /* vehicles enter the network from rest (SUMO's departSpeed 0) */
 } sim_model_params_t;
 
 typedef struct sim_scenario {

@@ -151,8 +151,9 @@ static sim_time_t crossing_cost(const sim_t *sim, const sim__vehicle_t *vh, int3
 }
 
 /* Enters vehicle v on link l now, across movement m (-1: entering the network, at the
- * upstream end of l); stopped_wait >= 0: it has just left a stop at which it waited that long
- * (ms). It pays the crossing and its speed changes (crossing_cost). It cannot pass the vehicles
+ * upstream end of l, from rest when model.depart_from_rest: it pays v/(2a)); stopped_wait >= 0:
+ * it has just left a stop at which it waited that long (ms). It pays the crossing and its
+ * speed changes (crossing_cost). It cannot pass the vehicles
  * ahead of it on its lane: it takes the lane whose last vehicle reaches the end of the link first
  * and arrives no earlier than that vehicle (an escort loses only 1 - yield_factor of that hold:
  * traffic pulls aside). */
@@ -164,6 +165,9 @@ static void enter_link(sim_t *sim, int32_t v, int32_t l, int32_t m, sim_time_t s
     sim_time_t tt = sim_scenario_drive_time(lk->length_m, speed);
     if (m >= 0)
         tt += crossing_cost(sim, vh, m, l, speed, stopped_wait);
+    else if (sim->scn->model.depart_from_rest)
+        tt += sim_time_from_s(sim_scenario_accel_loss_s(lk->length_m, speed,
+                                                        sim->scn->classes[vh->vclass].accel_mps2));
     sim_time_t at = sim->now + tt;
     sim_time_t *lane = &sim->lane_last[ls->lane_first];
     int32_t best = 0;

@@ -227,6 +227,8 @@ START_TEST(test_arterial) {
     }
     json_t *shape = json_object_get(link, "shape");
     ck_assert_int_eq((int)json_array_size(shape), 2);
+    /* No departSpeed in the routes: SUMO's vehicles start from rest, and so do these. */
+    ck_assert(json_is_true(json_object_get(json_object_get(doc, "model"), "depart_from_rest")));
     /* The centre of lanes 0 (y 145.2) and 1 (y 148.4). */
     ck_assert(json_real_value(json_array_get(json_array_get(shape, 0), 1)) == 146.8);
     /* B0 runs the additional file's program: offset 20 s, 3 s yellow + 2 s all-red. */
@@ -358,6 +360,38 @@ static base_err_t refuse(const char *net_from, const char *net_to, const char *r
     return err;
 }
 
+/* The tiny net with its routes (mutated); returns the scenario (caller decrefs). */
+static json_t *tiny_doc(const char *rou_from, const char *rou_to) {
+    const char *net = write_tmp(0, "net.xml", TINY_NET, NULL, NULL);
+    const char *rou = write_tmp(1, "rou.xml", TINY_ROUTES, rou_from, rou_to);
+    const char *routes[] = {rou};
+    import_sumo_opts_t o = {.net = net, .routes = routes, .n_routes = 1};
+    import_sumo_result_t r;
+    json_t *doc = convert_ok(&o, &r);
+    import_sumo_result_fini(&r);
+    unlink(net);
+    unlink(rou);
+    return doc;
+}
+
+START_TEST(test_depart_speed) {
+    /* SUMO inserts at departSpeed 0 unless told otherwise: the scenario departs from rest. */
+    static const struct {
+        const char *to;
+        int rest;
+    } cases[] = {{"depart=\"0\"", 1},
+                 {"depart=\"0\" departSpeed=\"0.00\"", 1},
+                 {"depart=\"0\" departSpeed=\"max\"", 0},
+                 {"depart=\"0\" departSpeed=\"8.5\"", 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *doc = tiny_doc("depart=\"0\"", cases[i].to);
+        json_t *rest = json_object_get(json_object_get(doc, "model"), "depart_from_rest");
+        ck_assert_msg(cases[i].rest ? json_is_true(rest) : rest == NULL, "case %zu", i);
+        json_decref(doc);
+    }
+}
+END_TEST
+
 START_TEST(test_tiny_ok) {
     int rc;
     base_err_t err = refuse(NULL, NULL, NULL, NULL, &rc);
@@ -465,6 +499,7 @@ Suite *suite_import_sumo(void) {
     suite_add_tcase(s, tc);
     tc = tcase_create("refusals");
     tcase_add_test(tc, test_tiny_ok);
+    tcase_add_test(tc, test_depart_speed);
     tcase_add_test(tc, test_bad_xml);
     tcase_add_test(tc, test_unknown_route_edge);
     tcase_add_test(tc, test_connection_missing_lane);

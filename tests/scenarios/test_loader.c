@@ -265,6 +265,11 @@ START_TEST(test_movement_crossing) {
     ck_assert_int_eq(sim_scenario_crossing_time(scn, 1, 5.0), 2500);
     ck_assert_int_eq(sim_scenario_crossing_time(scn, 0, 5.0), 0);
     sim_scenario_destroy(&scn);
+    doc = fixture();
+    set(doc, "model", "depart_from_rest", "true");
+    scn = load_ok(doc);
+    ck_assert_int_eq(scn->model.depart_from_rest, 1);
+    sim_scenario_destroy(&scn);
 }
 END_TEST
 
@@ -291,6 +296,7 @@ START_TEST(test_minimal_defaults) {
     /* Model, demand interval. */
     ck_assert_double_eq_tol(scn->model.min_speed_fraction, 0.1, TOL);
     ck_assert_int_eq(scn->model.stop_wait, 1000);
+    ck_assert_int_eq(scn->model.depart_from_rest, 0);
     ck_assert_int_eq(scn->demand_interval, 900000);
     /* Classes: car, bus, motorbike, escort. */
     int32_t car = sim_scenario_find_class(scn, "car");
@@ -739,6 +745,7 @@ static const struct {
     {"escorts[0]", "route", "{\"0\":\"S_in\"}", "must be an array, got an object"},
     {"demand.flows[0]", "vph", "300", "must be an array, got a number"},
     {"", "model", "[]", "must be an object, got an array"},
+    {"model", "depart_from_rest", "1", "must be true or false, got a number"},
     {"", "demand", "3", "must be an object, got a number"},
     {"demand.flows[0]", "class_mix", "[\"car\"]", "must be an object, got an array"},
     {"", "start_time", "27000", "time of day"},

@@ -161,6 +161,10 @@ START_TEST(test_slow_crossing_costs_time) {
     r = lone_escort_x(0, NULL, NULL, 0, ",\"crossing_length_m\":20", &arrive, &free_t);
     ck_assert_int_eq(arrive, 2 * cruise + sim_scenario_drive_time(20, V50));
     ck_assert_int_eq(free_t, arrive);
+    /* Entering the network from rest (SUMO's departSpeed 0): v/(2a) more, as delay. */
+    r = lone_escort_x(0, "{\"depart_from_rest\":true}", NULL, 0, NULL, &arrive, &free_t);
+    ck_assert_int_eq(arrive, 2 * cruise + 2671);
+    ck_assert_int_eq(free_t, 2 * cruise);
     /* A crossing speed above the road's: nothing but the length. */
     r = lone_escort_x(0, NULL, NULL, 0, ",\"crossing_length_m\":20,\"crossing_speed_kmh\":80",
                       &arrive, NULL);
