@@ -193,12 +193,14 @@ typedef struct ctl__svc {
 typedef struct ctl__memo {
     char vehicle[PROTO_ID_MAX];
     int32_t sig;
-    int status;       /* last SSM status, or -1 */
-    int64_t green_at; /* corridor: planned start of green last logged, or CTL__NEVER */
-    int64_t eta;      /* corridor: ETA last logged */
-    int32_t link;     /* sig -1 (per vehicle): the link it was on at the last tick */
-    int64_t entry;    /* ... the advance count of that link when it was first seen on it */
-    int mark;         /* seen this tick */
+    int status;         /* last SSM status, or -1 */
+    int64_t green_at;   /* corridor: planned start of green last logged, or CTL__NEVER */
+    int64_t eta;        /* corridor: ETA last logged */
+    int32_t link;       /* sig -1 (per vehicle): the link it was on at the last tick */
+    int64_t entry;      /* ... the advance count of that link when it was first seen on it */
+    int64_t held_since; /* corridor: the escort's stage held green since (CTL__NEVER: not) */
+    int64_t turn_until; /* corridor: the approach's turns are served until then */
+    int mark;           /* seen this tick */
 } ctl__memo_t;
 
 /* The last transit-priority action at a signal, for the reservice lockout. */
