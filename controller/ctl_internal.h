@@ -241,6 +241,8 @@ struct ctl__session {
     uint8_t *escort_seen;   /* per map escort: an SRM of it has been seen */
     int release_transition; /* proto_transition_t of the next release emitted, or -1: the
                                configured one */
+    int send_log;           /* the simulator reads control.log (its hello did not say "log":
+                               false) */
     /* Event sync (controller/sync.c): set when the hello offers it. */
     int event;
     proto_subscribe_t sub;                  /* what the welcome subscribes to */
@@ -397,7 +399,12 @@ int ctl__emit(ctl__session_t *s, int32_t sig, proto_cmd_action_t action, int32_t
  * memory. */
 ctl__memo_t *ctl__memo(ctl__session_t *s, const char *vehicle, int32_t sig);
 
-/* Appends a decision log line (printf-style), also written to cfg->log with the time. */
+/* 1 when a decision log line goes anywhere: to the simulator (it reads control.log) or to
+ * cfg->log. Strategies skip formatting reasons nobody reads. */
+int ctl__logging(const ctl__session_t *s);
+
+/* Appends a decision log line (printf-style) to the reply when the simulator reads it, and
+ * writes it to cfg->log with the time; does nothing when neither (ctl__logging()). */
 void ctl__log(ctl__session_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Node id of signal sig, and id of its stage k ("?" if k is out of range). */
