@@ -49,6 +49,24 @@
  *     the following greens, so the cut time goes to the escort's stage, whose queue is then
  *     shorter when the final flush begins: the cross streets lose a little green in several
  *     cycles instead of a long stretch at once;
+ *   - the approach's turns: a stage held for the escort far ahead of it starves the movements
+ *     of the same approach link that it does not serve (a left turn in a stage of its own):
+ *     they stand still, take the approach's storage, and the link backs up to the signal
+ *     upstream, whose green the escort then finds blocked (Bayiqi: 南门兜's left turn from
+ *     道山路). After turn_gap_s of such a hold, their stage gets its planned green (split less
+ *     its closing intergreen, at least its minimum: a call without hold, the escort's stage
+ *     called back at its end) when the escort's stage can be green again, with the start-up
+ *     lost time and the margin, before the ETA; the escort must not be on the approach;
+ *   - gating: within gate_s of the escort, a signal whose exit link on the escort's route (the
+ *     approach of the next signal) is estimated spill_fill full holds its next stage (the
+ *     cross street) instead of the escort's, until the link has drained to three quarters of
+ *     that mark or the escort's final call is due, by the queue on its own approach alone.
+ *     A full link does not just store vehicles: each one entering it drives at the speed of
+ *     the density it finds (docs/model.md), so a link kept full by the green upstream crawls,
+ *     and the escort behind that traffic crawls with it (Bayiqi: 道山路-南门兜, 150 m, where
+ *     the escort lost about 50 s in a third of the seeds). The approach's turns (above) are
+ *     served only before that horizon, so that the last signal's green is not cut while the
+ *     one upstream releases the escort's platoon into its approach;
  *   - the return to coordination, per signal, at the release, with --transition auto: the
  *     release re-anchors the plan so that the current green ends now; the plan is then
  *     d = (plan's end of this green - plan position now) mod cycle out of step. dwell holds
@@ -149,12 +167,84 @@ static void plan(ctl__session_t *s, ctl__req_t *r, int64_t own) {
     m->eta = r->eta;
 }
 
+/* The plan of signal sig in force now (time-of-day schedule). */
+static const sim_plan_t *plan_now(const ctl__session_t *s, int32_t sig, int64_t *tod);
+
+/* corridor: the first stage after k in sequence that greens a group of a movement from the
+ * escort's approach link that k does not green (its turns), or -1. */
+static int32_t turn_stage(const ctl__session_t *s, int32_t sig, const ctl__req_t *e, int32_t k) {
+    const sim_scenario_t *scn = s->map.scn;
+    const sim_signal_t *sg = &scn->signals[sig];
+    uint64_t want = 0;
+    for (int32_t m = 0; m < scn->n_movements; m++) {
+        const sim_movement_t *mv = &scn->movements[m];
+        if (mv->from == e->in_link && mv->signal == sig && mv->group >= 0)
+            want |= UINT64_C(1) << mv->group;
+    }
+    want &= ~sg->stages[k].groups;
+    for (int32_t i = 1; want != 0 && i < sg->n_stages; i++) {
+        int32_t j = (k + i) % sg->n_stages;
+        if (sg->stages[j].groups & want)
+            return j;
+    }
+    return -1;
+}
+
+/* corridor: the escort's stage k has been held green at sig for turn_gap_s while the escort is
+ * still far: the approach's turns (the movements from the same link that k does not serve)
+ * stand still meanwhile and take the approach's storage, so the link backs up to the signal
+ * upstream and the escort finds its exit full (Bayiqi: 南门兜's left turn from 道山路). Give
+ * their stage j its planned green (call without hold; k is called back at the end) when k
+ * can still be back, and the approach cleared, before the escort arrives. Returns 1 if a
+ * command was sent. */
+static int serve_turns(ctl__session_t *s, int32_t sig, ctl__req_t *e, int32_t k) {
+    ctl__memo_t *m = ctl__memo(s, e->vehicle, sig);
+    if (m == NULL || s->cfg->turn_gap_s <= 0)
+        return 0;
+    if (m->held_since == CTL__NEVER || m->held_since > s->now)
+        m->held_since = s->now;
+    if (s->now - m->held_since < ctl__ms(s->cfg->turn_gap_s) || e->on_approach ||
+        (s->cfg->gate_s > 0 && e->eta - s->now <= ctl__ms(s->cfg->gate_s)) ||
+        e->at_link == e->in_link || !ctl__view_can_force_off(s, sig))
+        return 0;
+    int32_t j = turn_stage(s, sig, e, k);
+    int64_t tod = 0;
+    const sim_plan_t *pl = plan_now(s, sig, &tod);
+    if (j < 0 || pl == NULL)
+        return 0;
+    const sim_signal_t *sg = &s->map.scn->signals[sig];
+    uint64_t K = sg->stages[k].groups, J = sg->stages[j].groups;
+    int64_t in = ctl__map_intergreen(sg, K, J), out = ctl__map_intergreen(sg, J, K);
+    int64_t green = pl->splits[j] - out;
+    int64_t min = ctl__map_new_min_green(sg, J, K);
+    if (green < min)
+        green = min;
+    int64_t back = s->now + in + green + out;
+    if (back + s->map.scn->model.startup_lost_time + ctl__ms(s->cfg->safety_margin_s) > e->eta)
+        return 0;
+    char why[CTL__LOG_LINE_MAX];
+    snprintf(why, sizeof why,
+             "green wave for %s: %s held %.0f s, the escort %.1f s away: %s gets %.0f s for the "
+             "approach's turns, %s back by %.1f s",
+             e->vehicle, ctl__stage_name(s, sig, k), secs(s->now - m->held_since),
+             secs(e->eta - s->now), ctl__stage_name(s, sig, j), secs(green),
+             ctl__stage_name(s, sig, k), secs(back));
+    if (!ctl__svc_hold(s, sig, CTL__SVC_ESCORT, e->vehicle, j, 1, why))
+        return 0;
+    m->turn_until = s->now + in + green;
+    m->held_since = CTL__NEVER;
+    return 1;
+}
+
 /* The escort's stage k is green now. Returns the request's status. */
-static proto_ssm_status_t green_now(ctl__session_t *s, int32_t sig, ctl__req_t *e, int32_t k) {
+static proto_ssm_status_t green_now(ctl__session_t *s, int32_t sig, ctl__req_t *e, int32_t k,
+                                    int v2) {
     const ctl__sigview_t *v = &s->views[sig];
     const ctl__svc_t *svc = &s->svc[sig];
     char why[CTL__LOG_LINE_MAX];
     if (ours(s, sig, e) && svc->hold && svc->stage == k) {
+        if (v2 && serve_turns(s, sig, e, k))
+            return PROTO_SSM_REQUESTED;
         int64_t back = ctl__view_return_green(s, sig, k, s->now);
         if (!e->on_approach && ctl__view_can_force_off(s, sig) &&
             back + 2 * s->tick_ms < e->green_at) {
@@ -191,9 +281,17 @@ static proto_ssm_status_t green_now(ctl__session_t *s, int32_t sig, ctl__req_t *
 }
 
 /* The escort's stage k is not green now. Returns the request's status. */
-static proto_ssm_status_t red_now(ctl__session_t *s, int32_t sig, ctl__req_t *e, int32_t k) {
+static proto_ssm_status_t red_now(ctl__session_t *s, int32_t sig, ctl__req_t *e, int32_t k,
+                                  int v2) {
     const ctl__svc_t *svc = &s->svc[sig];
     char why[CTL__LOG_LINE_MAX];
+    if (v2) {
+        ctl__memo_t *m = ctl__memo(s, e->vehicle, sig);
+        if (m != NULL)
+            m->held_since = CTL__NEVER;
+        if (m != NULL && s->now < m->turn_until)
+            return PROTO_SSM_PROCESSING; /* the approach's turns are being served */
+    }
     if (ours(s, sig, e) && svc->hold && svc->stage == k) {
         snprintf(why, sizeof why, "green wave for %s: call %s again (the signal lost the call)",
                  e->vehicle, ctl__stage_name(s, sig, k));
@@ -309,6 +407,65 @@ static void flush_downstream(ctl__session_t *s, const ctl__req_t *up, ctl__req_t
     r->green_at = up->green_at;
 }
 
+/* corridor: gating. The escort's exit link at sig (the approach of the next signal of its
+ * route) is estimated at least spill_fill full while the escort is within gate_s: a green of
+ * its stage k here would only pour more vehicles into a link that must empty before the
+ * escort gets there (a full link crawls: every vehicle entering it drives at the speed of its
+ * density, and the escort behind them). Instead of k, the next stage (the cross street) is
+ * held until the link has drained below the mark or until the escort's final call is due.
+ * Returns 1 while the gate keeps the signal (nothing else to do there this tick). */
+static int gate(ctl__session_t *s, int32_t sig, ctl__req_t *e, int32_t k) {
+    const ctl__sigview_t *v = &s->views[sig];
+    const ctl__svc_t *svc = &s->svc[sig];
+    const sim_signal_t *sg = &s->map.scn->signals[sig];
+    if (s->cfg->gate_s <= 0 || k < 0 || e->out_link < 0 || sg->n_stages < 2 || !v->seen)
+        return 0;
+    if (ours(s, sig, e) && svc->hold && svc->stage == k)
+        return 0; /* the escort's own hold is in force */
+    int gating = ours(s, sig, e) && svc->hold && svc->stage != k;
+    const sim_link_t *x = &s->map.scn->links[e->out_link];
+    double storage =
+        x->length_m * (double)x->lanes / (x->jam_spacing_m > 0 ? x->jam_spacing_m : 7.5);
+    int64_t n = ctl__view_link_vehicles(s, e->out_link);
+    /* Once gating, it goes on down to three quarters of the mark (no flapping at the mark). */
+    double mark = s->cfg->spill_fill * storage * (gating ? 0.75 : 1.0);
+    int full = n >= 0 && storage > 0 && (double)n >= mark;
+    /* The final call is due by the queue on the approach alone: the links before it would
+     * only pour into the full exit. */
+    int64_t q = ctl__view_link_vehicles(s, e->in_link);
+    int64_t need = e->eta - s->map.scn->model.startup_lost_time -
+                   (int64_t)((double)(q > 0 ? q : 0) * ctl__map_headway_ms(&s->map, e->movement)) -
+                   ctl__ms(s->cfg->safety_margin_s);
+    int due = e->eta - s->now > ctl__ms(s->cfg->gate_s) ||
+              ctl__view_earliest_green(s, sig, k, s->now + s->tick_ms) > need;
+    char why[CTL__LOG_LINE_MAX];
+    if (!full || due) {
+        if (gating && !due) {
+            snprintf(why, sizeof why, "gate for %s ends: %s down to %lld veh (%.0f %% of %.0f)",
+                     e->vehicle, x->id, (long long)n, 100.0 * (double)n / storage, storage);
+            ctl__svc_call(s, sig, CTL__SVC_ESCORT, e->vehicle, k, 1, why);
+            return 1;
+        }
+        return 0;
+    }
+    if (gating)
+        return 1;
+    if (v->in_change || v->stage != k || (svc->active && !ours(s, sig, e)) ||
+        !ctl__view_can_force_off(s, sig))
+        return 0;
+    int32_t j = (k + 1) % sg->n_stages;
+    snprintf(why, sizeof why,
+             "gate for %s: its exit %s holds %lld veh (%.0f %% of %.0f) with the escort %.1f s "
+             "away; %s instead of %s until it drains",
+             e->vehicle, x->id, (long long)n, 100.0 * (double)n / storage, storage,
+             secs(e->eta - s->now), ctl__stage_name(s, sig, j), ctl__stage_name(s, sig, k));
+    return ctl__svc_hold(s, sig, CTL__SVC_ESCORT, e->vehicle, j, 1, why);
+}
+
+static int gating(const ctl__session_t *s, const ctl__req_t *r) {
+    return r->eta - s->now <= ctl__ms(s->cfg->gate_s);
+}
+
 static int metering(const ctl__session_t *s, const ctl__req_t *r) {
     return r->green_at - s->now <= ctl__ms(s->cfg->meter_horizon_s);
 }
@@ -356,6 +513,13 @@ static void corridor_tick(ctl__session_t *s, int v2) {
         if (e == NULL) {
             ctl__requests_others(s, sig, CTL__CLASS_ESCORT, NULL, -1, engaged, PROTO_SSM_REJECTED,
                                  PROTO_SSM_REJECTED, "unresolved");
+            ctl__req_t *g = v2 && s->cfg->gate_s > 0
+                                ? ctl__requests_winner(s, sig, CTL__CLASS_ESCORT, gating)
+                                : NULL;
+            if (g != NULL && gate(s, sig, g, ctl__view_stage_for_group(s, sig, g->group))) {
+                ctl__tsp_lose(s, sig, -1);
+                continue;
+            }
             if (!ctl__tsp_signal(s, sig)) {
                 const ctl__svc_t *svc = &s->svc[sig];
                 if (v2 && s->cfg->transition_auto && svc->active && svc->kind == CTL__SVC_ESCORT &&
@@ -375,10 +539,12 @@ static void corridor_tick(ctl__session_t *s, int v2) {
         if (k < 0) {
             st = PROTO_SSM_REJECTED;
             e->why = "no stage serves its movement";
-        } else if (v->seen && !v->in_change && v->stage == k)
-            st = green_now(s, sig, e, k);
+        } else if (v2 && gate(s, sig, e, k))
+            st = PROTO_SSM_PROCESSING;
+        else if (v->seen && !v->in_change && v->stage == k)
+            st = green_now(s, sig, e, k, v2);
         else if (v->seen) {
-            st = red_now(s, sig, e, k);
+            st = red_now(s, sig, e, k, v2);
             if (v2 && !s->commanded[sig])
                 meter(s, sig, e, k);
         }

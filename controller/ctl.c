@@ -94,6 +94,8 @@ void ctl_config_defaults(ctl_config_t *cfg) {
     cfg->meter_horizon_s = 150.0;
     cfg->spill_fill = 0.5;
     cfg->dwell_weight = 2.0;
+    cfg->turn_gap_s = 75.0;
+    cfg->gate_s = 150.0;
     cfg->limits = (ctl_limits_t){
         .max_sessions = 256,
         .max_requests = 1024,
@@ -129,7 +131,14 @@ const ctl_param_t CTL_PARAMS[] = {
       "corridor: metering starts when the escort's green is due within S s (150)"),
     P("--spill-fill", spill_fill, 0, 1000,
       "corridor: an approach this full (share of its storage) is flushed no later\n"
-      "than the signal upstream of it (0.5; above 1: never)"),
+      "than the signal upstream of it, which is gated (--gate) (0.5; above 1: never)"),
+    P("--turn-gap", turn_gap_s, 0, 86400,
+      "corridor: while the escort's stage is held ahead of it, the stage serving\n"
+      "the other movements of its approach (turns) gets its planned green after\n"
+      "this many seconds (75; 0: never)"),
+    P("--gate", gate_s, 0, 86400,
+      "corridor: within S s of the escort, a signal whose escort exit link is\n"
+      "--spill-fill full holds its next stage instead until it drains (150; 0: never)"),
     P("--dwell-weight", dwell_weight, 0, 1000,
       "corridor, --transition auto: cost of a second of dwell against a\n"
       "second of shortway or longway transition (2)"),
@@ -349,13 +358,19 @@ static int push_log(ctl__session_t *s, const char *line) {
     return BASE_OK;
 }
 
+int ctl__logging(const ctl__session_t *s) {
+    return s->send_log || s->cfg->log != NULL;
+}
+
 void ctl__log(ctl__session_t *s, const char *fmt, ...) {
+    if (!ctl__logging(s))
+        return;
     char line[CTL__LOG_LINE_MAX];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    if (push_log(s, line) < 0)
+    if (s->send_log && push_log(s, line) < 0)
         s->oom = 1;
     FILE *f = s->cfg->log;
     if (f != NULL) {
@@ -462,6 +477,8 @@ ctl__memo_t *ctl__memo(ctl__session_t *s, const char *vehicle, int32_t sig) {
     m->green_at = CTL__NEVER;
     m->link = -1;
     m->entry = -1;
+    m->held_since = CTL__NEVER;
+    m->turn_until = CTL__NEVER;
     m->mark = 1;
     return m;
 }
@@ -617,6 +634,7 @@ static int handle_hello(ctl_t *ctl, const void *peer, size_t peer_len, const pro
     s->tick_ms = h->session.tick_ms;
     s->last_time = -1;
     s->release_transition = -1;
+    s->send_log = !h->no_log;
     s->last_seen = ctl->st.clock;
     for (int32_t i = 0; i < scn->n_signals; i++) {
         s->svc[i].stage = s->svc[i].early_stage = -1;

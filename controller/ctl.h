@@ -75,6 +75,10 @@ typedef struct ctl_config {
     double meter_horizon_s; /* corridor: metering starts this long before the escort's green */
     double spill_fill;      /* corridor: an approach this full (share of storage) is flushed no
                                later than the signal upstream */
+    double turn_gap_s;      /* corridor: a hold ahead of the escort gives the approach's turns
+                               their planned green after this long (0: never) */
+    double gate_s;          /* corridor: gating of a signal whose exit link is full, this long
+                               before the escort (0: never) */
     double dwell_weight;    /* corridor, auto transition: weight of a second of dwell (cross streets
                                red) against a second of transition */
     ctl_limits_t limits;    /* per-session bounds */
@@ -82,7 +86,8 @@ typedef struct ctl_config {
 
 /* Sets *cfg to the defaults: strategy "none", shortway (auto off), detection range 20 s, margin
  * 3 s, TSP off, no log, passage 3 s, TSP horizon 10 s, lockout 60 s, cut 10 s, engage 60 s,
- * metering 8 s within 150 s, spill fill 0.5, dwell weight 2, the limits given in
+ * metering 8 s within 150 s, spill fill 0.5, turn gap 75 s, gate 150 s, dwell weight 2, the
+ * limits given in
  * ctl_limits_t. */
 void ctl_config_defaults(ctl_config_t *cfg);
 

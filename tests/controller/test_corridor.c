@@ -7,9 +7,10 @@
  * 90 - (2 + 10) - 3 = 75 s; S1 starts at 60 and may end at 70, so the call goes out at 70 s
  * exactly (at 69 s, calling a tick later still makes 75 s). On the arterial, three signals
  * with their own queues and offsets are each called at their own last moment. These cases
- * run corridor-v1 (today's strategy, whose timing they pin); the last three run corridor:
- * two crossing escorts ranked by priority level, then ETA; metering; the transition chosen
- * per signal.
+ * run corridor-v1 (today's strategy, whose timing they pin); the last ones run corridor:
+ * two crossing escorts ranked by priority level, then ETA; metering; the approach's turns
+ * served during a long hold; gating while the exit link is full; the transition chosen per
+ * signal.
  */
 #include "tests/controller/fixture.h"
 
@@ -362,6 +363,138 @@ START_TEST(test_metering_before_the_call) {
 }
 END_TEST
 
+/* The cross with a left turn from the escort's approach (N_in -> E_out, group NL) served in S1
+ * with EW: holding S2 for the escort long before it arrives would starve that turn. */
+static char *cross_with_turn_json(void) {
+    char *json = fx_cross_json();
+    const char *edits[][2] = {
+        {"\"movements\":[", "\"movements\":[{\"id\":\"N_L\",\"from\":\"N_in\",\"to\":\"E_out\","
+                            "\"turn\":\"left\"},"},
+        {"\"groups\":[{\"id\":\"EW\"", "\"groups\":[{\"id\":\"NL\",\"movements\":[\"N_L\"],"
+                                       "\"min_green_s\":10,\"max_green_s\":40,\"yellow_s\":3,"
+                                       "\"red_clearance_s\":2},{\"id\":\"EW\""},
+        {"[[\"EW\",\"NS\"]]", "[[\"EW\",\"NS\"],[\"NL\",\"NS\"]]"},
+        {"{\"id\":\"S1\",\"groups\":[\"EW\"]}", "{\"id\":\"S1\",\"groups\":[\"EW\",\"NL\"]}"},
+    };
+    for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+        char *at = strstr(json, edits[i][0]);
+        ck_assert_ptr_nonnull(at);
+        size_t pre = (size_t)(at - json), old = strlen(edits[i][0]), add = strlen(edits[i][1]);
+        char *out = malloc(strlen(json) - old + add + 1);
+        ck_assert_ptr_nonnull(out);
+        memcpy(out, json, pre);
+        memcpy(out + pre, edits[i][1], add);
+        strcpy(out + pre + add, at + old);
+        free(json);
+        json = out;
+    }
+    return json;
+}
+
+START_TEST(test_turns_of_the_approach_served_during_a_long_hold) {
+    char *json = cross_with_turn_json();
+    ctl_config_t cfg;
+    ctl_config_defaults(&cfg);
+    cfg.strategy = "corridor";
+    cfg.turn_gap_s = 30.0;
+    cfg.gate_s = 0.0; /* the escort is within the gating horizon all along */
+    fx_t *fx = fx_new(json, "corridor", &cfg);
+    /* 100 vehicles on N_in: clear 102 s, S2 needed by 200 - 105 = 95 s and held from then. */
+    fx_det(fx, "dN_a", 100, 0);
+    fx_srm_t m;
+    int64_t turn_at = -1, back_at = -1, held_at = -1;
+    for (int64_t t = 0; t <= 200000; t += 1000) {
+        esc_cross(&m, 200000, "N_up");
+        ck_assert_int_eq(fx_tick(fx, t, &m.srm, 1), 1);
+        if (held_at < 0 && fx_has(fx, "C", PROTO_CMD_CALL, "S2", 1))
+            held_at = t;
+        if (fx_has(fx, "C", PROTO_CMD_CALL, "S1", 1) && fx_logged(fx, "approach's turns")) {
+            ck_assert_int_eq(turn_at, -1); /* once: the next would not be back in time */
+            ck_assert(fx_logged(fx, "S1 gets 25 s for the approach's turns"));
+            turn_at = t;
+        }
+        if (turn_at >= 0 && back_at < 0 && fx_has(fx, "C", PROTO_CMD_CALL, "S2", 1))
+            back_at = t;
+    }
+    /* S2 green from 95 s; 30 s later S1 (the turn) gets its planned 25 s (30 s split less the
+     * 5 s intergreen) after the intergreen, and S2 is called back when it ends. */
+    ck_assert_int_ge(held_at, 0);
+    ck_assert_int_ge(turn_at, held_at + 30000);
+    ck_assert_int_eq(back_at, turn_at + 5000 + 25000);
+    ck_assert_int_eq((int)fx->refusals, 0);
+    ck_assert_int_eq((int)fx->sigs[0].conflicts, 0);
+    fx_free(&fx);
+    free(json);
+
+    /* corridor-v1 holds S2 through: no turn served. */
+    json = cross_with_turn_json();
+    fx = fx_new(json, "corridor-v1", &cfg);
+    fx_det(fx, "dN_a", 100, 0);
+    for (int64_t t = 0; t <= 200000; t += 1000) {
+        esc_cross(&m, 200000, "N_up");
+        ck_assert_int_eq(fx_tick(fx, t, &m.srm, 1), 1);
+        ck_assert(!fx_has(fx, "C", PROTO_CMD_CALL, "S1", -1));
+    }
+    fx_free(&fx);
+    free(json);
+}
+END_TEST
+
+/* The arterial: the escort's exit at A is L1 (200 m x 2 lanes: storage 53.3 vehicles, the mark
+ * at half of it). A's S1 (the escort's) is green under the plan, past its minimum; the escort
+ * is due at A at 100 s. With 40 vehicles on L1, A holds S2 at once (the escort is told
+ * processing from then on). In the
+ * first run L1 drains to 15 vehicles at 50 s (below three quarters of the mark): the gate
+ * ends. In the second it stays full: the final call of S1 goes out at 90 s, S1 green by 95 s
+ * (100 - 2 s lost - 3 s margin). */
+static void run_gate(int drains) {
+    char *json = fx_arterial_json(NULL);
+    fx_t *fx = fx_new(json, "corridor", NULL);
+    const char *nodes[] = {"A"}, *in[] = {"L0"}, *out[] = {"L1"};
+    const int64_t eta = 100000;
+    fx_det(fx, "dB_a", 40, 0);
+    fx_det(fx, "dB_s", 0, 0);
+    int gated = 0, ended = 0, final = 0;
+    for (int64_t t = 0; t <= eta; t += 1000) {
+        if (drains && t == 50000)
+            fx_det(fx, "dB_s", 25, 0);
+        fx_srm_t m;
+        fx_srm(&m, "ESC", 1, PROTO_ROLE_POLICE, "L0", 1, nodes, in, out, &eta);
+        ck_assert_int_eq(fx_tick(fx, t, &m.srm, 1), 1);
+        if (t == 0) {
+            ck_assert(fx_n_cmds(fx) == 1 && fx_has(fx, "A", PROTO_CMD_CALL, "S2", 1));
+            ck_assert(fx_logged(fx, "gate for ESC: its exit L1 holds 40 veh (75 % of 53)"));
+            gated = 1;
+        } else if (drains && t == 50000) {
+            ck_assert(fx_n_cmds(fx) == 1 && fx_has(fx, "A", PROTO_CMD_CALL, "S1", 0));
+            ck_assert(fx_logged(fx, "gate for ESC ends: L1 down to 15 veh"));
+            ended = 1;
+        } else if (!drains && t == 90000) {
+            ck_assert(fx_n_cmds(fx) == 1 && fx_has(fx, "A", PROTO_CMD_CALL, "S1", 1));
+            final = 1;
+        } else if (!drains || t < 50000) {
+            ck_assert_msg(fx_n_cmds(fx) == 0, "unexpected command at %lld ms", (long long)t);
+        }
+        if (!drains && t >= 95000)
+            ck_assert_int_eq(fx_ssm(fx, "ESC", "A"), PROTO_SSM_GRANTED);
+        if (t == 0) /* not engaged yet (green needed by 95 s, engaged 60 s before)... */
+            ck_assert_int_eq(fx_ssm(fx, "ESC", "A"), PROTO_SSM_REQUESTED);
+        else if (t < (drains ? 50000 : 95000)) /* ... but served from the gate on */
+            ck_assert_int_eq(fx_ssm(fx, "ESC", "A"), PROTO_SSM_PROCESSING);
+    }
+    ck_assert(gated && (drains ? ended : final));
+    ck_assert_int_eq((int)fx->refusals, 0);
+    ck_assert_int_eq((int)fx->sigs[0].conflicts, 0);
+    fx_free(&fx);
+    free(json);
+}
+
+START_TEST(test_gate_while_the_exit_is_full) {
+    run_gate(1);
+    run_gate(0);
+}
+END_TEST
+
 START_TEST(test_transition_chosen_per_signal) {
     char *json = fx_cross_json();
     ctl_config_t cfg;
@@ -406,6 +539,8 @@ Suite *suite_ctl_corridor(void) {
     tcase_add_test(tc, test_two_escorts_ranked_by_level_then_eta);
     tcase_add_test(tc, test_metering_before_the_call);
     tcase_add_test(tc, test_transition_chosen_per_signal);
+    tcase_add_test(tc, test_turns_of_the_approach_served_during_a_long_hold);
+    tcase_add_test(tc, test_gate_while_the_exit_is_full);
     suite_add_tcase(s, tc);
     return s;
 }
