@@ -282,6 +282,8 @@ static void send_hello(bridge_t *b) {
     m.u.hello.map_json = b->map_json;
     m.u.hello.encodings = PROTO_ENC_BIT(PROTO_ENC_JSON) | PROTO_ENC_BIT(b->cfg.encoding);
     m.u.hello.sync = PROTO_SYNC_LOCKSTEP | (b->cfg.event ? PROTO_SYNC_EVENT : 0);
+    /* The decision log is read only to log it or publish it. */
+    m.u.hello.no_log = b->cfg.log == NULL && b->cfg.on_decision == NULL;
     send_msg(b, &m);
     b->hello_age = 0;
 }

@@ -164,19 +164,22 @@ static void actuate(ctl__session_t *s, int32_t sig) {
         int64_t max_green = ctl__map_max_green(sg, cur);
         int64_t gap = s->now - last_actuation(s, sig, cur);
         int passage = gap >= (int64_t)(s->cfg->passage_s * 1000.0 + 0.5);
-        if (elapsed >= max_green)
+        int max_out = elapsed >= max_green, gap_out = passage && tsp != 1;
+        if (!max_out && !gap_out)
+            j = -1;
+        else if (!ctl__logging(s))
+            why[0] = '\0'; /* reasons are formatted only for a reader */
+        else if (max_out)
             snprintf(why, sizeof why, "max-out after %.1f s of green (maximum %.1f s), call on %s",
                      secs(elapsed), secs(max_green), ctl__stage_name(s, sig, j));
-        else if (passage && tsp != 1 && gap > INT64_C(86400000))
+        else if (gap > INT64_C(86400000))
             snprintf(why, sizeof why,
                      "gap-out after %.1f s of green (no actuation seen), call on %s", secs(elapsed),
                      ctl__stage_name(s, sig, j));
-        else if (passage && tsp != 1)
+        else
             snprintf(why, sizeof why,
                      "gap-out after %.1f s of green (no actuation for %.1f s), call on %s",
                      secs(elapsed), secs(gap), ctl__stage_name(s, sig, j));
-        else
-            j = -1;
         if (j >= 0) {
             if (tsp == 1 && bus != NULL)
                 ctl__req_reject(bus, "the maximum green ends the extension");
@@ -188,10 +191,12 @@ static void actuate(ctl__session_t *s, int32_t sig) {
         }
     }
     if (!v->held) {
-        snprintf(why, sizeof why, "actuated: hold %s (%s)", ctl__stage_name(s, sig, k),
-                 s->now < v->min_end          ? "minimum green"
-                 : next_called(s, sig, k) < 0 ? "rest in green, no call elsewhere"
-                                              : "vehicles arriving");
+        why[0] = '\0';
+        if (ctl__logging(s))
+            snprintf(why, sizeof why, "actuated: hold %s (%s)", ctl__stage_name(s, sig, k),
+                     s->now < v->min_end          ? "minimum green"
+                     : next_called(s, sig, k) < 0 ? "rest in green, no call elsewhere"
+                                                  : "vehicles arriving");
         ctl__emit(s, sig, PROTO_CMD_HOLD, -1, 0, 0, why);
     }
 }

@@ -362,13 +362,19 @@ static int push_log(ctl__session_t *s, const char *line) {
     return BASE_OK;
 }
 
+int ctl__logging(const ctl__session_t *s) {
+    return s->send_log || s->cfg->log != NULL;
+}
+
 void ctl__log(ctl__session_t *s, const char *fmt, ...) {
+    if (!ctl__logging(s))
+        return;
     char line[CTL__LOG_LINE_MAX];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    if (push_log(s, line) < 0)
+    if (s->send_log && push_log(s, line) < 0)
         s->oom = 1;
     FILE *f = s->cfg->log;
     if (f != NULL) {
@@ -632,6 +638,7 @@ static int handle_hello(ctl_t *ctl, const void *peer, size_t peer_len, const pro
     s->tick_ms = h->session.tick_ms;
     s->last_time = -1;
     s->release_transition = -1;
+    s->send_log = !h->no_log;
     s->last_seen = ctl->st.clock;
     for (int32_t i = 0; i < scn->n_signals; i++) {
         s->svc[i].stage = s->svc[i].early_stage = -1;

@@ -241,6 +241,8 @@ struct ctl__session {
     uint8_t *escort_seen;   /* per map escort: an SRM of it has been seen */
     int release_transition; /* proto_transition_t of the next release emitted, or -1: the
                                configured one */
+    int send_log;           /* the simulator reads control.log (its hello did not say "log":
+                               false) */
     /* Event sync (controller/sync.c): set when the hello offers it. */
     int event;
     proto_subscribe_t sub;                  /* what the welcome subscribes to */
@@ -249,6 +251,8 @@ struct ctl__session {
     uint8_t *sig_known;                     /* per signal: spat_known is valid */
     proto_detector_state_t *dets_known;     /* per detector: the last state shown */
     uint8_t *det_known;
+    proto_intersection_state_t *merged_spat; /* per signal: the merged tick's SPaT */
+    proto_detector_state_t *merged_dets;     /* per detector: the merged tick's detectors */
     /* This tick. */
     const proto_tick_t *tick;
     ctl__req_t *reqs;
@@ -302,9 +306,10 @@ int ctl__sync_init(ctl__session_t *s);
 /* Frees what ctl__sync_init() allocated; safe on a session without it. */
 void ctl__sync_fini(ctl__session_t *s);
 
-/* Folds tick t (full or delta) into the last states shown and returns, in the session's
- * arena, the full tick they make (every signal and detector known, in map order), which the
- * view reads exactly as if the simulator had sent it whole; NULL when out of memory. */
+/* Folds tick t (full or delta) into the last states shown and returns the full tick they
+ * make (every signal and detector known, in map order; in the session's arena and in arrays
+ * the session keeps, valid until the next tick), which the view reads exactly as if the
+ * simulator had sent it whole; NULL when out of memory. */
 const proto_tick_t *ctl__sync_merge(ctl__session_t *s, const proto_tick_t *t);
 
 /* The wake of this tick's control: the next interval while anything is under way (a command,
@@ -394,7 +399,12 @@ int ctl__emit(ctl__session_t *s, int32_t sig, proto_cmd_action_t action, int32_t
  * memory. */
 ctl__memo_t *ctl__memo(ctl__session_t *s, const char *vehicle, int32_t sig);
 
-/* Appends a decision log line (printf-style), also written to cfg->log with the time. */
+/* 1 when a decision log line goes anywhere: to the simulator (it reads control.log) or to
+ * cfg->log. Strategies skip formatting reasons nobody reads. */
+int ctl__logging(const ctl__session_t *s);
+
+/* Appends a decision log line (printf-style) to the reply when the simulator reads it, and
+ * writes it to cfg->log with the time; does nothing when neither (ctl__logging()). */
 void ctl__log(ctl__session_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Node id of signal sig, and id of its stage k ("?" if k is out of range). */

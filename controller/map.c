@@ -42,6 +42,10 @@ int32_t ctl__map_stage(const ctl__map_t *map, int32_t s, const char *stage_id) {
     if (map->scn == NULL || s < 0 || s >= map->scn->n_signals || stage_id == NULL)
         return -1;
     const sim_signal_t *sig = &map->scn->signals[s];
+    /* Ids already resolved to the map's own strings (controller/sync.c) match by address. */
+    for (int32_t k = 0; k < sig->n_stages; k++)
+        if (sig->stages[k].id == stage_id)
+            return k;
     for (int32_t k = 0; k < sig->n_stages; k++)
         if (strcmp(sig->stages[k].id, stage_id) == 0)
             return k;

@@ -44,8 +44,11 @@ int ctl__sync_init(ctl__session_t *s) {
     s->sig_known = calloc(ns, 1);
     s->dets_known = calloc(nd, sizeof *s->dets_known);
     s->det_known = calloc(nd, 1);
-    if (s->spat_known == NULL || s->groups_known == NULL || s->sig_known == NULL ||
-        s->dets_known == NULL || s->det_known == NULL)
+    s->merged_spat = calloc(ns, sizeof *s->merged_spat);
+    s->merged_dets = calloc(nd, sizeof *s->merged_dets);
+    if (s->merged_spat == NULL || s->merged_dets == NULL || s->spat_known == NULL ||
+        s->groups_known == NULL || s->sig_known == NULL || s->dets_known == NULL ||
+        s->det_known == NULL)
         return BASE_ENOMEM;
     n_groups = 0;
     for (int32_t i = 0; i < scn->n_signals; i++) {
@@ -73,6 +76,8 @@ void ctl__sync_fini(ctl__session_t *s) {
     free(s->sig_known);
     free(s->dets_known);
     free(s->det_known);
+    free(s->merged_spat);
+    free(s->merged_dets);
 }
 
 static const char *stage_id(const ctl__map_t *map, int32_t i, const char *id) {
@@ -100,7 +105,9 @@ static void keep_signal(ctl__session_t *s, int32_t i, const proto_intersection_s
     int32_t n = 0;
     uint64_t seen = 0;
     for (int32_t j = 0; j < x->n_groups && x->groups != NULL; j++) {
-        for (int32_t g = 0; g < sig->n_groups; g++) {
+        for (int32_t h = 0; h < sig->n_groups; h++) {
+            /* The simulator lists groups in map order: position j first. */
+            int32_t g = (j + h) % sig->n_groups;
             if (strcmp(sig->groups[g].id, x->groups[j].id) != 0)
                 continue;
             if (seen & (UINT64_C(1) << g)) {
@@ -167,10 +174,9 @@ const proto_tick_t *ctl__sync_merge(ctl__session_t *s, const proto_tick_t *t) {
     }
     *m = *t;
     m->delta = 0;
-    m->spat = base_arena_calloc(&s->arena, (size_t)scn->n_signals + 1, sizeof *m->spat);
-    m->detectors = base_arena_calloc(&s->arena, (size_t)scn->n_detectors + 1, sizeof *m->detectors);
-    if (m->spat == NULL || m->detectors == NULL)
-        return NULL;
+    /* The merged tick's arrays live as long as the session: rewritten every tick. */
+    m->spat = s->merged_spat;
+    m->detectors = s->merged_dets;
     m->n_spat = m->n_detectors = 0;
     for (int32_t i = 0; i < scn->n_signals; i++) {
         if (!s->sig_known[i])

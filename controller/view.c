@@ -68,7 +68,8 @@ static int32_t find_signal(const ctl__session_t *s, int32_t pos, const char *id)
     if (id == NULL)
         return -1;
     /* The simulator lists signals in map order: try the position first. */
-    if (pos < scn->n_signals && strcmp(scn->nodes[scn->signals[pos].node].id, id) == 0)
+    if (pos < scn->n_signals && (scn->nodes[scn->signals[pos].node].id == id ||
+                                 strcmp(scn->nodes[scn->signals[pos].node].id, id) == 0))
         return pos;
     return ctl__map_signal(&s->map, id);
 }
@@ -76,7 +77,7 @@ static int32_t find_signal(const ctl__session_t *s, int32_t pos, const char *id)
 static int32_t find_group(const sim_signal_t *sig, int32_t pos, const char *id) {
     if (id == NULL)
         return -1;
-    if (pos < sig->n_groups && strcmp(sig->groups[pos].id, id) == 0)
+    if (pos < sig->n_groups && (sig->groups[pos].id == id || strcmp(sig->groups[pos].id, id) == 0))
         return pos;
     for (int32_t g = 0; g < sig->n_groups; g++)
         if (strcmp(sig->groups[g].id, id) == 0)
@@ -221,7 +222,8 @@ void ctl__view_update(ctl__session_t *s, const proto_tick_t *t) {
     for (int32_t j = 0; j < t->n_detectors && t->detectors != NULL; j++) {
         const char *id = t->detectors[j].id;
         int32_t d = -1;
-        if (id != NULL && j < scn->n_detectors && strcmp(scn->detectors[j].id, id) == 0)
+        if (id != NULL && j < scn->n_detectors &&
+            (scn->detectors[j].id == id || strcmp(scn->detectors[j].id, id) == 0))
             d = j;
         else
             d = ctl__map_detector(&s->map, id);

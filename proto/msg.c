@@ -568,7 +568,7 @@ static const char *want_strn(walk_t *w, node_t v, size_t *len) {
         return NULL;
     }
     const char *s = node_strn(v, len);
-    if (memchr(s, '\0', *len) != NULL) {
+    if (v.j != NULL && strlen(s) != *len) { /* MessagePack: refused by mp_validate() */
         fail(w, "must not contain a NUL character");
         return NULL;
     }
@@ -821,6 +821,13 @@ static void dec_hello(dec_t *d, node_t doc, proto_hello_t *h) {
     int is_present;
     h->encodings = get_name_set(w, doc, "encodings", ENCODING_NAMES, 1, 1, &is_present);
     h->sync = get_name_set(w, doc, "sync", SYNC_NAMES, 1, 0, &is_present);
+    mark = push_key(w, "log");
+    node_t lg = member(w, doc, "log", NULLABLE);
+    if (present(lg) && kind_of(lg) != K_BOOL)
+        fail(w, "must be true or false, got %s", kind_name(lg));
+    else if (present(lg))
+        h->no_log = !node_true(lg);
+    pop(w, mark);
     node_t map = get_object(w, doc, "map");
     if (!present(map))
         return;
@@ -1452,7 +1459,7 @@ static void put_name_set(enc_t *e, const char *key, const name_t *table, uint32_
 }
 
 static uint32_t hello_fields(const proto_hello_t *h) {
-    return 2 + (h->encodings != 0) + (h->sync != 0);
+    return 2 + (h->encodings != 0) + (h->sync != 0) + (h->no_log != 0);
 }
 
 static void enc_hello(enc_t *e, const proto_hello_t *h) {
@@ -1476,6 +1483,8 @@ static void enc_hello(enc_t *e, const proto_hello_t *h) {
         put_name_set(e, "encodings", ENCODING_NAMES, h->encodings, 1);
     if (h->sync != 0)
         put_name_set(e, "sync", SYNC_NAMES, h->sync, 0);
+    if (h->no_log != 0)
+        put_bool(e, "log", !h->no_log);
 
     if (w->rc != 0)
         return;

@@ -130,6 +130,7 @@ typedef struct proto_hello {
     const char *map_json; /* the map: a scenario document without demand, as JSON text */
     uint32_t encodings;   /* PROTO_ENC_BIT()s the simulator speaks; 0: JSON only (absent) */
     uint32_t sync;        /* PROTO_SYNC_* the simulator offers; 0: lockstep only (absent) */
+    int no_log;           /* 1: the simulator does not read control.log (wire: "log": false) */
 } proto_hello_t;
 
 /* What the controller wants in its ticks (event sync). An id list with all_* set is unused. */

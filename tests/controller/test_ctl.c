@@ -242,6 +242,41 @@ START_TEST(test_decision_log_file) {
 }
 END_TEST
 
+/* A simulator that does not read the decision log (hello "log": false) gets the same
+ * commands with an empty log; one that reads it gets a line per decision. */
+START_TEST(test_no_log_hello) {
+    char *json = fx_cross_json();
+    ctl_t *ctl = ctl_new(NULL, NULL);
+    ck_assert_ptr_nonnull(ctl);
+    base_err_t err = {0};
+    proto_msg_t reply;
+    proto_msg_t h = hello_msg("actuated", json);
+    ck_assert_int_eq(ctl_handle(ctl, "reads", 5, &h, &reply, &err), 1);
+    h.u.hello.no_log = 1;
+    ck_assert_int_eq(ctl_handle(ctl, "quiet", 5, &h, &reply, &err), 1);
+    /* S1 green since 0 s, on its plan (not held): actuated holds it. */
+    proto_group_state_t g[2] = {{"EW", PROTO_PHASE_PROTECTED_ALLOWED, 10000, 25000},
+                                {"NS", PROTO_PHASE_STOP_AND_REMAIN, 30000, -1}};
+    proto_intersection_state_t is = {
+        .id = "C", .stage = "S1", .next_stage = "S2", .plan = "P1", .groups = g, .n_groups = 2};
+    proto_msg_t t = tick_msg(2, 1000);
+    t.u.tick.spat = &is;
+    t.u.tick.n_spat = 1;
+    ck_assert_int_eq(ctl_handle(ctl, "reads", 5, &t, &reply, &err), 1);
+    ck_assert_int_eq(reply.u.control.n_commands, 1);
+    ck_assert_int_eq(reply.u.control.commands[0].action, PROTO_CMD_HOLD);
+    ck_assert_int_eq(reply.u.control.n_log, 1);
+    ck_assert_ptr_nonnull(strstr(reply.u.control.log[0], "C: hold S1: actuated: hold S1"));
+    ck_assert_int_eq(ctl_handle(ctl, "quiet", 5, &t, &reply, &err), 1);
+    ck_assert_int_eq(reply.u.control.n_commands, 1);
+    ck_assert_int_eq(reply.u.control.commands[0].action, PROTO_CMD_HOLD);
+    ck_assert_str_eq(reply.u.control.commands[0].intersection, "C");
+    ck_assert_int_eq(reply.u.control.n_log, 0);
+    ctl_destroy(&ctl);
+    free(json);
+}
+END_TEST
+
 START_TEST(test_garbage_in_tick_ignored) {
     char *json = fx_cross_json();
     fx_t *fx = fx_new(json, "local", NULL);
@@ -465,6 +500,7 @@ Suite *suite_ctl(void) {
     tcase_add_test(tc, test_limits);
     tcase_add_test(tc, test_none_emits_nothing);
     tcase_add_test(tc, test_decision_log_file);
+    tcase_add_test(tc, test_no_log_hello);
     tcase_add_test(tc, test_garbage_in_tick_ignored);
     tcase_add_test(tc, test_extreme_values);
     suite_add_tcase(s, tc);

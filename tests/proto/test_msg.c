@@ -362,6 +362,7 @@ static void eq_msg(const proto_msg_t *a, const proto_msg_t *b) {
         eq_str("hello.", "map_json", a->u.hello.map_json, b->u.hello.map_json);
         eq_int("hello.", "encodings", a->u.hello.encodings, b->u.hello.encodings);
         eq_int("hello.", "sync", a->u.hello.sync, b->u.hello.sync);
+        eq_int("hello.", "no_log", a->u.hello.no_log, b->u.hello.no_log);
         break;
     case PROTO_WELCOME:
         eq_str("welcome.", "strategy", a->u.welcome.strategy, b->u.welcome.strategy);
@@ -1568,6 +1569,8 @@ START_TEST(test_negotiation_roundtrip) {
     m.u.hello.encodings = PROTO_ENC_BIT(PROTO_ENC_MSGPACK);
     m.u.hello.sync = PROTO_SYNC_EVENT;
     roundtrip(&m);
+    m.u.hello.no_log = 1; /* "log": false */
+    roundtrip(&m);
 
     static const char *sigs[] = {"A1", "南门兜"};
     static const char *dets[] = {"D.A1.stop"};
@@ -1634,6 +1637,13 @@ START_TEST(test_negotiation_wire) {
              &d);
     ck_assert_uint_eq(d.u.hello.encodings, PROTO_ENC_BIT(PROTO_ENC_MSGPACK));
     ck_assert_uint_eq(d.u.hello.sync, PROTO_SYNC_EVENT);
+    ck_assert_int_eq(d.u.hello.no_log, 0); /* no "log": the log is read */
+    proto_msg_fini(&d);
+    accepted("{\"type\":\"hello\",\"version\":1,\"seq\":1,\"session\":{\"scenario\":\"s\","
+             "\"seed\":1,\"strategy\":null,\"tick_ms\":1000,\"start_tod_ms\":0},\"map\":{},"
+             "\"log\":false}",
+             &d);
+    ck_assert_int_eq(d.u.hello.no_log, 1);
     proto_msg_fini(&d);
     accepted("{\"type\":\"welcome\",\"version\":1,\"seq\":1,\"strategy\":\"none\","
              "\"controller\":\"py\",\"subscribe\":{}}",
@@ -1661,6 +1671,7 @@ static const bad_t BAD_NEGOTIATION[] = {
     {PROTO_HELLO, "encodings", "\"msgpack\"", "hello.encodings: must be an array, got a string"},
     {PROTO_HELLO, "encodings", "[1]", "hello.encodings[0]: must be a string, got an integer"},
     {PROTO_HELLO, "sync", "{}", "hello.sync: must be an array, got an object"},
+    {PROTO_HELLO, "log", "0", "hello.log: must be true or false, got an integer"},
     {PROTO_WELCOME, "encoding", "\"cbor\"",
      "welcome.encoding: unknown value \"cbor\" (expected json or msgpack)"},
     {PROTO_WELCOME, "encoding", "1", "welcome.encoding: must be a string, got an integer"},
