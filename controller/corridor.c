@@ -394,6 +394,11 @@ static int meter(ctl__session_t *s, int32_t sig, const ctl__req_t *e, int32_t k)
     return ctl__svc_call(s, sig, CTL__SVC_ESCORT, e->vehicle, k, 0, why);
 }
 
+/* Vehicles link l stores: length x lanes / jam spacing. */
+static double storage_of(const sim_link_t *l) {
+    return l->length_m * (double)l->lanes / (l->jam_spacing_m > 0 ? l->jam_spacing_m : 7.5);
+}
+
 /* corridor: the whole route's plan. The queue ahead at r's upstream signal can only flow if
  * r's approach has room: when that approach is estimated at least spill_fill full (vehicles
  * over its storage, length x lanes / jam spacing), r's green starts no later than the
@@ -401,9 +406,7 @@ static int meter(ctl__session_t *s, int32_t sig, const ctl__req_t *e, int32_t k)
 static void flush_downstream(ctl__session_t *s, const ctl__req_t *up, ctl__req_t *r) {
     if (up == NULL || r->in_link < 0 || up->green_at >= r->green_at)
         return;
-    const sim_link_t *l = &s->map.scn->links[r->in_link];
-    double storage =
-        l->length_m * (double)l->lanes / (l->jam_spacing_m > 0 ? l->jam_spacing_m : 7.5);
+    double storage = storage_of(&s->map.scn->links[r->in_link]);
     int64_t n = ctl__view_link_vehicles(s, r->in_link);
     if (n < 0 || storage <= 0 || (double)n < s->cfg->spill_fill * storage)
         return;
@@ -427,8 +430,7 @@ static int gate(ctl__session_t *s, int32_t sig, ctl__req_t *e, int32_t k) {
         return 0; /* the escort's own hold is in force */
     int gating = ours(s, sig, e) && svc->hold && svc->stage != k;
     const sim_link_t *x = &s->map.scn->links[e->out_link];
-    double storage =
-        x->length_m * (double)x->lanes / (x->jam_spacing_m > 0 ? x->jam_spacing_m : 7.5);
+    double storage = storage_of(x);
     int64_t n = ctl__view_link_vehicles(s, e->out_link);
     /* Once gating, it goes on down to three quarters of the mark (no flapping at the mark). */
     double mark = s->cfg->spill_fill * storage * (gating ? 0.75 : 1.0);
