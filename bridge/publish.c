@@ -366,9 +366,12 @@ int bridge_pub_control(bridge_pub_t *pub, int wait_ms, int *paused, double *spee
         int ok = type != NULL && strcmp(type, "viz-control") == 0 && cmd != NULL;
         if (ok && strcmp(cmd, "pause") == 0)
             *paused = 1;
-        else if (ok && strcmp(cmd, "resume") == 0)
+        else if (ok && strcmp(cmd, "resume") == 0) {
+            /* A step still pending (asked in the same batch) must not pause the run again
+             * after its frame: the viewer was told "not paused". */
             *paused = 0;
-        else if (ok && strcmp(cmd, "step") == 0)
+            *step = 0;
+        } else if (ok && strcmp(cmd, "step") == 0)
             *step = 1;
         else if (ok && strcmp(cmd, "speed") == 0) {
             json_t *fx = json_object_get(req, "factor");

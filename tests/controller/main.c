@@ -14,6 +14,7 @@ Suite *suite_ctl_route_green(void);
 Suite *suite_ctl_tsp(void);
 Suite *suite_ctl_safety(void);
 Suite *suite_ctl_closed_loop(void);
+Suite *suite_bridge_pub(void);
 
 int main(void) {
     SRunner *sr = srunner_create(suite_ctl());
@@ -25,6 +26,7 @@ int main(void) {
     srunner_add_suite(sr, suite_ctl_tsp());
     srunner_add_suite(sr, suite_ctl_safety());
     srunner_add_suite(sr, suite_ctl_closed_loop());
+    srunner_add_suite(sr, suite_bridge_pub());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

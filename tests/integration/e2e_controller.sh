@@ -146,8 +146,8 @@ garbage)
   ;;
 server)
   start_controller --log "$work/controller.log"
-  "$py" - "$ep" <<'PY'
-import json, sys, zmq
+  "$py" - "$ep" "$work/controller.log" <<'PY'
+import json, sys, time, zmq
 ctx = zmq.Context()
 s = ctx.socket(zmq.DEALER)
 s.setsockopt(zmq.LINGER, 0)
@@ -157,7 +157,13 @@ s.send(json.dumps({"type": "tick", "version": 1, "seq": 1, "time_ms": 0, "spat":
                    "detectors": [], "srm": []}).encode())          # no session
 s.send(json.dumps({"type": "hello", "version": 9, "seq": 2}).encode())  # wrong version
 s.send_multipart([b"two", b"frames"])
-assert not s.poll(300), "the controller answered garbage"
+# Handshake, not a timeout: the controller logs each refusal once it has handled the
+# message (an answered message is not logged as refused), so it is done when four are logged.
+deadline = time.time() + 600
+while open(sys.argv[2]).read().count("refused") < 4:
+    assert not s.poll(10), "the controller answered garbage"
+    assert time.time() < deadline, "the controller never logged 4 refusals"
+assert not s.poll(0), "the controller answered garbage"
 PY
   "$bin/greenwave-sim" "$scenario" --seed 1 --until 300 --controller "$ep" --strategy local \
     "${slow[@]}" --out "$work/out" --quiet
