@@ -18,7 +18,10 @@
  *             late one);
  *   clear     startup lost time (the map's model, 2 s by default) + queue x the saturation
  *             headway of the escort's movement, 3600 / (sat flow x lanes x sat factor);
- *   green_at  ETA - clear - safety_margin_s: the escort's stage must be green by then.
+ *   green_at  ETA - clear - margin: the escort's stage must be green by then; the margin is
+ *             safety_margin_s for corridor-v1 and lead_s for corridor, which clears the queue
+ *             well before the escort comes (12 s by default against 3 s): the platoon it
+ *             flushes is then further ahead, and the escort less often meets its tail.
  * The plan is logged when first made and whenever green_at moves by more than 2 s.
  *
  * Execution at each signal, for the escort that ranks first among those engaged (its
@@ -131,7 +134,7 @@ static int64_t vehicles_ahead(ctl__session_t *s, const ctl__req_t *r, int64_t ow
 }
 
 /* Plans escort request r (queue ahead, clear time, latest green start) and logs the plan. */
-static void plan(ctl__session_t *s, ctl__req_t *r, int64_t own) {
+static void plan(ctl__session_t *s, ctl__req_t *r, int64_t own, int v2) {
     const sim_scenario_t *scn = s->map.scn;
     int64_t q = vehicles_ahead(s, r, own);
     int64_t on_approach = r->in_link == r->at_link ? own : ctl__view_link_vehicles(s, r->in_link);
@@ -139,7 +142,7 @@ static void plan(ctl__session_t *s, ctl__req_t *r, int64_t own) {
     r->queue = q;
     double clear = (double)scn->model.startup_lost_time + (double)(q > 0 ? q : 0) * h + 0.5;
     r->clear = clear < (double)CTL__TIME_MAX ? (int64_t)clear : CTL__TIME_MAX;
-    r->green_at = r->eta - r->clear - (int64_t)(s->cfg->safety_margin_s * 1000.0 + 0.5);
+    r->green_at = r->eta - r->clear - ctl__ms(v2 ? s->cfg->lead_s : s->cfg->safety_margin_s);
     ctl__memo_t *m = ctl__memo(s, r->vehicle, r->sig);
     if (m == NULL)
         return;
@@ -220,7 +223,7 @@ static int serve_turns(ctl__session_t *s, int32_t sig, ctl__req_t *e, int32_t k)
     if (green < min)
         green = min;
     int64_t back = s->now + in + green + out;
-    if (back + s->map.scn->model.startup_lost_time + ctl__ms(s->cfg->safety_margin_s) > e->eta)
+    if (back + s->map.scn->model.startup_lost_time + ctl__ms(s->cfg->lead_s) > e->eta)
         return 0;
     char why[CTL__LOG_LINE_MAX];
     snprintf(why, sizeof why,
@@ -391,6 +394,11 @@ static int meter(ctl__session_t *s, int32_t sig, const ctl__req_t *e, int32_t k)
     return ctl__svc_call(s, sig, CTL__SVC_ESCORT, e->vehicle, k, 0, why);
 }
 
+/* Vehicles link l stores: length x lanes / jam spacing. */
+static double storage_of(const sim_link_t *l) {
+    return l->length_m * (double)l->lanes / (l->jam_spacing_m > 0 ? l->jam_spacing_m : 7.5);
+}
+
 /* corridor: the whole route's plan. The queue ahead at r's upstream signal can only flow if
  * r's approach has room: when that approach is estimated at least spill_fill full (vehicles
  * over its storage, length x lanes / jam spacing), r's green starts no later than the
@@ -398,9 +406,7 @@ static int meter(ctl__session_t *s, int32_t sig, const ctl__req_t *e, int32_t k)
 static void flush_downstream(ctl__session_t *s, const ctl__req_t *up, ctl__req_t *r) {
     if (up == NULL || r->in_link < 0 || up->green_at >= r->green_at)
         return;
-    const sim_link_t *l = &s->map.scn->links[r->in_link];
-    double storage =
-        l->length_m * (double)l->lanes / (l->jam_spacing_m > 0 ? l->jam_spacing_m : 7.5);
+    double storage = storage_of(&s->map.scn->links[r->in_link]);
     int64_t n = ctl__view_link_vehicles(s, r->in_link);
     if (n < 0 || storage <= 0 || (double)n < s->cfg->spill_fill * storage)
         return;
@@ -424,8 +430,7 @@ static int gate(ctl__session_t *s, int32_t sig, ctl__req_t *e, int32_t k) {
         return 0; /* the escort's own hold is in force */
     int gating = ours(s, sig, e) && svc->hold && svc->stage != k;
     const sim_link_t *x = &s->map.scn->links[e->out_link];
-    double storage =
-        x->length_m * (double)x->lanes / (x->jam_spacing_m > 0 ? x->jam_spacing_m : 7.5);
+    double storage = storage_of(x);
     int64_t n = ctl__view_link_vehicles(s, e->out_link);
     /* Once gating, it goes on down to three quarters of the mark (no flapping at the mark). */
     double mark = s->cfg->spill_fill * storage * (gating ? 0.75 : 1.0);
@@ -435,7 +440,7 @@ static int gate(ctl__session_t *s, int32_t sig, ctl__req_t *e, int32_t k) {
     int64_t q = ctl__view_link_vehicles(s, e->in_link);
     int64_t need = e->eta - s->map.scn->model.startup_lost_time -
                    (int64_t)((double)(q > 0 ? q : 0) * ctl__map_headway_ms(&s->map, e->movement)) -
-                   ctl__ms(s->cfg->safety_margin_s);
+                   ctl__ms(s->cfg->lead_s);
     int due = e->eta - s->now > ctl__ms(s->cfg->gate_s) ||
               ctl__view_earliest_green(s, sig, k, s->now + s->tick_ms) > need;
     char why[CTL__LOG_LINE_MAX];
@@ -502,7 +507,7 @@ static void corridor_tick(ctl__session_t *s, int v2) {
             prev = NULL;
         }
         if (r->valid && !r->cancel) {
-            plan(s, r, own);
+            plan(s, r, own, v2);
             if (v2)
                 flush_downstream(s, prev, r);
             prev = r;

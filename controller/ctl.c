@@ -96,6 +96,7 @@ void ctl_config_defaults(ctl_config_t *cfg) {
     cfg->dwell_weight = 2.0;
     cfg->turn_gap_s = 75.0;
     cfg->gate_s = 150.0;
+    cfg->lead_s = 12.0;
     cfg->limits = (ctl_limits_t){
         .max_sessions = 256,
         .max_requests = 1024,
@@ -114,7 +115,10 @@ const ctl_param_t CTL_PARAMS[] = {
     P("--detection-range", detection_range_s, 0, 86400,
       "local: ETA in seconds at which a signal is preempted (20)"),
     P("--margin", safety_margin_s, 0, 86400,
-      "corridor: seconds of green before the queue must be clear (3)"),
+      "corridor-v1: seconds of green before the queue must be clear (3)"),
+    P("--lead", lead_s, 0, 86400,
+      "corridor: seconds before the escort's arrival by which the queue ahead of it\n"
+      "must be clear (12)"),
     P("--passage", passage_s, 0.001, 86400, "actuated: passage time (unit extension), s (3)"),
     P("--tsp-horizon", tsp_horizon_s, 0, 86400,
       "TSP: bus ETA in seconds within which it acts (10)"),

@@ -60,7 +60,7 @@ typedef struct ctl_config {
     const char *strategy;          /* default strategy when a hello names none */
     proto_transition_t transition; /* return to coordination: dwell, shortway, longway */
     double detection_range_s;      /* local preemption: ETA at which a signal is preempted */
-    double safety_margin_s;        /* corridor: extra green before the queue must be clear */
+    double safety_margin_s;        /* corridor-v1: extra green before the queue must be clear */
     int tsp;                       /* 1: transit signal priority for buses */
     FILE *log;                     /* decision log (one line per decision), or NULL */
     double passage_s;              /* actuated: passage time (unit extension), > 0 */
@@ -77,17 +77,18 @@ typedef struct ctl_config {
                                later than the signal upstream */
     double turn_gap_s;      /* corridor: a hold ahead of the escort gives the approach's turns
                                their planned green after this long (0: never) */
-    double gate_s;          /* corridor: gating of a signal whose exit link is full, this long
-                               before the escort (0: never) */
-    double dwell_weight;    /* corridor, auto transition: weight of a second of dwell (cross streets
-                               red) against a second of transition */
-    ctl_limits_t limits;    /* per-session bounds */
+    double lead_s;       /* corridor: the queue ahead must be clear this long before the escort */
+    double gate_s;       /* corridor: gating of a signal whose exit link is full, this long
+                            before the escort (0: never) */
+    double dwell_weight; /* corridor, auto transition: weight of a second of dwell (cross streets
+                            red) against a second of transition */
+    ctl_limits_t limits; /* per-session bounds */
 } ctl_config_t;
 
 /* Sets *cfg to the defaults: strategy "none", shortway (auto off), detection range 20 s, margin
  * 3 s, TSP off, no log, passage 3 s, TSP horizon 10 s, lockout 60 s, cut 10 s, engage 60 s,
- * metering 8 s within 150 s, spill fill 0.5, turn gap 75 s, gate 150 s, dwell weight 2, the
- * limits given in
+ * metering 8 s within 150 s, spill fill 0.5, turn gap 75 s, gate 150 s, lead 12 s, dwell weight
+ * 2, the limits given in
  * ctl_limits_t. */
 void ctl_config_defaults(ctl_config_t *cfg);
 

@@ -1,33 +1,36 @@
 /*
- * proto/msg.c - the JSON codec of proto/msg.h, with jansson.
+ * proto/msg.c - the codec of proto/msg.h: JSON with jansson, MessagePack with msgpack-c.
  *
  * Both directions walk the message in the same order (the order of docs/protocol.md) through
- * a walk_t that carries the JSON path of the current place ("tick.spat[2].states[0]") and a
- * sticky error: the first refusal stores its code and "path: reason" in the caller's buffer,
- * and every later step returns at once. The traversal code therefore reads straight through,
- * and loops stop on the first error.
+ * a walk_t that keeps the path of the current place as steps ("tick", "spat", [2], "states",
+ * [0]), written out only for a refusal, and a sticky error: the first refusal stores its code
+ * and "path: reason" in the caller's buffer, and every later step returns at once. The
+ * traversal code therefore reads straight through, and loops stop on the first error.
  *
- * Encoding builds a jansson tree from the struct, checking each field against the same rules
- * the decoder applies (ids, ranges, flags, enum names, per-action command fields), and dumps
- * it with JSON_COMPACT | JSON_PRESERVE_ORDER: keys come out in insertion order, reals with 17
- * significant digits, so the text is deterministic and decodes to the same doubles. Decoding
- * parses with json_loadb (JSON_REJECT_DUPLICATES; jansson refuses invalid UTF-8, \u0000,
- * trailing bytes, overflowing numbers and nesting deeper than 2048) and reads each field
- * through a typed getter that checks presence, type and range. Unknown keys are ignored.
+ * Encoding writes each field once through emitters (e_*), checking it against the same rules
+ * the decoder applies (ids, ranges, flags, enum names, per-action command fields): for JSON
+ * into a jansson tree dumped with JSON_COMPACT | JSON_PRESERVE_ORDER (keys in insertion
+ * order, reals with 17 significant digits, so the text is deterministic and decodes to the
+ * same doubles), for MessagePack straight into msgpack-c's packer (no tree): maps in the same
+ * key order, integers as integers, reals as float64. Containers are opened with their entry
+ * counts and the emitters refuse a miscount, in both encodings.
  *
- * MessagePack (the negotiated compact encoding) is the same document in binary: decoding
- * first checks the bytes' structure (every declared length and element count fits in what is
- * left of the message, so a 5-byte message cannot make msgpack-c allocate gigabytes), unpacks
- * them with msgpack-c and turns the objects into the same jansson tree (refusing what JSON text
- * cannot carry: binary and extension values, non-string or duplicate keys, strings that are not
- * UTF-8 or hold a NUL, integers above INT64_MAX, non-finite floats); the typed getters then run
- * unchanged, so both encodings pass the very same field checks and fill the same structures.
- * Encoding builds the same checked tree and packs it in insertion order. Integers stay
- * integers and reals stay float64 (1000.0 is refused where an integer is due, as in JSON).
+ * Decoding reads either document through one set of typed getters over node_t (a jansson
+ * value or a msgpack-c object), which check presence, type and range; unknown keys are
+ * ignored. JSON is parsed with json_loadb (JSON_REJECT_DUPLICATES; jansson refuses invalid
+ * UTF-8, \u0000, trailing bytes, overflowing numbers and nesting deeper than 2048).
+ * MessagePack bytes are first checked for structure (every declared length and element count
+ * fits in what is left of the message, so a 5-byte message cannot make msgpack-c allocate
+ * gigabytes), unpacked with msgpack-c in place, then validated for what JSON text cannot carry
+ * (binary and extension values, non-string or duplicate keys, strings that are not UTF-8 or
+ * hold a NUL, integers above INT64_MAX, non-finite floats); the getters then run as for JSON,
+ * so both encodings pass the very same field checks and fill the same structures (1000.0 is
+ * refused where an integer is due, in both).
  *
- * Ownership of a decoded message: its arrays and map_json live in msg->arena; every other
- * string points into the jansson document kept in msg->doc (string values do not move while
- * the document lives). Nothing read from the wire is used as a length or an index.
+ * Ownership of a decoded message: its arrays, map_json and (MessagePack) strings live in
+ * msg->arena; a JSON message's other strings point into the jansson document kept in
+ * msg->doc (string values do not move while the document lives). Nothing read from the wire
+ * is used as a length or an index.
  */
 #include "proto/msg.h"
 

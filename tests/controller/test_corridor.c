@@ -338,7 +338,7 @@ END_TEST
 START_TEST(test_metering_before_the_call) {
     char *json = fx_cross_json();
     fx_t *fx = fx_new(json, "corridor", NULL);
-    fx_det(fx, "dN_a", 10, 0); /* green by 75 s, as in test_call_time_from_queue */
+    fx_det(fx, "dN_a", 10, 0); /* green by 90 - 12 - 12 (lead) = 66 s */
     fx_srm_t m;
     int metered = 0, called = 0;
     for (int64_t t = 0; t <= 90000; t += 1000) {
@@ -399,7 +399,8 @@ START_TEST(test_turns_of_the_approach_served_during_a_long_hold) {
     cfg.turn_gap_s = 30.0;
     cfg.gate_s = 0.0; /* the escort is within the gating horizon all along */
     fx_t *fx = fx_new(json, "corridor", &cfg);
-    /* 100 vehicles on N_in: clear 102 s, S2 needed by 200 - 105 = 95 s and held from then. */
+    /* 100 vehicles on N_in: clear 102 s, S2 needed by 200 - 102 - 12 (lead) = 86 s and held
+     * from then. */
     fx_det(fx, "dN_a", 100, 0);
     fx_srm_t m;
     int64_t turn_at = -1, back_at = -1, held_at = -1;
@@ -416,7 +417,7 @@ START_TEST(test_turns_of_the_approach_served_during_a_long_hold) {
         if (turn_at >= 0 && back_at < 0 && fx_has(fx, "C", PROTO_CMD_CALL, "S2", 1))
             back_at = t;
     }
-    /* S2 green from 95 s; 30 s later S1 (the turn) gets its planned 25 s (30 s split less the
+    /* S2 green from 86 s; 30 s later S1 (the turn) gets its planned 25 s (30 s split less the
      * 5 s intergreen) after the intergreen, and S2 is called back when it ends. */
     ck_assert_int_ge(held_at, 0);
     ck_assert_int_ge(turn_at, held_at + 30000);
@@ -445,8 +446,8 @@ END_TEST
  * is due at A at 100 s. With 40 vehicles on L1, A holds S2 at once (the escort is told
  * processing from then on). In the
  * first run L1 drains to 15 vehicles at 50 s (below three quarters of the mark): the gate
- * ends. In the second it stays full: the final call of S1 goes out at 90 s, S1 green by 95 s
- * (100 - 2 s lost - 3 s margin). */
+ * ends. In the second it stays full: the final call of S1 goes out at 81 s, S1 green by 86 s
+ * (100 - 2 s lost - 12 s lead). */
 static void run_gate(int drains) {
     char *json = fx_arterial_json(NULL);
     fx_t *fx = fx_new(json, "corridor", NULL);
@@ -469,17 +470,17 @@ static void run_gate(int drains) {
             ck_assert(fx_n_cmds(fx) == 1 && fx_has(fx, "A", PROTO_CMD_CALL, "S1", 0));
             ck_assert(fx_logged(fx, "gate for ESC ends: L1 down to 15 veh"));
             ended = 1;
-        } else if (!drains && t == 90000) {
+        } else if (!drains && t == 81000) {
             ck_assert(fx_n_cmds(fx) == 1 && fx_has(fx, "A", PROTO_CMD_CALL, "S1", 1));
             final = 1;
         } else if (!drains || t < 50000) {
             ck_assert_msg(fx_n_cmds(fx) == 0, "unexpected command at %lld ms", (long long)t);
         }
-        if (!drains && t >= 95000)
+        if (!drains && t >= 86000)
             ck_assert_int_eq(fx_ssm(fx, "ESC", "A"), PROTO_SSM_GRANTED);
         if (t == 0) /* not engaged yet (green needed by 95 s, engaged 60 s before)... */
             ck_assert_int_eq(fx_ssm(fx, "ESC", "A"), PROTO_SSM_REQUESTED);
-        else if (t < (drains ? 50000 : 95000)) /* ... but served from the gate on */
+        else if (t < (drains ? 50000 : 86000)) /* ... but served from the gate on */
             ck_assert_int_eq(fx_ssm(fx, "ESC", "A"), PROTO_SSM_PROCESSING);
     }
     ck_assert(gated && (drains ? ended : final));

@@ -36,7 +36,7 @@ START_TEST(test_config) {
     ck_assert_ptr_null(CTL_STRATEGIES[6]);
     ck_assert(cfg.tsp_horizon_s == 10.0 && cfg.tsp_lockout_s == 60.0 && cfg.tsp_max_cut_s == 10.0);
     ck_assert(cfg.engage_s == 60.0 && cfg.meter_s == 8.0 && cfg.dwell_weight == 2.0);
-    ck_assert(cfg.turn_gap_s == 75.0 && cfg.gate_s == 150.0);
+    ck_assert(cfg.turn_gap_s == 75.0 && cfg.gate_s == 150.0 && cfg.lead_s == 12.0);
     ck_assert_int_eq(cfg.transition_auto, 0);
     /* Every numeric parameter is checked against its bounds. */
     for (const ctl_param_t *p = CTL_PARAMS; p->option != NULL; p++) {
