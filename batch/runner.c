@@ -301,7 +301,17 @@ static int spawn(child_t *k, const char *const *argv, const char *cwd, const cha
         }
     }
     pid_t parent = getpid();
+    /* Every signal is blocked across fork() and in the child until its handlers are reset:
+     * a signal sent to the child's group in between (a timeout, a kill of the tasks) must not
+     * run a handler inherited from this process (Check's fork mode forwards SIGTERM to the
+     * test's whole process group; greenwave-bench sets its stop flag), but stay pending until
+     * the default action applies. */
+    sigset_t all, saved;
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, &saved);
     pid_t pid = fork();
+    if (pid != 0)
+        sigprocmask(SIG_SETMASK, &saved, NULL);
     if (pid < 0) {
         int e = errno;
         close(p[0]);
@@ -317,12 +327,13 @@ static int spawn(child_t *k, const char *const *argv, const char *cwd, const cha
 #endif
         if (getppid() != parent)
             _exit(127);
+        static const int caught[] = {SIGHUP,  SIGINT,  SIGQUIT, SIGTERM, SIGPIPE,
+                                     SIGALRM, SIGUSR1, SIGUSR2, SIGCHLD};
+        for (size_t i = 0; i < sizeof caught / sizeof caught[0]; i++)
+            signal(caught[i], SIG_DFL);
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        signal(SIGPIPE, SIG_DFL);
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
         int devnull = open("/dev/null", O_RDONLY);
         if (devnull >= 0) {
             dup2(devnull, 0);
