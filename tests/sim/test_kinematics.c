@@ -14,13 +14,14 @@
 
 #define V50 (50.0 / 3.6)
 
-/* The cross of o, recorded, run for 400 s (the caller destroys sim, scenario and record). */
-static sim_t *run_cross(const fixture_opts_t *o, sim_scenario_t **scn, fixture_rec_t *rec) {
+/* The cross of o, recorded, run until until_ms (the caller destroys sim, scenario, record). */
+static sim_t *run_cross(const fixture_opts_t *o, sim_time_t until_ms, sim_scenario_t **scn,
+                        fixture_rec_t *rec) {
     *scn = fixture_cross(o);
     sim_observer_t obs = fixture_recorder(rec);
     sim_t *sim = sim_new(*scn, 1, &obs, NULL);
     ck_assert_ptr_nonnull(sim);
-    ck_assert_int_eq(sim_run_until(sim, 400000), 0);
+    ck_assert_int_eq(sim_run_until(sim, until_ms), 0);
     return sim;
 }
 
@@ -63,7 +64,7 @@ static sim_escort_record_t lone_escort_x(double depart_s, const char *model, con
                         .crossing = crossing};
     sim_scenario_t *scn;
     fixture_rec_t rec;
-    sim_t *sim = run_cross(&o, &scn, &rec);
+    sim_t *sim = run_cross(&o, 400000, &scn, &rec);
     ck_assert_int_eq(rec.n_esc, 1);
     sim_escort_record_t r = rec.esc[0];
     sim_escort_status_t es = sim_escort_status(sim, 0);
@@ -194,7 +195,7 @@ START_TEST(test_queued_vehicles_pay_crossing) {
             .offset_s = 50, .lanes = 1, .demand = demand, .crossing = k ? TURN : NULL};
         sim_scenario_t *scn;
         fixture_rec_t rec;
-        sim_t *sim = run_cross(&o, &scn, &rec);
+        sim_t *sim = run_cross(&o, 400000, &scn, &rec);
         ck_assert_int_eq(rec.n_trips, 3);
         for (int i = 0; i < 3; i++)
             arr[k][i] = rec.trips[i].arrive;
@@ -239,12 +240,9 @@ static void platoon(double yield, int lanes, sim_time_t *escort_arrive, sim_time
                         .demand = demand,
                         .escorts = escorts,
                         .classes = "[{\"id\":\"s\",\"max_speed_kmh\":18},{\"id\":\"escort\"}]"};
-    sim_scenario_t *scn = fixture_cross(&o);
+    sim_scenario_t *scn;
     fixture_rec_t rec;
-    sim_observer_t obs = fixture_recorder(&rec);
-    sim_t *sim = sim_new(scn, 1, &obs, NULL);
-    ck_assert_ptr_nonnull(sim);
-    ck_assert_int_eq(sim_run_until(sim, 600000), 0);
+    sim_t *sim = run_cross(&o, 600000, &scn, &rec);
     ck_assert_int_eq(rec.n_trips, 6);
     ck_assert_int_eq(rec.n_esc, 1);
     ck_assert_int_eq(rec.esc[0].on_arrival, SIM_SIGNAL_RED);
@@ -302,11 +300,9 @@ START_TEST(test_free_lane_is_taken) {
                         .demand = demand,
                         .escorts = escorts,
                         .classes = "[{\"id\":\"s\",\"max_speed_kmh\":18},{\"id\":\"escort\"}]"};
-    sim_scenario_t *scn = fixture_cross(&o);
+    sim_scenario_t *scn;
     fixture_rec_t rec;
-    sim_observer_t obs = fixture_recorder(&rec);
-    sim_t *sim = sim_new(scn, 1, &obs, NULL);
-    ck_assert_int_eq(sim_run_until(sim, 600000), 0);
+    sim_t *sim = run_cross(&o, 600000, &scn, &rec);
     ck_assert_int_eq(rec.n_trips, 2);
     ck_assert_int_ge(rec.trips[0].escort, 0); /* the escort finishes first */
     sim_destroy(&sim);
