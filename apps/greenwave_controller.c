@@ -221,25 +221,11 @@ int main(int argc, char **argv) {
                 cfg.strategy = v;
             } else if (strcmp(a, "--log") == 0) {
                 log_path = v;
-            } else if (strcmp(a, "--transition") == 0) {
-                if (strcmp(v, "dwell") == 0)
-                    cfg.transition = PROTO_TRANSITION_DWELL;
-                else if (strcmp(v, "shortway") == 0)
-                    cfg.transition = PROTO_TRANSITION_SHORTWAY;
-                else if (strcmp(v, "longway") == 0)
-                    cfg.transition = PROTO_TRANSITION_LONGWAY;
-                else if (strcmp(v, "auto") != 0)
-                    return usage_error(
-                        "--transition: expected dwell, shortway, longway or auto, got '%s'", v);
-                cfg.transition_auto = strcmp(v, "auto") == 0;
-                transition_set = 1;
-            } else if (find_param(a) != NULL) {
-                const ctl_param_t *p = find_param(a);
-                double x;
-                if (parse_double(v, &x) < 0 || x < p->min || x > p->max)
-                    return usage_error("%s: expected a number in [%g, %g], got '%s'", a, p->min,
-                                       p->max, v);
-                *(double *)(void *)((char *)&cfg + p->offset) = x;
+            } else if (strcmp(a, "--transition") == 0 || find_param(a) != NULL) {
+                base_err_t perr = {0};
+                if (ctl_config_set(&cfg, a, v, &perr) < 0)
+                    return usage_error("%s", perr.msg);
+                transition_set |= strcmp(a, "--transition") == 0;
             } else if (strcmp(a, "--curve-keys") == 0) {
                 keys_path = v;
             } else if (strcmp(a, "--curve-allow") == 0) {

@@ -8,6 +8,7 @@
 #include "base/err.h"
 #include "bridge/bridge.h"
 #include "bridge/publish.h"
+#include "controller/ctl.h"
 #include "report/report.h"
 #include "scenarios/loader.h"
 #include "sim/limits.h"
@@ -43,7 +44,12 @@ static const char USAGE[] =
     "  --until SECONDS  simulated time to run (default: the scenario's duration_s)\n"
     "  --out DIR        output directory, created if missing (default: out)\n"
     "  --controller EP  exchange lockstep ticks with the controller at EP (ipc://PATH,\n"
-    "                   tcp://127.0.0.1:PORT); it may be started before or after this\n"
+    "                   tcp://127.0.0.1:PORT); it may be started before or after this.\n"
+    "                   'in-process': the controller's library runs inside this process\n"
+    "                   and gets the same messages as structs (no socket, no encoding;\n"
+    "                   the same decisions and outputs as over a socket)\n"
+    "  --ctl OPT[=V]    with --controller in-process: a greenwave-controller option, e.g.\n"
+    "                   --ctl margin=3 --ctl transition=dwell --ctl tsp (its --help)\n"
     "  --strategy S     strategy to ask the controller for: none, actuated, local,\n"
     "                   corridor, route-green (default: the controller's)\n"
     "  --tick-ms MS     control interval (default 1000)\n"
@@ -124,6 +130,14 @@ static int parse_ms(const char *s, sim_time_t *out) {
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+#define IN_PROCESS "in-process"
+
+/* The bridge's in-process controller: ctl_handle() on the ctl_t in ud. */
+static int handle_local(void *ud, const void *peer, size_t peer_len, const proto_msg_t *msg,
+                        proto_msg_t *reply, base_err_t *err) {
+    return ctl_handle(ud, peer, peer_len, msg, reply, err);
+}
+
 static int usage_error(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
@@ -138,6 +152,10 @@ int main(int argc, char **argv) {
     const char *scenario = NULL, *out = "out", *log_path = NULL;
     bridge_config_t bcfg;
     bridge_config_defaults(&bcfg);
+    ctl_config_t ccfg; /* the in-process controller's */
+    ctl_config_defaults(&ccfg);
+    ccfg.transition_auto = 1; /* greenwave-controller's default: corridor chooses */
+    int ctl_options = 0;
     sim_time_t timeout = 1000, connect_timeout = 10000, frame_ms = 1000;
     bridge_pub_config_t pcfg = {0};
     uint64_t seed = 1;
@@ -175,10 +193,22 @@ int main(int argc, char **argv) {
                    strcmp(a, "--publish") == 0 || strcmp(a, "--record") == 0 ||
                    strcmp(a, "--listen") == 0 || strcmp(a, "--frame-ms") == 0 ||
                    strcmp(a, "--encoding") == 0 || strcmp(a, "--sync") == 0 ||
-                   strcmp(a, "--atspm") == 0) {
+                   strcmp(a, "--atspm") == 0 || strcmp(a, "--ctl") == 0) {
             if (i + 1 >= argc)
                 return usage_error("option %s needs a value", a);
             const char *v = argv[++i];
+            if (strcmp(a, "--ctl") == 0) {
+                char opt[64];
+                const char *eq = strchr(v, '=');
+                size_t n = eq != NULL ? (size_t)(eq - v) : strlen(v);
+                base_err_t cerr = {0};
+                if (n == 0 || n + 3 > sizeof opt)
+                    return usage_error("--ctl: expected OPTION[=VALUE], got '%s'", v);
+                snprintf(opt, sizeof opt, "--%.*s", (int)n, v);
+                if (ctl_config_set(&ccfg, opt, eq != NULL ? eq + 1 : NULL, &cerr) < 0)
+                    return usage_error("--ctl %s", cerr.msg);
+                ctl_options++;
+            }
             if (strcmp(a, "--controller") == 0)
                 bcfg.endpoint = v;
             if (strcmp(a, "--strategy") == 0)
@@ -232,6 +262,9 @@ int main(int argc, char **argv) {
         return usage_error("%s", "no scenario given");
     if (bcfg.strategy != NULL && bcfg.endpoint == NULL)
         return usage_error("%s", "--strategy needs --controller");
+    int in_process = bcfg.endpoint != NULL && strcmp(bcfg.endpoint, IN_PROCESS) == 0;
+    if (ctl_options > 0 && !in_process)
+        return usage_error("%s", "--ctl needs --controller " IN_PROCESS);
     /* Endpoints and keys: nothing beyond this machine without CURVE. */
     const char *eps[] = {pcfg.publish, pcfg.listen};
     for (int i = 0; i < 2; i++) {
@@ -247,7 +280,7 @@ int main(int argc, char **argv) {
                                "--curve-keys FILE and --curve-allow FILE (greenwave-keygen)",
                                eps[i]);
     }
-    if (bcfg.endpoint != NULL && !auth_endpoint_is_local(bcfg.endpoint) &&
+    if (bcfg.endpoint != NULL && !in_process && !auth_endpoint_is_local(bcfg.endpoint) &&
         (keys_path == NULL || server_key_path == NULL))
         return usage_error("%s: a controller beyond this machine needs --curve-keys FILE and "
                            "--curve-server-key FILE",
@@ -263,8 +296,8 @@ int main(int argc, char **argv) {
         return usage_error("%s", "--start-paused needs --listen");
     if (allow_path != NULL && pcfg.publish == NULL && pcfg.listen == NULL)
         return usage_error("%s", "--curve-allow needs --publish or --listen");
-    if (server_key_path != NULL && bcfg.endpoint == NULL)
-        return usage_error("%s", "--curve-server-key needs --controller");
+    if (server_key_path != NULL && (bcfg.endpoint == NULL || in_process))
+        return usage_error("%s", "--curve-server-key needs --controller ENDPOINT (a socket)");
     auth_keypair_t keys;
     char server_key[AUTH_Z85_LEN + 1];
     if (keys_path != NULL) {
@@ -334,23 +367,42 @@ int main(int argc, char **argv) {
         bcfg.log = log;
         pcfg.log = log;
     }
+    ctl_t *ctl = NULL;
+    if (in_process) {
+        ccfg.strategy = bcfg.strategy; /* the hello names it too */
+        ctl = ctl_new(&ccfg, &err);
+        if (ctl == NULL) {
+            fprintf(stderr, "greenwave-sim: %s\n", err.msg);
+            if (log != NULL && log != stderr)
+                fclose(log);
+            sim_destroy(&sim);
+            report_destroy(&rep);
+            sim_scenario_destroy(&scn);
+            return 2;
+        }
+        bcfg.local = handle_local;
+        bcfg.local_ud = ctl;
+    }
     bridge_pub_t *pub = NULL;
     int want_pub = pcfg.publish != NULL || pcfg.record != NULL || pcfg.listen != NULL;
     if (bcfg.endpoint != NULL || want_pub) {
         char *map = bridge_map_json(scenario, &err);
-        zctx = map ? zmq_ctx_new() : NULL;
+        zctx = map && (want_pub || !in_process) ? zmq_ctx_new() : NULL;
         if (zctx != NULL && want_pub) {
             pub = bridge_pub_new(zctx, sim, map, &pcfg, &err);
             bcfg.on_decision = publish_decision;
             bcfg.ud = pub;
         }
-        if (zctx != NULL && (pub != NULL || !want_pub) && bcfg.endpoint != NULL)
+        int have_map = map != NULL;
+        int zmq_ok = zctx != NULL || (have_map && !want_pub && in_process);
+        if (zmq_ok && (pub != NULL || !want_pub) && bcfg.endpoint != NULL)
             bridge = bridge_new(zctx, sim, map, seed, &bcfg, &err);
         free(map);
-        if (zctx == NULL || (want_pub && pub == NULL) ||
-            (bcfg.endpoint != NULL && bridge == NULL)) {
-            fprintf(stderr, "greenwave-sim: %s\n", zctx ? err.msg : "cannot start ZeroMQ");
+        if (!zmq_ok || (want_pub && pub == NULL) || (bcfg.endpoint != NULL && bridge == NULL)) {
+            fprintf(stderr, "greenwave-sim: %s\n",
+                    zmq_ok || !have_map ? err.msg : "cannot start ZeroMQ");
             bridge_pub_destroy(&pub);
+            ctl_destroy(&ctl);
             sim_destroy(&sim);
             report_destroy(&rep);
             sim_scenario_destroy(&scn);
@@ -502,7 +554,8 @@ int main(int argc, char **argv) {
                    bst.strategy[0] ? bst.strategy : "?", (long long)bst.ticks, bst.rtt_us_p50,
                    bst.rtt_us_p99, (long long)bst.commands, (long long)bst.commands_refused,
                    bst.lost_s);
-            printf("  link: %s, %s sync, %lld bytes sent, %lld bytes received\n", bst.encoding,
+            printf("  link: %s, %s sync, %lld bytes sent, %lld bytes received\n",
+                   in_process ? "in-process (no socket, no encoding)" : bst.encoding,
                    bst.event ? "event" : "lockstep", (long long)bst.bytes_sent,
                    (long long)bst.bytes_received);
             if (bst.lost_events > 0)
@@ -515,6 +568,7 @@ int main(int argc, char **argv) {
         printf("  outputs: %s/{trips.csv, signals.csv, escort.csv, summary.json}\n", out);
     }
     bridge_destroy(&bridge);
+    ctl_destroy(&ctl);
     bridge_pub_destroy(&pub);
     if (zctx != NULL)
         zmq_ctx_term(zctx);

@@ -10,6 +10,11 @@
  *
  * Ticks are built and commands applied by bridge/tick.c (no sockets there).
  *
+ * In-process (cfg.local), sending a message is calling the controller, whose reply (a struct
+ * whose strings the controller owns until its next call) waits in `pending` for the receive
+ * that follows; receiving without one is a timeout at once, so a refused message makes the
+ * controller lost and a new routing id says hello again, exactly as over a socket.
+ *
  * Negotiation: the hello (always JSON) offers the encodings and sync modes of the
  * configuration; the welcome picks one encoding for every later message, and may carry
  * subscriptions. With subscriptions, a tick lists only the subscribed signals and detectors
@@ -52,7 +57,10 @@ struct bridge {
     uint64_t seed;
     bridge_config_t cfg;
     char identity[64];
-    int reconnects; /* each new socket gets a new routing id: identity.N */
+    char rid[80];        /* the routing id in use */
+    int reconnects;      /* each new socket gets a new routing id: identity.N */
+    proto_msg_t pending; /* in-process: the controller's reply, until received */
+    int has_pending;
     int64_t seq;
     int online;
     int hello_age; /* ticks since the last hello while lost */
@@ -162,6 +170,12 @@ static int base_prefix_ep(base_err_t *err, const char *endpoint) {
 }
 
 static int open_socket(bridge_t *b, base_err_t *err) {
+    /* A fresh routing id per socket: the old connection may still be known to the controller's
+     * ROUTER, which would refuse (or race with) a second connection under the same id. The new
+     * socket starts a new session with its hello anyway. */
+    snprintf(b->rid, sizeof b->rid, "%s.%d", b->identity, b->reconnects++);
+    if (b->cfg.local != NULL)
+        return BASE_OK;
     if (b->mon != NULL) {
         drain_monitor(b, 0);
         zmq_close(b->mon);
@@ -172,11 +186,7 @@ static int open_socket(bridge_t *b, base_err_t *err) {
     b->sock = zmq_socket(b->ctx, ZMQ_DEALER);
     if (b->sock == NULL)
         return base_err_set(err, BASE_EIO, "zmq_socket: %s", zmq_strerror(zmq_errno()));
-    /* A fresh routing id per socket: the old connection may still be known to the controller's
-     * ROUTER, which would refuse (or race with) a second connection under the same id. The new
-     * socket starts a new session with its hello anyway. */
-    char rid[80];
-    snprintf(rid, sizeof rid, "%s.%d", b->identity, b->reconnects++);
+    const char *rid = b->rid;
     int linger = 0;
     if (b->cfg.curve_keys != NULL &&
         auth_client_socket(b->sock, b->cfg.curve_keys, b->cfg.curve_server_key, err) < 0)
@@ -253,6 +263,14 @@ static int send_msg(bridge_t *b, proto_msg_t *m) {
     m->version = PROTO_VERSION;
     m->seq = ++b->seq;
     base_err_t err = {0};
+    if (b->cfg.local != NULL) {
+        b->has_pending = 0;
+        int rc = b->cfg.local(b->cfg.local_ud, b->rid, strlen(b->rid), m, &b->pending, &err);
+        if (rc < 0)
+            logf_(b, "the controller refused the %s: %s", proto_type_name(m->type), err.msg);
+        b->has_pending = rc == 1;
+        return BASE_OK;
+    }
     size_t len;
     /* A hello is JSON, which every controller reads; the welcome chooses for the rest. */
     char *text =
@@ -292,17 +310,16 @@ void bridge_destroy(bridge_t **self_p) {
     if (self_p == NULL || *self_p == NULL)
         return;
     bridge_t *b = *self_p;
-    if (b->sock != NULL) {
-        if (b->online) {
-            proto_msg_t m;
-            memset(&m, 0, sizeof m);
-            m.type = PROTO_BYE;
-            m.u.bye.time_ms = sim_now(b->sim);
-            m.u.bye.reason = "end of run";
-            send_msg(b, &m);
-        }
-        zmq_close(b->sock);
+    if ((b->sock != NULL || b->cfg.local != NULL) && b->online) {
+        proto_msg_t m;
+        memset(&m, 0, sizeof m);
+        m.type = PROTO_BYE;
+        m.u.bye.time_ms = sim_now(b->sim);
+        m.u.bye.reason = "end of run";
+        send_msg(b, &m);
     }
+    if (b->sock != NULL)
+        zmq_close(b->sock);
     if (b->mon != NULL)
         zmq_close(b->mon);
     bridge_obu_destroy(&b->obu);
@@ -325,6 +342,13 @@ void bridge_destroy(bridge_t **self_p) {
 /* Receives one message if one arrives within timeout_ms; returns 1 with *m decoded, 0 on
  * timeout, -1 on a message refused by the decoder (counted). */
 static int recv_msg(bridge_t *b, int timeout_ms, proto_msg_t *m) {
+    if (b->cfg.local != NULL) {
+        if (!b->has_pending)
+            return 0;
+        *m = b->pending; /* owns no storage: proto_msg_fini() only clears it */
+        b->has_pending = 0;
+        return 1;
+    }
     zmq_pollitem_t item = {b->sock, 0, ZMQ_POLLIN, 0};
     int n = zmq_poll(&item, 1, timeout_ms);
     if (n <= 0)
@@ -421,6 +445,8 @@ int bridge_connect(bridge_t *b) {
         if (drain_monitor(b, 0))
             break; /* refused: no welcome will come */
         int rc = recv_msg(b, left > 50 ? 50 : (int)left + 1, &m);
+        if (rc == 0 && b->cfg.local != NULL)
+            break; /* in-process: no reply now is no reply ever */
         if (rc == 1) {
             if (m.type == PROTO_WELCOME) {
                 take_welcome(b, &m);
@@ -609,8 +635,11 @@ static void declare_lost(bridge_t *b) {
     b->online = 0;
     b->st.lost_events++;
     b->lost_since = sim_now(b->sim);
-    logf_(b, "controller lost (no answer within %d ms): signals back on their local plans",
-          b->cfg.timeout_ms);
+    if (b->cfg.local != NULL)
+        logf_(b, "controller lost (it did not answer the tick): signals back on their local plans");
+    else
+        logf_(b, "controller lost (no answer within %d ms): signals back on their local plans",
+              b->cfg.timeout_ms);
     release_all(b);
     base_err_t err = {0};
     if (open_socket(b, &err) < 0)
@@ -713,7 +742,7 @@ bridge_stats_t bridge_stats(bridge_t *b) {
     if (!b->online && b->st.lost_events > 0)
         st.lost_s += sim_time_to_s(sim_now(b->sim) - b->lost_since);
     st.strategy = b->strategy;
-    st.encoding = proto_encoding_name(b->enc);
+    st.encoding = b->cfg.local != NULL ? "in-process" : proto_encoding_name(b->enc);
     return st;
 }
 

@@ -12,6 +12,12 @@
  * Malformed, stale or out-of-sequence replies are refused, logged and counted; the run goes on. The
  * bridge borrows the sim_t and the ZeroMQ context (process-wide, created by main()). Not
  * thread-safe.
+ *
+ * In-process (bridge_config_t.local): the controller is a library in this process and the
+ * bridge hands it every message as a struct, as its server would after decoding, and takes
+ * the reply struct back: the same hello, ticks (subscriptions, deltas, wakes) and control,
+ * the same conflict monitor, the same loss and take-back when the controller refuses a
+ * message, but no socket, no encoding and no waiting (as libsumo is to TraCI).
  */
 #ifndef BRIDGE_BRIDGE_H
 #define BRIDGE_BRIDGE_H
@@ -43,6 +49,14 @@ typedef struct bridge_config {
      * NULL: a plain connection (ipc://, loopback). */
     const auth_keypair_t *curve_keys;
     const char *curve_server_key;
+    /* An in-process controller instead of a socket (endpoint then only names it in logs):
+     * called with each message as a controller's server would be, with this simulator's
+     * routing id as peer; fills *reply and returns 1, returns 0 when no reply is due, or a
+     * negative code with the reason in err when it refuses the message. The reply is read
+     * before the next call. NULL: ZeroMQ at endpoint. */
+    int (*local)(void *local_ud, const void *peer, size_t peer_len, const proto_msg_t *msg,
+                 proto_msg_t *reply, base_err_t *err);
+    void *local_ud;
 } bridge_config_t;
 
 typedef struct bridge_stats {
@@ -58,7 +72,7 @@ typedef struct bridge_stats {
     int64_t commands_refused;   /* refused by the conflict monitor or naming unknown ids */
     int64_t handshakes_refused; /* connections the controller refused (CURVE: key, mismatch) */
     const char *strategy;       /* the strategy the controller said it runs ("" if none) */
-    const char *encoding;       /* the encoding in use ("json", "msgpack") */
+    const char *encoding;       /* the encoding in use ("json", "msgpack", "in-process") */
     int event;                  /* event sync in use: the controller subscribed or sent wakes */
     int64_t bytes_sent;         /* message bytes sent and received over the socket */
     int64_t bytes_received;
@@ -69,7 +83,8 @@ typedef struct bridge_stats {
 void bridge_config_defaults(bridge_config_t *cfg);
 
 /* Returns a bridge for sim with the given map (a scenario document without demand, JSON
- * text; copied), or NULL with the message in err. Nothing is sent yet. */
+ * text; copied), or NULL with the message in err. Nothing is sent yet. zmq_ctx may be NULL
+ * with an in-process controller (cfg->local). */
 bridge_t *bridge_new(void *zmq_ctx, sim_t *sim, const char *map_json, uint64_t seed,
                      const bridge_config_t *cfg, base_err_t *err);
 

@@ -150,6 +150,42 @@ const ctl_param_t CTL_PARAMS[] = {
 };
 #undef P
 
+int ctl_config_set(ctl_config_t *cfg, const char *option, const char *value, base_err_t *err) {
+    if (strcmp(option, "--tsp") == 0 || strcmp(option, "--no-tsp") == 0) {
+        cfg->tsp = strcmp(option, "--tsp") == 0;
+        return BASE_OK;
+    }
+    if (value == NULL)
+        return base_err_set(err, BASE_EINVAL, "%s: needs a value", option);
+    if (strcmp(option, "--transition") == 0) {
+        int automatic = strcmp(value, "auto") == 0;
+        if (strcmp(value, "dwell") == 0)
+            cfg->transition = PROTO_TRANSITION_DWELL;
+        else if (strcmp(value, "shortway") == 0)
+            cfg->transition = PROTO_TRANSITION_SHORTWAY;
+        else if (strcmp(value, "longway") == 0)
+            cfg->transition = PROTO_TRANSITION_LONGWAY;
+        else if (!automatic)
+            return base_err_set(err, BASE_EINVAL,
+                                "--transition: expected dwell, shortway, longway or auto, got '%s'",
+                                value);
+        cfg->transition_auto = automatic;
+        return BASE_OK;
+    }
+    for (const ctl_param_t *p = CTL_PARAMS; p->option != NULL; p++) {
+        if (strcmp(p->option, option) != 0)
+            continue;
+        char *end;
+        double x = strtod(value, &end);
+        if (end == value || *end != '\0' || !isfinite(x) || x < p->min || x > p->max)
+            return base_err_set(err, BASE_EINVAL, "%s: expected a number in [%g, %g], got '%s'",
+                                option, p->min, p->max, value);
+        *(double *)(void *)((char *)cfg + p->offset) = x;
+        return BASE_OK;
+    }
+    return base_err_set(err, BASE_EINVAL, "%s: no such controller option", option);
+}
+
 ctl_t *ctl_new(const ctl_config_t *cfg, base_err_t *err) {
     ctl_config_t def;
     if (cfg == NULL) {

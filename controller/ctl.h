@@ -104,6 +104,12 @@ typedef struct ctl_param {
 /* The numeric parameters, terminated by an entry with option NULL. */
 extern const ctl_param_t CTL_PARAMS[];
 
+/* Sets one option of *cfg by its greenwave-controller name: a numeric parameter of
+ * CTL_PARAMS ("--margin", value a number in its bounds), "--transition" (dwell, shortway,
+ * longway, auto) or the flags "--tsp" / "--no-tsp" (value ignored). Returns 0, or BASE_EINVAL
+ * with the reason in err for an unknown option or a bad value (*cfg then unchanged). */
+int ctl_config_set(ctl_config_t *cfg, const char *option, const char *value, base_err_t *err);
+
 /* Returns a controller with the given configuration (copied; cfg->log is borrowed and must
  * outlive it), or NULL with the message in err: BASE_EINVAL for an unknown strategy, a
  * transition other than dwell/shortway/longway, or a negative or non-finite time. Caller

@@ -78,6 +78,47 @@ START_TEST(test_config) {
 }
 END_TEST
 
+/* ctl_config_set: the options by their command-line names, each within its bounds; a bad
+ * value or name leaves the configuration as it was. */
+START_TEST(test_config_set) {
+    ctl_config_t cfg, before;
+    ctl_config_defaults(&cfg);
+    base_err_t err = {0};
+    ck_assert_int_eq(ctl_config_set(&cfg, "--lead", "30", &err), 0);
+    ck_assert(cfg.lead_s == 30.0);
+    ck_assert_int_eq(ctl_config_set(&cfg, "--transition", "longway", &err), 0);
+    ck_assert_int_eq(cfg.transition, PROTO_TRANSITION_LONGWAY);
+    ck_assert_int_eq(cfg.transition_auto, 0);
+    ck_assert_int_eq(ctl_config_set(&cfg, "--transition", "auto", &err), 0);
+    ck_assert_int_eq(cfg.transition_auto, 1);
+    ck_assert_int_eq(ctl_config_set(&cfg, "--tsp", NULL, &err), 0);
+    ck_assert_int_eq(cfg.tsp, 1);
+    ck_assert_int_eq(ctl_config_set(&cfg, "--no-tsp", "ignored", &err), 0);
+    ck_assert_int_eq(cfg.tsp, 0);
+    /* Every numeric parameter: its bounds are accepted, beyond them and junk refused. */
+    for (const ctl_param_t *p = CTL_PARAMS; p->option != NULL; p++) {
+        char v[64];
+        snprintf(v, sizeof v, "%.17g", p->max);
+        ck_assert_msg(ctl_config_set(&cfg, p->option, v, &err) == 0, "%s %s", p->option, v);
+        ck_assert(*(double *)(void *)((char *)&cfg + p->offset) == p->max);
+        memcpy(&before, &cfg, sizeof cfg);
+        const char *bad[] = {"", "x", "1e999", "nan", "3s"};
+        snprintf(v, sizeof v, "%.17g", p->max * 2 + 1);
+        ck_assert_int_eq(ctl_config_set(&cfg, p->option, v, &err), BASE_EINVAL);
+        ck_assert_ptr_nonnull(strstr(err.msg, p->option));
+        for (size_t k = 0; k < sizeof bad / sizeof *bad; k++)
+            ck_assert_int_eq(ctl_config_set(&cfg, p->option, bad[k], &err), BASE_EINVAL);
+        ck_assert_int_eq(ctl_config_set(&cfg, p->option, NULL, &err), BASE_EINVAL);
+        ck_assert_mem_eq(&cfg, &before, sizeof cfg);
+    }
+    ck_assert_int_eq(ctl_config_set(&cfg, "--transition", "sideways", &err), BASE_EINVAL);
+    ck_assert_str_eq(err.msg,
+                     "--transition: expected dwell, shortway, longway or auto, got 'sideways'");
+    ck_assert_int_eq(ctl_config_set(&cfg, "--bind", "ipc://x", &err), BASE_EINVAL);
+    ck_assert_str_eq(err.msg, "--bind: no such controller option");
+}
+END_TEST
+
 START_TEST(test_hello_refusals) {
     char *json = fx_cross_json();
     base_err_t err = {0};
@@ -495,6 +536,7 @@ Suite *suite_ctl(void) {
     Suite *s = suite_create("ctl");
     TCase *tc = tcase_create("ctl");
     tcase_add_test(tc, test_config);
+    tcase_add_test(tc, test_config_set);
     tcase_add_test(tc, test_hello_refusals);
     tcase_add_test(tc, test_sessions);
     tcase_add_test(tc, test_limits);

@@ -13,7 +13,11 @@
 #                commands: all refused and counted, the run goes on
 #   server       garbage sent to greenwave-controller: refused, counted, it keeps serving
 #   modes        corridor and actuated on Bayiqi in lockstep/JSON and in event sync with
-#                MessagePack: byte-identical outputs, and far fewer ticks and bytes with event
+#                MessagePack, and with the controller in-process (lockstep and event):
+#                byte-identical outputs, and far fewer ticks and bytes with event
+#   inprocess    greenwave-sim --controller in-process takes the controller's options (--ctl)
+#                as greenwave-controller does (same outputs as a controller started with them,
+#                other outputs than with the defaults); bad --ctl values exit 2 and say why
 #   killed-event, restarted-event   killed and restarted, in event sync with MessagePack
 #   pyexample    the Python controller of docs/protocol.md section 10, extracted from the
 #                page, serves a simulator that offers MessagePack and event sync (it answers
@@ -181,10 +185,19 @@ modes)
       --sync event --encoding msgpack --out "$work/$s.event" > "$work/$s.event.out"
     grep -q "link: msgpack, event sync" "$work/$s.event.out" || fail "$s: MessagePack and event sync not in use"
     grep -q "link: json, lockstep sync" "$work/$s.lockstep.out" || fail "$s: not JSON lockstep by default"
+    for m in lockstep event; do
+      "$bin/greenwave-sim" "$scenario" --seed 2 --until 1800 --controller in-process --strategy "$s" \
+        --sync $m --out "$work/$s.in-$m" > "$work/$s.in-$m.out"
+      grep -q "link: in-process (no socket, no encoding), $m sync, 0 bytes sent" "$work/$s.in-$m.out" \
+        || fail "$s: in-process $m not in use"
+    done
     for f in trips.csv signals.csv escort.csv; do
       cmp "$work/$s.lockstep/$f" "$work/$s.event/$f" || fail "$s: $f differs between lockstep and event sync"
+      for m in lockstep event; do
+        cmp "$work/$s.lockstep/$f" "$work/$s.in-$m/$f" || fail "$s: $f differs between lockstep and in-process $m"
+      done
     done
-    for m in lockstep event; do
+    for m in lockstep event in-lockstep in-event; do
       [ "$(json "$work/$s.$m/summary.json" 'd["controller"]["lost_events"] == 0 and d["safety"]["conflict_rejections"] == 0')" = True ] \
         || fail "$s $m: controller lost or conflicts"
     done
@@ -195,6 +208,33 @@ modes)
   done
   # corridor waits for the escort: far fewer ticks than intervals
   [ "$(json "$work/corridor.event/summary.json" 'd["controller"]["ticks"] < 1500')" = True ] || fail "corridor event sync ticks every interval"
+  [ "$(json "$work/corridor.in-event/summary.json" 'd["controller"]["ticks"] < 1500')" = True ] || fail "corridor in-process event sync ticks every interval"
+  ;;
+inprocess)
+  opts=(--transition dwell --lead 30 --turn-gap 40)
+  start_controller "${opts[@]}"
+  run() { "$bin/greenwave-sim" "$scenario" --seed 4 --until 1500 --strategy corridor "$@" --quiet; }
+  run --controller "$ep" "${slow[@]}" --sync event --encoding msgpack --out "$work/socket"
+  run --controller in-process --ctl transition=dwell --ctl lead=30 --ctl turn-gap=40 --sync event \
+    --out "$work/in"
+  run --controller in-process --sync event --out "$work/in-default"
+  for f in trips.csv signals.csv escort.csv; do
+    cmp "$work/socket/$f" "$work/in/$f" || fail "$f: in-process with --ctl differs from the controller with the same options"
+  done
+  cmp -s "$work/in/signals.csv" "$work/in-default/signals.csv" && fail "--ctl options had no effect"
+  bad() { # expected message, args...
+    local want=$1; shift
+    set +e; "$bin/greenwave-sim" "$scenario" --out "$work/bad" "$@" > "$work/bad.out" 2>&1; local rc=$?; set -e
+    [ $rc = 2 ] || fail "$*: exit $rc, expected 2"
+    grep -q -- "$want" "$work/bad.out" || { cat "$work/bad.out"; fail "$*: no '$want' in the message"; }
+  }
+  bad "lead: expected a number in \[0, 86400\], got 'x'" --controller in-process --ctl lead=x
+  bad "no-such: no such controller option" --controller in-process --ctl no-such=1
+  bad "transition: expected dwell, shortway, longway or auto, got 'sideways'" --controller in-process --ctl transition=sideways
+  bad "expected OPTION\[=VALUE\], got '=3'" --controller in-process --ctl =3
+  bad "\-\-ctl needs \-\-controller in-process" --controller "$ep" --ctl lead=3
+  bad "unknown strategy" --controller in-process --strategy nonsense
+  echo "ok: in-process takes the controller's options; bad ones refused with exit 2"
   ;;
 pyexample)
   # The example controller, exactly as docs/protocol.md shows it.
