@@ -56,11 +56,16 @@ static const char USAGE[] =
     "  --retry-failed        with --resume: run the failed runs again\n"
     "  --shard I/N           run only the runs whose index mod N is I-1 (fixed order:\n"
     "                        scenario x strategy x seed), e.g. --shard 2/8\n"
-    "  --sim PATH            greenwave-sim (default: beside greenwave-bench, else on PATH)\n"
+    "  --sim PATH            greenwave-sim (default: beside greenwave-bench, else on PATH)\n";
+/* The second half (one string literal would pass the 4095 characters C11 guarantees). */
+static const char USAGE_2[] =
     "  --controller-bin PATH greenwave-controller (default: beside greenwave-bench, else PATH)\n"
     "  --controllers N       controller processes per parameter set (default 1); each\n"
     "                        works in lockstep with its simulations, so one can limit -j\n"
     "  --no-controller       run without a controller (strategy none only)\n"
+    "  --in-process          each greenwave-sim hosts the controller's library\n"
+    "                        (--controller in-process, the parameters as --ctl): no\n"
+    "                        controller processes, no socket, no encoding; same results\n"
     "  --sim-timeout-ms MS   greenwave-sim --timeout-ms: wait for each controller answer\n"
     "  --sync M              greenwave-sim --sync: event (default: ticks only when the\n"
     "                        controller needs them, deltas) or lockstep (every interval)\n"
@@ -254,6 +259,7 @@ static int cmd_merge(int argc, char **argv, int report_only) {
         const char *s = argv[i];
         if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0) {
             fputs(USAGE, stdout);
+            fputs(USAGE_2, stdout);
             return 0;
         } else if (strcmp(s, "--no-plots") == 0) {
             a.no_plots = 1;
@@ -320,6 +326,7 @@ int main(int argc, char **argv) {
         const char *s = argv[i];
         if (strcmp(s, "-h") == 0 || strcmp(s, "--help") == 0) {
             fputs(USAGE, stdout);
+            fputs(USAGE_2, stdout);
             return 0;
         } else if (strcmp(s, "--resume") == 0) {
             o.resume = 1;
@@ -327,6 +334,8 @@ int main(int argc, char **argv) {
             o.retry_failed = 1;
         } else if (strcmp(s, "--no-controller") == 0) {
             a.no_controller = 1;
+        } else if (strcmp(s, "--in-process") == 0) {
+            o.in_process = 1;
         } else if (strcmp(s, "--keep-trips") == 0) {
             o.keep_trips = 1;
         } else if (strcmp(s, "--atspm") == 0) {
@@ -488,7 +497,13 @@ int main(int argc, char **argv) {
         return usage_error("greenwave-sim not found (%s); build it or pass --sim PATH",
                            a.sim ? a.sim : "beside greenwave-bench or on PATH");
     }
-    if (!a.no_controller) {
+    if (o.in_process && (a.no_controller || a.ctl != NULL)) {
+        free(sim);
+        batch_sweep_destroy(&sw);
+        return usage_error("%s", "--in-process runs no controller process: it excludes "
+                                 "--no-controller and --controller-bin");
+    }
+    if (!a.no_controller && !o.in_process) {
         ctl = a.ctl ? given_program(a.ctl) : find_program("greenwave-controller");
         if (ctl == NULL) {
             free(sim);

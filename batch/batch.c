@@ -385,7 +385,30 @@ static int start_run(batch_t *self, size_t t, size_t slot) {
         argv[n++] = "--until";
         argv[n++] = until;
     }
-    if (self->o.ctl_path != NULL) {
+    /* In-process, the controller's parameters go to greenwave-sim as --ctl KEY=VALUE. */
+    char ctl_opts[16][BATCH_VALUE_MAX + 48];
+    if (self->o.in_process) {
+        argv[n++] = "--controller";
+        argv[n++] = "in-process";
+        argv[n++] = "--strategy";
+        argv[n++] = v->strategy;
+        if (self->o.sim_sync != NULL) {
+            argv[n++] = "--sync";
+            argv[n++] = self->o.sim_sync;
+        }
+        const char *args[32];
+        size_t na = batch_variant_args(v, BATCH_PARAM_CONTROLLER, args, 32), k = 0;
+        for (size_t i = 0; i < na && k < 16; k++) {
+            int flag = i + 1 >= na || strncmp(args[i + 1], "--", 2) == 0;
+            if (flag)
+                snprintf(ctl_opts[k], sizeof ctl_opts[k], "%s", args[i] + 2);
+            else
+                snprintf(ctl_opts[k], sizeof ctl_opts[k], "%s=%s", args[i] + 2, args[i + 1]);
+            i += flag ? 1 : 2;
+            argv[n++] = "--ctl";
+            argv[n++] = ctl_opts[k];
+        }
+    } else if (self->o.ctl_path != NULL) {
         argv[n++] = "--controller";
         argv[n++] = self->endpoints[slot];
         argv[n++] = "--strategy";
@@ -418,7 +441,7 @@ static int start_run(batch_t *self, size_t t, size_t slot) {
 /* Checks a successful run's summary: it ran under its controller, which was never lost. */
 static int validate(const batch_t *self, const batch_variant_t *v, const json_t *summary, char *why,
                     size_t size) {
-    if (self->o.ctl_path == NULL)
+    if (self->o.ctl_path == NULL && !self->o.in_process)
         return 0;
     const json_t *c = json_object_get(summary, "controller");
     if (!json_is_object(c)) {
@@ -690,7 +713,7 @@ static int write_final(batch_t *self, const char *runtime_note) {
 int batch_run(batch_t *self) {
     const batch_sweep_t *sw = self->sw;
     base_err_clear(&self->err);
-    if (self->o.ctl_path == NULL) {
+    if (self->o.ctl_path == NULL && !self->o.in_process) {
         for (size_t i = 0; i < sw->n_variants; i++)
             if (strcmp(sw->variants[i].strategy, "none") != 0 ||
                 sw->controller_keys[sw->variants[i].controller][0] != '\0')
@@ -709,7 +732,7 @@ int batch_run(batch_t *self) {
         return base_err_set(&self->err, BASE_ENOMEM, "out of memory");
     self->t_start = batch_now();
     int interrupted = 0;
-    if (self->n_todo > 0 && self->o.ctl_path != NULL) {
+    if (self->n_todo > 0 && self->o.ctl_path != NULL && !self->o.in_process) {
         const char *base = getenv("TMPDIR");
         snprintf(self->tmpdir, sizeof self->tmpdir, "%s/gwbench.XXXXXX",
                  base && base[0] && strlen(base) < 60 ? base : "/tmp");
@@ -747,7 +770,8 @@ int batch_run(batch_t *self) {
             batch_run_t run;
             batch_sweep_run_at(sw, self->todo[next], &run);
             size_t slot = pick_slot(self, sw->variants[run.variant].controller);
-            if (self->o.ctl_path != NULL && ensure_controller(self, slot) < 0) {
+            if (self->o.ctl_path != NULL && !self->o.in_process &&
+                ensure_controller(self, slot) < 0) {
                 if (self->o.stop && *self->o.stop)
                     break;
                 rc = self->err.code;

@@ -43,13 +43,15 @@ enum {
 
 typedef struct batch_options {
     const char *out_dir;
-    unsigned jobs;            /* simulations at once (>= 1) */
-    double timeout_s;         /* wall-time limit per run (0: none) */
-    const char *sim_path;     /* greenwave-sim */
-    const char *ctl_path;     /* greenwave-controller; NULL: runs without a controller */
-    unsigned controllers;     /* controller processes per parameter set (>= 1) */
-    int sim_timeout_ms;       /* greenwave-sim --timeout-ms (0: its default) */
-    const char *sim_sync;     /* greenwave-sim --sync (lockstep, event), or NULL: its default */
+    unsigned jobs;        /* simulations at once (>= 1) */
+    double timeout_s;     /* wall-time limit per run (0: none) */
+    const char *sim_path; /* greenwave-sim */
+    const char *ctl_path; /* greenwave-controller; NULL: runs without a controller */
+    int in_process;       /* runs host the controller in greenwave-sim (--controller in-process, the
+                             parameters as --ctl): no controller processes, ctl_path unused */
+    unsigned controllers; /* controller processes per parameter set (>= 1) */
+    int sim_timeout_ms;   /* greenwave-sim --timeout-ms (0: its default) */
+    const char *sim_sync; /* greenwave-sim --sync (lockstep, event), or NULL: its default */
     const char *sim_encoding; /* greenwave-sim --encoding (json, msgpack), or NULL */
     double ready_timeout_s;   /* wait for a controller's "listening" line */
     int resume;               /* continue the sweep in out_dir */

@@ -16,6 +16,9 @@
 #              unsharded sweep (but wall times); a missing shard is reported as not run
 #   docs       the Slurm job-array script of docs/batch.md run locally, its array tasks by
 #              hand: merged, the same results as the unsharded sweep
+#   inprocess  --in-process (the controller inside each greenwave-sim, parameters as --ctl):
+#              the same runs.csv and report as with controller processes, none started;
+#              --in-process with --no-controller or --controller-bin refused with status 2
 # usage: e2e_bench.sh TEST BIN_DIR SOURCE_DIR WORK_DIR
 set -euo pipefail
 if [[ $# -ne 4 ]]; then
@@ -437,6 +440,28 @@ shard)
   diff <(strip_report merged/report.before) <(strip_report merged/report.md) >&2 ||
     fail "report written again differs"
   echo "ok: 3 shards (GNU parallel) merged = unsharded sweep"
+  ;;
+inprocess)
+  [[ -x $bin/greenwave-controller ]] || { echo "greenwave-controller not built: skipped"; exit 77; }
+  sw=(--scenarios bayiqi-early.json --strategies none,corridor,corridor:lead_s=30,local:tsp=true
+    --seeds 1-2 --until 600 --progress lines -j 2)
+  "$bench" "${sw[@]}" "${ctl[@]}" --out procs 2>procs.err || fail "with processes: $(cat procs.err)"
+  "$bench" "${sw[@]}" --in-process --out inproc 2>inproc.err || fail "in-process: $(cat inproc.err)"
+  same_results procs inproc
+  grep -q "listening at" procs.err || fail "with processes: no controller said it listens"
+  grep -q "listening at" inproc.err && fail "in-process started a controller: $(cat inproc.err)"
+  # the parameters reached the controller: lead 30 changed the corridor runs
+  diff -q <(grep ',corridor,corridor,' inproc/runs.csv | cut -d, -f6,11-14) \
+    <(grep ',corridor,corridor\[' inproc/runs.csv | cut -d, -f6,11-14) >/dev/null &&
+    fail "corridor:lead_s=30 gave the same escort times as corridor"
+  for bad in --no-controller "--controller-bin $bin/greenwave-controller"; do
+    status=0
+    # shellcheck disable=SC2086
+    "$bench" "${sw[@]}" --in-process $bad --out bad 2>bad.err || status=$?
+    [[ $status -eq 2 ]] && grep -q "in-process runs no controller process" bad.err ||
+      fail "--in-process $bad: status $status, $(cat bad.err)"
+  done
+  echo "ok: in-process sweep = sweep with controller processes"
   ;;
 docs)
   # The script is the code block of docs/batch.md from '#!/bin/bash' to its last line.
