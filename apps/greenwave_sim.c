@@ -325,10 +325,20 @@ int main(int argc, char **argv) {
     gsl_set_error_handler_off();
 
     base_err_t err = {0};
+    /* The in-process controller first: a bad strategy is a bad command line. */
+    ctl_t *ctl = NULL;
+    if (in_process) {
+        ccfg.strategy = bcfg.strategy; /* the hello names it too */
+        if ((ctl = ctl_new(&ccfg, &err)) == NULL)
+            return usage_error("%s", err.msg);
+        bcfg.local = handle_local;
+        bcfg.local_ud = ctl;
+    }
     double t0 = wall_now();
     sim_scenario_t *scn = scn_loader_load_file(scenario, &err);
     if (scn == NULL) {
         fprintf(stderr, "greenwave-sim: %s\n", err.msg);
+        ctl_destroy(&ctl);
         return 2;
     }
     sim_time_t until = until_s > 0 ? sim_time_from_s(until_s) : scn->duration;
@@ -336,12 +346,14 @@ int main(int argc, char **argv) {
     if (rep == NULL) {
         fprintf(stderr, "greenwave-sim: %s\n", err.msg);
         sim_scenario_destroy(&scn);
+        ctl_destroy(&ctl);
         return 1;
     }
     if (atspm_path != NULL && report_enable_atspm(rep, atspm_path, &err) < 0) {
         fprintf(stderr, "greenwave-sim: %s\n", err.msg);
         report_destroy(&rep);
         sim_scenario_destroy(&scn);
+        ctl_destroy(&ctl);
         return 1;
     }
     sim_observer_t obs = report_observer(rep);
@@ -350,6 +362,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "greenwave-sim: %s\n", err.msg);
         report_destroy(&rep);
         sim_scenario_destroy(&scn);
+        ctl_destroy(&ctl);
         return 1;
     }
     void *zctx = NULL;
@@ -362,26 +375,11 @@ int main(int argc, char **argv) {
             sim_destroy(&sim);
             report_destroy(&rep);
             sim_scenario_destroy(&scn);
+            ctl_destroy(&ctl);
             return 1;
         }
         bcfg.log = log;
         pcfg.log = log;
-    }
-    ctl_t *ctl = NULL;
-    if (in_process) {
-        ccfg.strategy = bcfg.strategy; /* the hello names it too */
-        ctl = ctl_new(&ccfg, &err);
-        if (ctl == NULL) {
-            fprintf(stderr, "greenwave-sim: %s\n", err.msg);
-            if (log != NULL && log != stderr)
-                fclose(log);
-            sim_destroy(&sim);
-            report_destroy(&rep);
-            sim_scenario_destroy(&scn);
-            return 2;
-        }
-        bcfg.local = handle_local;
-        bcfg.local_ud = ctl;
     }
     bridge_pub_t *pub = NULL;
     int want_pub = pcfg.publish != NULL || pcfg.record != NULL || pcfg.listen != NULL;
