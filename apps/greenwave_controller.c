@@ -74,66 +74,22 @@ static int usage_error(const char *fmt, ...) {
     return 2;
 }
 
-/* --limit NAME=N: sets the bound named; returns -1 for an unknown name or a bad number. */
-static int parse_limit(const char *arg, ctl_limits_t *lim, int64_t *max_message) {
-    const char *eq = strchr(arg, '=');
-    if (eq == NULL)
-        return -1;
-    char *end;
-    errno = 0;
-    long long v = strtoll(eq + 1, &end, 10);
-    if (errno != 0 || end == eq + 1 || *end != '\0' || v < 0)
-        return -1;
-    size_t n = (size_t)(eq - arg);
-    struct {
-        const char *name;
-        int64_t max;
-    } names[] = {{"sessions", 1000000},
-                 {"requests", 1000000},
-                 {"signals", 1000000},
-                 {"groups", 10000000},
-                 {"detectors", 10000000},
-                 {"links", 10000000},
-                 {"work", INT64_C(1) << 50},
-                 {"reap-after", INT64_C(1) << 50},
-                 {"message-bytes", INT64_C(1) << 32}};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if (strlen(names[i].name) != n || strncmp(arg, names[i].name, n) != 0)
-            continue;
-        if (v > names[i].max || (v < 1 && i != 7))
+/* --limit NAME=N: message-bytes is the server's, every other name the controller's
+ * (ctl_config_set). */
+static int parse_limit(const char *arg, ctl_config_t *cfg, int64_t *max_message) {
+    static const char mb[] = "message-bytes=";
+    if (strncmp(arg, mb, sizeof mb - 1) == 0) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(arg + sizeof mb - 1, &end, 10);
+        if (errno != 0 || end == arg + sizeof mb - 1 || *end != '\0' || v < 1 ||
+            v > (INT64_C(1) << 32))
             return -1;
-        switch (i) {
-        case 0:
-            lim->max_sessions = (int)v;
-            break;
-        case 1:
-            lim->max_requests = (int32_t)v;
-            break;
-        case 2:
-            lim->max_signals = (int32_t)v;
-            break;
-        case 3:
-            lim->max_groups = (int32_t)v;
-            break;
-        case 4:
-            lim->max_detectors = (int32_t)v;
-            break;
-        case 5:
-            lim->max_links = (int32_t)v;
-            break;
-        case 6:
-            lim->max_work = v;
-            break;
-        case 7:
-            lim->reap_after = v;
-            break;
-        default:
-            *max_message = v;
-            break;
-        }
+        *max_message = v;
         return 0;
     }
-    return -1;
+    base_err_t err = {0};
+    return ctl_config_set(cfg, "--limit", arg, &err);
 }
 
 static void log_stats(FILE *log, const ctl_t *ctl, const ctl_server_t *srv) {
@@ -231,7 +187,7 @@ int main(int argc, char **argv) {
             } else if (strcmp(a, "--curve-allow") == 0) {
                 allow_path = v;
             } else if (strcmp(a, "--limit") == 0) {
-                if (parse_limit(v, &cfg.limits, &max_message) < 0)
+                if (parse_limit(v, &cfg, &max_message) < 0)
                     return usage_error("--limit: expected NAME=N with a known name and a count "
                                        "in range (see --help), got '%s'",
                                        v);

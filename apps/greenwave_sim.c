@@ -49,7 +49,9 @@ static const char USAGE[] =
     "                   and gets the same messages as structs (no socket, no encoding;\n"
     "                   the same decisions and outputs as over a socket)\n"
     "  --ctl OPT[=V]    with --controller in-process: a greenwave-controller option, e.g.\n"
-    "                   --ctl margin=3 --ctl transition=dwell --ctl tsp (its --help)\n"
+    "                   --ctl margin=3 --ctl transition=dwell --ctl tsp\n"
+    "                   --ctl limit=signals=8000 (its --help); a map beyond its limits\n"
+    "                   is refused (exit 2)\n"
     "  --strategy S     strategy to ask the controller for: none, actuated, local,\n"
     "                   corridor, route-green (default: the controller's)\n"
     "  --tick-ms MS     control interval (default 1000)\n"
@@ -408,11 +410,30 @@ int main(int argc, char **argv) {
                 zmq_ctx_term(zctx);
             return 1;
         }
-        if (bridge != NULL && bridge_connect(bridge) < 0 && !quiet)
-            fprintf(stderr,
-                    "greenwave-sim: no answer from the controller at %s: running on local "
-                    "plans until it answers\n",
-                    bcfg.endpoint);
+        if (bridge != NULL && bridge_connect(bridge) < 0) {
+            if (in_process) {
+                /* Deterministic, unlike a controller that does not answer yet: bad input
+                 * (a map beyond the controller's limits, say), not a run on local plans. */
+                fprintf(stderr, "greenwave-sim: %s: the in-process controller refused it: %s\n",
+                        scenario, bridge_refusal(bridge) ? bridge_refusal(bridge) : "no welcome");
+                bridge_destroy(&bridge);
+                ctl_destroy(&ctl);
+                bridge_pub_destroy(&pub);
+                if (zctx != NULL)
+                    zmq_ctx_term(zctx);
+                if (log != NULL && log != stderr)
+                    fclose(log);
+                sim_destroy(&sim);
+                report_destroy(&rep);
+                sim_scenario_destroy(&scn);
+                return 2;
+            }
+            if (!quiet)
+                fprintf(stderr,
+                        "greenwave-sim: no answer from the controller at %s: running on local "
+                        "plans until it answers\n",
+                        bcfg.endpoint);
+        }
     }
     int tty = !quiet && isatty(STDERR_FILENO);
     int progress_shown = 0, paused = start_paused, step_once = 0;

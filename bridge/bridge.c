@@ -61,6 +61,7 @@ struct bridge {
     int reconnects;      /* each new socket gets a new routing id: identity.N */
     proto_msg_t pending; /* in-process: the controller's reply, until received */
     int has_pending;
+    char refusal[BASE_ERR_MSG_MAX]; /* in-process: why the controller last refused */
     int64_t seq;
     int online;
     int hello_age; /* ticks since the last hello while lost */
@@ -266,8 +267,10 @@ static int send_msg(bridge_t *b, proto_msg_t *m) {
     if (b->cfg.local != NULL) {
         b->has_pending = 0;
         int rc = b->cfg.local(b->cfg.local_ud, b->rid, strlen(b->rid), m, &b->pending, &err);
-        if (rc < 0)
+        if (rc < 0) {
             logf_(b, "the controller refused the %s: %s", proto_type_name(m->type), err.msg);
+            snprintf(b->refusal, sizeof b->refusal, "%s", err.msg);
+        }
         b->has_pending = rc == 1;
         return BASE_OK;
     }
@@ -728,6 +731,10 @@ int bridge_tick(bridge_t *b) {
 static int cmp_double(const void *x, const void *y) {
     double a = *(const double *)x, c = *(const double *)y;
     return (a > c) - (a < c);
+}
+
+const char *bridge_refusal(const bridge_t *b) {
+    return b->refusal[0] != '\0' ? b->refusal : NULL;
 }
 
 bridge_stats_t bridge_stats(bridge_t *b) {

@@ -108,6 +108,11 @@ int bridge_tick(bridge_t *b);
  * wake time (SIM_TIME_MAX for none). */
 sim_time_t bridge_next_tick(const bridge_t *b, sim_time_t now);
 
+/* In-process: why the controller last refused a message (its error message, e.g. "hello:
+ * the map has 5000 signals (limit 4096)"), or NULL; valid while the bridge lives. Over a
+ * socket the controller's refusals are in its own log: NULL. */
+const char *bridge_refusal(const bridge_t *b);
+
 /* Returns the counters; the p50/p99 are computed on demand. */
 bridge_stats_t bridge_stats(bridge_t *b);
 

@@ -25,6 +25,7 @@
 
 #include "controller/ctl_internal.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -150,6 +151,50 @@ const ctl_param_t CTL_PARAMS[] = {
 };
 #undef P
 
+/* "NAME=N" of ctl_limits_t: the names and upper bounds of greenwave-controller's --limit. */
+static int set_limit(ctl_limits_t *lim, const char *arg, base_err_t *err) {
+    static const struct {
+        const char *name;
+        int64_t min, max;
+    } names[] = {{"sessions", 1, 1000000},      {"requests", 1, 1000000},
+                 {"signals", 1, 1000000},       {"groups", 1, 10000000},
+                 {"detectors", 1, 10000000},    {"links", 1, 10000000},
+                 {"work", 1, INT64_C(1) << 50}, {"reap-after", 0, INT64_C(1) << 50}};
+    const char *eq = strchr(arg, '=');
+    size_t n = eq != NULL ? (size_t)(eq - arg) : 0;
+    for (size_t i = 0; eq != NULL && i < sizeof names / sizeof names[0]; i++) {
+        if (strlen(names[i].name) != n || strncmp(arg, names[i].name, n) != 0)
+            continue;
+        char *end;
+        errno = 0;
+        long long v = strtoll(eq + 1, &end, 10);
+        if (errno != 0 || end == eq + 1 || *end != '\0' || v < names[i].min || v > names[i].max)
+            return base_err_set(
+                err, BASE_EINVAL, "--limit %s: expected a whole number in [%lld, %lld], got '%s'",
+                names[i].name, (long long)names[i].min, (long long)names[i].max, eq + 1);
+        int64_t *wide[] = {NULL, NULL, NULL, NULL, NULL, NULL, &lim->max_work, &lim->reap_after};
+        int32_t *narrow[] = {NULL,
+                             &lim->max_requests,
+                             &lim->max_signals,
+                             &lim->max_groups,
+                             &lim->max_detectors,
+                             &lim->max_links,
+                             NULL,
+                             NULL};
+        if (i == 0)
+            lim->max_sessions = (int)v;
+        else if (wide[i] != NULL)
+            *wide[i] = v;
+        else
+            *narrow[i] = (int32_t)v;
+        return BASE_OK;
+    }
+    return base_err_set(err, BASE_EINVAL,
+                        "--limit: expected NAME=N with NAME one of sessions, requests, signals, "
+                        "groups, detectors, links, work, reap-after; got '%s'",
+                        arg);
+}
+
 int ctl_config_set(ctl_config_t *cfg, const char *option, const char *value, base_err_t *err) {
     if (strcmp(option, "--tsp") == 0 || strcmp(option, "--no-tsp") == 0) {
         cfg->tsp = strcmp(option, "--tsp") == 0;
@@ -172,6 +217,8 @@ int ctl_config_set(ctl_config_t *cfg, const char *option, const char *value, bas
         cfg->transition_auto = automatic;
         return BASE_OK;
     }
+    if (strcmp(option, "--limit") == 0)
+        return set_limit(&cfg->limits, value, err);
     for (const ctl_param_t *p = CTL_PARAMS; p->option != NULL; p++) {
         if (strcmp(p->option, option) != 0)
             continue;

@@ -106,7 +106,9 @@ extern const ctl_param_t CTL_PARAMS[];
 
 /* Sets one option of *cfg by its greenwave-controller name: a numeric parameter of
  * CTL_PARAMS ("--margin", value a number in its bounds), "--transition" (dwell, shortway,
- * longway, auto) or the flags "--tsp" / "--no-tsp" (value ignored). Returns 0, or BASE_EINVAL
+ * longway, auto), "--limit" (value NAME=N, a field of ctl_limits_t: sessions, requests,
+ * signals, groups, detectors, links, work, reap-after) or the flags "--tsp" / "--no-tsp"
+ * (value ignored). Returns 0, or BASE_EINVAL
  * with the reason in err for an unknown option or a bad value (*cfg then unchanged). */
 int ctl_config_set(ctl_config_t *cfg, const char *option, const char *value, base_err_t *err);
 

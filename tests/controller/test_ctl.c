@@ -116,6 +116,25 @@ START_TEST(test_config_set) {
                      "--transition: expected dwell, shortway, longway or auto, got 'sideways'");
     ck_assert_int_eq(ctl_config_set(&cfg, "--bind", "ipc://x", &err), BASE_EINVAL);
     ck_assert_str_eq(err.msg, "--bind: no such controller option");
+    /* --limit NAME=N: each field of ctl_limits_t, within its bounds. */
+    ck_assert_int_eq(ctl_config_set(&cfg, "--limit", "signals=5", &err), 0);
+    ck_assert_int_eq(cfg.limits.max_signals, 5);
+    ck_assert_int_eq(ctl_config_set(&cfg, "--limit", "sessions=7", &err), 0);
+    ck_assert_int_eq(cfg.limits.max_sessions, 7);
+    ck_assert_int_eq(ctl_config_set(&cfg, "--limit", "work=1125899906842624", &err), 0);
+    ck_assert(cfg.limits.max_work == INT64_C(1) << 50);
+    ck_assert_int_eq(ctl_config_set(&cfg, "--limit", "reap-after=0", &err), 0);
+    ck_assert(cfg.limits.reap_after == 0);
+    memcpy(&before, &cfg, sizeof cfg);
+    const char *bad_limits[] = {"signals=0",        "work=1125899906842625",
+                                "requests=-1",      "links=x",
+                                "links=",           "bogus=3",
+                                "signals",          "",
+                                "message-bytes=100"};
+    for (size_t k = 0; k < sizeof bad_limits / sizeof *bad_limits; k++)
+        ck_assert_msg(ctl_config_set(&cfg, "--limit", bad_limits[k], &err) == BASE_EINVAL, "%s",
+                      bad_limits[k]);
+    ck_assert_mem_eq(&cfg, &before, sizeof cfg);
 }
 END_TEST
 

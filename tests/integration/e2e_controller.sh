@@ -17,7 +17,9 @@
 #                byte-identical outputs, and far fewer ticks and bytes with event
 #   inprocess    greenwave-sim --controller in-process takes the controller's options (--ctl)
 #                as greenwave-controller does (same outputs as a controller started with them,
-#                other outputs than with the defaults); bad --ctl values exit 2 and say why
+#                other outputs than with the defaults); bad --ctl values exit 2 and say why, so
+#                does a map the controller refuses; a tick beyond a limit drops the session,
+#                which is lost and taken back as over a socket
 #   killed-event, restarted-event   killed and restarted, in event sync with MessagePack
 #   pyexample    the Python controller of docs/protocol.md section 10, extracted from the
 #                page, serves a simulator that offers MessagePack and event sync (it answers
@@ -234,6 +236,16 @@ inprocess)
   bad "expected OPTION\[=VALUE\], got '=3'" --controller in-process --ctl =3
   bad "\-\-ctl needs \-\-controller in-process" --controller "$ep" --ctl lead=3
   bad "unknown strategy" --controller in-process --strategy nonsense
+  bad "the in-process controller refused it: hello: the map has 13 signals (limit 3)" \
+    --controller in-process --strategy corridor --ctl limit=signals=3
+  # A tick beyond a limit drops the session, as over a socket: lost, hello again, taken back
+  # (the last loss may come too late in the run to be taken back).
+  run --controller in-process --ctl limit=requests=2 --sync event --out "$work/dropped" \
+    --log "$work/dropped.log"
+  [ "$(json "$work/dropped/summary.json" 'd["controller"]["taken_back"] > 0 and d["controller"]["lost_events"] - d["controller"]["taken_back"] in (0, 1)')" = True ] \
+    || fail "in-process: a dropped session was not lost and taken back"
+  grep -q "the controller refused the tick: session .* dropped: a tick with [0-9]* priority requests (limit 2)" "$work/dropped.log" \
+    || fail "in-process: the drop's reason is not in the log"
   echo "ok: in-process takes the controller's options; bad ones refused with exit 2"
   ;;
 pyexample)
