@@ -150,6 +150,22 @@ static int usage_error(const char *fmt, ...) {
     return 2;
 }
 
+/* Frees what main() set up, in reverse order; every argument may be NULL (log may be stderr,
+ * which stays open). */
+static void teardown(bridge_t **bridge, ctl_t **ctl, bridge_pub_t **pub, void *zctx, FILE *log,
+                     sim_t **sim, report_t **rep, sim_scenario_t **scn) {
+    bridge_destroy(bridge);
+    ctl_destroy(ctl);
+    bridge_pub_destroy(pub);
+    if (zctx != NULL)
+        zmq_ctx_term(zctx);
+    if (log != NULL && log != stderr)
+        fclose(log);
+    sim_destroy(sim);
+    report_destroy(rep);
+    sim_scenario_destroy(scn);
+}
+
 int main(int argc, char **argv) {
     const char *scenario = NULL, *out = "out", *log_path = NULL;
     bridge_config_t bcfg;
@@ -416,16 +432,7 @@ int main(int argc, char **argv) {
                  * (a map beyond the controller's limits, say), not a run on local plans. */
                 fprintf(stderr, "greenwave-sim: %s: the in-process controller refused it: %s\n",
                         scenario, bridge_refusal(bridge) ? bridge_refusal(bridge) : "no welcome");
-                bridge_destroy(&bridge);
-                ctl_destroy(&ctl);
-                bridge_pub_destroy(&pub);
-                if (zctx != NULL)
-                    zmq_ctx_term(zctx);
-                if (log != NULL && log != stderr)
-                    fclose(log);
-                sim_destroy(&sim);
-                report_destroy(&rep);
-                sim_scenario_destroy(&scn);
+                teardown(&bridge, &ctl, &pub, zctx, log, &sim, &rep, &scn);
                 return 2;
             }
             if (!quiet)
@@ -586,15 +593,6 @@ int main(int argc, char **argv) {
                (long long)s.safety_rejections, s.recovery_time_s, s.recovery_cycles);
         printf("  outputs: %s/{trips.csv, signals.csv, escort.csv, summary.json}\n", out);
     }
-    bridge_destroy(&bridge);
-    ctl_destroy(&ctl);
-    bridge_pub_destroy(&pub);
-    if (zctx != NULL)
-        zmq_ctx_term(zctx);
-    if (log != NULL && log != stderr)
-        fclose(log);
-    sim_destroy(&sim);
-    report_destroy(&rep);
-    sim_scenario_destroy(&scn);
+    teardown(&bridge, &ctl, &pub, zctx, log, &sim, &rep, &scn);
     return (rc < 0 || wrc < 0) ? 1 : 0;
 }
