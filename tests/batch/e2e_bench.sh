@@ -157,7 +157,10 @@ wait_line() {
 
 case $test in
 sweep)
-  "$bench" --help | grep -q -- "--shard I/N" || fail "--help"
+  # Into a file first: grep -q leaves at its match, and a --help longer than one stdio buffer
+  # would then be written into a closed pipe (SIGPIPE, a failure under pipefail).
+  "$bench" --help >help.txt || fail "--help: exit status"
+  grep -q -- "--shard I/N" help.txt || fail "--help"
   status=0
   "$bench" "${sweep[@]}" -j 2 --out res --stats >out.txt 2>err.txt || status=$?
   cat err.txt >&2

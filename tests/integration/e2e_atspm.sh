@@ -54,7 +54,8 @@ for code in 1 8 9 10 11 81 82; do
 done
 
 # --- charts ---------------------------------------------------------------------------------
-"$plots" --help | grep -q -- "--check-signals" || fail "--help does not list --check-signals"
+"$plots" --help >help.txt || fail "--help: exit status"
+grep -q -- "--check-signals" help.txt || fail "--help does not list --check-signals"
 if command -v gnuplot >/dev/null; then
   "$plots" bayiqi --signal A1 --out charts >charts.log 2>&1 || fail "plots: $(cat charts.log)"
   for f in charts/pcd-A1.png charts/split-A1.png; do

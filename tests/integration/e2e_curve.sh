@@ -39,7 +39,8 @@ pub() { sed -n 's/^public-key = //p' "$work/$1.pub"; }
 
 case $test in
 keygen)
-  "$bin/greenwave-keygen" --help | grep -q "usage: greenwave-keygen" || fail "no --help"
+  "$bin/greenwave-keygen" --help >"$work/help.txt" || fail "--help: exit status"
+  grep -q "usage: greenwave-keygen" "$work/help.txt" || fail "no --help"
   k=$("$bin/greenwave-keygen" --comment "test key" "$work/a")
   [ "${#k}" = 40 ] || fail "printed key '$k' is not 40 characters"
   [ "$(stat -c %a "$work/a.key")" = 600 ] || fail "secret key mode $(stat -c %a "$work/a.key")"

@@ -22,7 +22,8 @@ fail() {
 }
 
 # --- conversions that must work ----------------------------------------------------------
-"$imp" --help | grep -q -- "--routes" || fail "--help does not list --routes"
+"$imp" --help >"$work/help.txt" || fail "--help: exit status"
+grep -q -- "--routes" "$work/help.txt" || fail "--help does not list --routes"
 "$imp" "$data/arterial.net.xml" --routes "$data/arterial.rou.xml" --tls "$data/arterial.add.xml" \
   -o arterial.json 2>arterial.err || fail "arterial import: exit $?"
 grep -q "3 signals, 2 detectors, 96 trips, 1 flows, 1 escorts" arterial.err ||
