@@ -203,14 +203,16 @@ int ctl_config_set(ctl_config_t *cfg, const char *option, const char *value, bas
     if (value == NULL)
         return base_err_set(err, BASE_EINVAL, "%s: needs a value", option);
     if (strcmp(option, "--transition") == 0) {
-        int automatic = strcmp(value, "auto") == 0;
-        if (strcmp(value, "dwell") == 0)
-            cfg->transition = PROTO_TRANSITION_DWELL;
-        else if (strcmp(value, "shortway") == 0)
-            cfg->transition = PROTO_TRANSITION_SHORTWAY;
-        else if (strcmp(value, "longway") == 0)
-            cfg->transition = PROTO_TRANSITION_LONGWAY;
-        else if (!automatic)
+        /* The names are the protocol's (proto_transition_name), plus "auto". */
+        static const proto_transition_t all[] = {PROTO_TRANSITION_DWELL, PROTO_TRANSITION_SHORTWAY,
+                                                 PROTO_TRANSITION_LONGWAY};
+        int automatic = strcmp(value, "auto") == 0, known = automatic;
+        for (size_t t = 0; !known && t < sizeof all / sizeof all[0]; t++)
+            if (strcmp(value, proto_transition_name(all[t])) == 0) {
+                cfg->transition = all[t];
+                known = 1;
+            }
+        if (!known)
             return base_err_set(err, BASE_EINVAL,
                                 "--transition: expected dwell, shortway, longway or auto, got '%s'",
                                 value);
