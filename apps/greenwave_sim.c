@@ -402,14 +402,15 @@ int main(int argc, char **argv) {
     bridge_pub_t *pub = NULL;
     int want_pub = pcfg.publish != NULL || pcfg.record != NULL || pcfg.listen != NULL;
     if (bcfg.endpoint != NULL || want_pub) {
-        char *map = bridge_map_json(scenario, &err);
+        /* In-process without a viewer, the controller shares the scenario: no JSON map. */
+        char *map = in_process && !want_pub ? NULL : bridge_map_json(scenario, &err);
         zctx = map && (want_pub || !in_process) ? zmq_ctx_new() : NULL;
         if (zctx != NULL && want_pub) {
             pub = bridge_pub_new(zctx, sim, map, &pcfg, &err);
             bcfg.on_decision = publish_decision;
             bcfg.ud = pub;
         }
-        int have_map = map != NULL;
+        int have_map = map != NULL || (in_process && !want_pub);
         int zmq_ok = zctx != NULL || (have_map && !want_pub && in_process);
         if (zmq_ok && (pub != NULL || !want_pub) && bcfg.endpoint != NULL)
             bridge = bridge_new(zctx, sim, map, seed, &bcfg, &err);

@@ -206,8 +206,12 @@ static int open_socket(bridge_t *b, base_err_t *err) {
 
 bridge_t *bridge_new(void *zmq_ctx, sim_t *sim, const char *map_json, uint64_t seed,
                      const bridge_config_t *cfg, base_err_t *err) {
+    if (map_json == NULL && cfg->local == NULL) {
+        base_err_set(err, BASE_EINVAL, "bridge_new: no map");
+        return NULL;
+    }
     bridge_t *b = calloc(1, sizeof *b);
-    if (b == NULL || (b->map_json = strdup(map_json)) == NULL) {
+    if (b == NULL || (map_json != NULL && (b->map_json = strdup(map_json)) == NULL)) {
         base_err_set(err, BASE_ENOMEM, "out of memory");
         bridge_destroy(&b);
         return NULL;
@@ -301,6 +305,8 @@ static void send_hello(bridge_t *b) {
     m.u.hello.session.tick_ms = b->cfg.tick_ms;
     m.u.hello.session.start_tod_ms = b->scn->start_tod;
     m.u.hello.map_json = b->map_json;
+    if (b->cfg.local != NULL && b->map_json == NULL)
+        m.u.hello.map_scn = b->scn; /* in-process: the map itself, not its JSON */
     m.u.hello.encodings = PROTO_ENC_BIT(PROTO_ENC_JSON) | PROTO_ENC_BIT(b->cfg.encoding);
     m.u.hello.sync = PROTO_SYNC_LOCKSTEP | (b->cfg.event ? PROTO_SYNC_EVENT : 0);
     /* The decision log is read only to log it or publish it. */

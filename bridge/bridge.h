@@ -84,7 +84,9 @@ void bridge_config_defaults(bridge_config_t *cfg);
 
 /* Returns a bridge for sim with the given map (a scenario document without demand, JSON
  * text; copied), or NULL with the message in err. Nothing is sent yet. zmq_ctx may be NULL
- * with an in-process controller (cfg->local). */
+ * with an in-process controller (cfg->local); map_json may be NULL with it too, and then the
+ * hello hands the controller the simulator's own scenario as the map (proto_hello_t.map_scn),
+ * which the controller shares read-only: destroy the controller before the scenario. */
 bridge_t *bridge_new(void *zmq_ctx, sim_t *sim, const char *map_json, uint64_t seed,
                      const bridge_config_t *cfg, base_err_t *err);
 

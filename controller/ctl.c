@@ -693,7 +693,7 @@ static int handle_hello(ctl_t *ctl, const void *peer, size_t peer_len, const pro
     if (s == NULL)
         return base_err_set(err, BASE_ENOMEM, "out of memory");
     base_arena_init(&s->arena);
-    int rc = ctl__map_init(&s->map, h->map_json, err);
+    int rc = ctl__map_init(&s->map, h, err);
     if (rc == 0)
         rc = check_map(&ctl->cfg.limits, s->map.scn, err);
     if (rc < 0) {

@@ -51,7 +51,8 @@ typedef struct ctl__index {
 } ctl__index_t; /* sorted by id (strcmp) for bsearch */
 
 typedef struct ctl__map {
-    sim_scenario_t *scn;          /* owned */
+    const sim_scenario_t *scn;    /* owned, unless shared */
+    sim_scenario_t *owned;        /* scn when parsed from the hello's JSON, else NULL */
     ctl__index_t *by_node_signal; /* node id -> signal index, n_signals entries */
     ctl__index_t *by_link;        /* link id -> link index */
     ctl__index_t *by_detector;    /* detector id -> detector index */
@@ -63,9 +64,10 @@ typedef struct ctl__map {
     int32_t **group_dets;
 } ctl__map_t;
 
-/* Parses map_json and builds the indexes. Returns 0, or a negative code with the loader's
- * message in err. On failure *map is left empty (ctl__map_fini() is a no-op). */
-int ctl__map_init(ctl__map_t *map, const char *map_json, base_err_t *err);
+/* Parses the hello's map_json (or, in-process, shares its map_scn, which must outlive the
+ * map) and builds the indexes. Returns 0, or a negative code with the loader's message in
+ * err. On failure *map is left empty (ctl__map_fini() is a no-op). */
+int ctl__map_init(ctl__map_t *map, const proto_hello_t *hello, base_err_t *err);
 
 /* Frees what ctl__map_init() built; safe on a zeroed map. */
 void ctl__map_fini(ctl__map_t *map);

@@ -166,13 +166,17 @@ out:
     return rc;
 }
 
-int ctl__map_init(ctl__map_t *map, const char *map_json, base_err_t *err) {
+int ctl__map_init(ctl__map_t *map, const proto_hello_t *hello, base_err_t *err) {
     memset(map, 0, sizeof *map);
-    if (map_json == NULL)
-        return base_err_set(err, BASE_EINVAL, "hello without a map");
-    map->scn = scn_loader_load_string(map_json, "map", err);
-    if (map->scn == NULL)
-        return err != NULL && err->code < 0 ? err->code : BASE_EINVAL;
+    if (hello->map_scn != NULL) {
+        map->scn = hello->map_scn; /* in-process: the simulator's own, read-only */
+    } else {
+        if (hello->map_json == NULL)
+            return base_err_set(err, BASE_EINVAL, "hello without a map");
+        map->scn = map->owned = scn_loader_load_string(hello->map_json, "map", err);
+        if (map->scn == NULL)
+            return err != NULL && err->code < 0 ? err->code : BASE_EINVAL;
+    }
     const sim_scenario_t *scn = map->scn;
     map->by_node_signal = index_new(scn->n_signals);
     map->by_link = index_new(scn->n_links);
@@ -220,6 +224,6 @@ void ctl__map_fini(ctl__map_t *map) {
     free(map->by_detector);
     free(map->link_adv);
     free(map->link_stop);
-    sim_scenario_destroy(&map->scn);
+    sim_scenario_destroy(&map->owned);
     memset(map, 0, sizeof *map);
 }

@@ -128,6 +128,9 @@ typedef struct proto_session {
 typedef struct proto_hello {
     proto_session_t session;
     const char *map_json; /* the map: a scenario document without demand, as JSON text */
+    /* In-process only, never on the wire: the map as the simulator's own parsed scenario,
+     * shared read-only for the session's life, in place of map_json (which may be NULL). */
+    const struct sim_scenario *map_scn;
     uint32_t encodings;   /* PROTO_ENC_BIT()s the simulator speaks; 0: JSON only (absent) */
     uint32_t sync;        /* PROTO_SYNC_* the simulator offers; 0: lockstep only (absent) */
     int no_log;           /* 1: the simulator does not read control.log (wire: "log": false) */

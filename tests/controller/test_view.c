@@ -25,7 +25,7 @@ static vfx_t *vfx_new(const char *json) {
     vfx_t *v = calloc(1, sizeof *v);
     ck_assert_ptr_nonnull(v);
     base_err_t err = {0};
-    ck_assert_int_eq(ctl__map_init(&v->s.map, json, &err), 0);
+    ck_assert_int_eq(ctl__map_init(&v->s.map, &(proto_hello_t){.map_json = json}, &err), 0);
     const sim_scenario_t *scn = v->s.map.scn;
     ck_assert_int_le(scn->n_signals, 3);
     ctl_config_defaults(&v->cfg);
@@ -73,7 +73,7 @@ START_TEST(test_map_lookups) {
     char *json = fx_arterial_json(&o);
     ctl__map_t map;
     base_err_t err = {0};
-    ck_assert_int_eq(ctl__map_init(&map, json, &err), 0);
+    ck_assert_int_eq(ctl__map_init(&map, &(proto_hello_t){.map_json = json}, &err), 0);
     const sim_scenario_t *scn = map.scn;
     ck_assert_int_eq(ctl__map_signal(&map, "B"), 1);
     ck_assert_int_eq(ctl__map_signal(&map, "W"), -1); /* a node without a signal */
@@ -105,7 +105,7 @@ START_TEST(test_map_lookups) {
     ctl__map_fini(&map);
     ctl__map_fini(&map); /* idempotent */
 
-    ck_assert_int_eq(ctl__map_init(&map, "[", &err), BASE_EPARSE);
+    ck_assert_int_eq(ctl__map_init(&map, &(proto_hello_t){.map_json = "["}, &err), BASE_EPARSE);
     ck_assert_ptr_null(map.scn);
     ctl__map_fini(&map);
     free(json);
