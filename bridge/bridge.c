@@ -87,6 +87,11 @@ struct bridge {
     uint8_t *has_last_sig, *has_last_det;
     proto_detector_state_t *last_det;
     int32_t last_n_srms;
+    /* With subscriptions, the simulator's change marks (sim_track_changes()) say which
+     * signals and detectors a delta need look at; next_cross[i]: when signal i's times next
+     * read differently with nothing marked (sim_signal_next_change()). */
+    int tracked;
+    sim_time_t *next_cross;
     /* The wake of the last control (event sync offered and asked for). */
     int has_wake;
     proto_wake_t wake;
@@ -249,7 +254,8 @@ bridge_t *bridge_new(void *zmq_ctx, sim_t *sim, const char *map_json, uint64_t s
     b->last_spat = calloc(ns, sizeof *b->last_spat);
     b->last_groups = calloc((size_t)n_groups + 1, sizeof *b->last_groups);
     b->last_det = calloc(nd, sizeof *b->last_det);
-    if (b->obu == NULL || b->group_off == NULL || b->by_node == NULL || b->sub_sig == NULL ||
+    b->next_cross = calloc(ns, sizeof *b->next_cross);
+    if (b->next_cross == NULL || b->obu == NULL || b->group_off == NULL || b->by_node == NULL || b->sub_sig == NULL ||
         b->sub_det == NULL || b->has_last_sig == NULL || b->has_last_det == NULL ||
         b->last_spat == NULL || b->last_groups == NULL || b->last_det == NULL) {
         base_err_set(err, BASE_ENOMEM, "out of memory");
@@ -341,6 +347,7 @@ void bridge_destroy(bridge_t **self_p) {
     free(b->last_spat);
     free(b->last_groups);
     free(b->last_det);
+    free(b->next_cross);
     base_arena_fini(&b->tick_arena);
     free(b->rtt);
     free(b->map_json);
@@ -429,6 +436,8 @@ static void take_welcome(bridge_t *b, const proto_msg_t *m) {
     b->enc = e;
     take_subscribe(b, m->u.welcome.subscribe);
     b->st.event |= b->subscribed;
+    /* Deltas from change marks (without them, from a comparison of everything). */
+    b->tracked = b->subscribed && sim_track_changes(b->sim) == BASE_OK;
     /* A new session: a full snapshot first, and lockstep until the controller asks for more. */
     b->full_next = 1;
     b->has_wake = 0;
@@ -520,6 +529,19 @@ static int detectors_changed(const bridge_t *b, const proto_tick_t *t) {
     return 0;
 }
 
+/* Remembers x as what signal i last showed (times relative, see rel()). */
+static void keep_sent(bridge_t *b, int32_t i, const proto_intersection_state_t *x, int64_t now) {
+    proto_group_state_t *g = &b->last_groups[b->group_off[i]];
+    for (int32_t k = 0; k < x->n_groups; k++) {
+        g[k] = x->groups[k];
+        g[k].min_end_ms = rel(g[k].min_end_ms, now);
+        g[k].max_end_ms = rel(g[k].max_end_ms, now);
+    }
+    b->last_spat[i] = *x;
+    b->last_spat[i].groups = g;
+    b->has_last_sig[i] = 1;
+}
+
 /* Keeps the subscribed entries of a full tick that changed since the last tick sent (all of
  * them for a full snapshot) and the SRMs of the subscribed roles; remembers what is sent. */
 static void filter_tick(bridge_t *b, proto_tick_t *t) {
@@ -530,15 +552,7 @@ static void filter_tick(bridge_t *b, proto_tick_t *t) {
         if (!b->sub_sig[i] ||
             (!full && b->has_last_sig[i] && same_signal(&b->last_spat[i], x, 1, t->time_ms)))
             continue;
-        proto_group_state_t *g = &b->last_groups[b->group_off[i]];
-        for (int32_t k = 0; k < x->n_groups; k++) {
-            g[k] = x->groups[k];
-            g[k].min_end_ms = rel(g[k].min_end_ms, t->time_ms);
-            g[k].max_end_ms = rel(g[k].max_end_ms, t->time_ms);
-        }
-        b->last_spat[i] = *x;
-        b->last_spat[i].groups = g;
-        b->has_last_sig[i] = 1;
+        keep_sent(b, i, x, t->time_ms);
         t->spat[n++] = *x;
     }
     t->n_spat = n;
@@ -562,6 +576,113 @@ static void filter_tick(bridge_t *b, proto_tick_t *t) {
     b->full_next = 0;
 }
 
+/* The next set bit of a bit set of n bits at or after i, or n. */
+static int32_t next_bit(const uint64_t *set, int32_t i, int32_t n) {
+    while (i < n) {
+        uint64_t w = set[i >> 6] >> (i & 63);
+        if (w != 0) {
+            i += (int32_t)__builtin_ctzll(w);
+            return i < n ? i : n;
+        }
+        i = (i | 63) + 1;
+    }
+    return n;
+}
+
+/* Whether a marked subscribed signal (without times) or detector differs from the last tick
+ * sent: what signals_changed() and detectors_changed() say of a full tick, reading only what
+ * the simulator marked (a change of times alone is no change here). */
+static int marked_changed(bridge_t *b, int signals, int detectors) {
+    const sim_scenario_t *scn = b->scn;
+    const uint64_t *cs = sim_changed_signals(b->sim), *cd = sim_changed_detectors(b->sim);
+    for (int32_t i = next_bit(cs, 0, scn->n_signals); signals && i < scn->n_signals;
+         i = next_bit(cs, i + 1, scn->n_signals)) {
+        if (!b->sub_sig[i])
+            continue;
+        proto_intersection_state_t x;
+        if (bridge_tick_signal(b->sim, &b->tick_arena, i, &x) < 0 || !b->has_last_sig[i] ||
+            !same_signal(&b->last_spat[i], &x, 0, sim_now(b->sim)))
+            return 1;
+    }
+    for (int32_t d = next_bit(cd, 0, scn->n_detectors); detectors && d < scn->n_detectors;
+         d = next_bit(cd, d + 1, scn->n_detectors))
+        if (b->sub_det[d] &&
+            (!b->has_last_det[d] || b->last_det[d].count != sim_detector_count(b->sim, d) ||
+             b->last_det[d].occupied != sim_detector_occupied(b->sim, d)))
+            return 1;
+    return 0;
+}
+
+/* The delta of the subscribed state into *t (SRMs already there), as filter_tick() makes it
+ * from a full tick, but reading only the signals marked or whose times cross the clock
+ * (next_cross) and the detectors marked; then clears the marks. */
+static int build_delta(bridge_t *b, proto_tick_t *t) {
+    const sim_scenario_t *scn = b->scn;
+    base_arena_t *a = &b->tick_arena;
+    int64_t now = sim_now(b->sim);
+    const uint64_t *cs = sim_changed_signals(b->sim), *cd = sim_changed_detectors(b->sim);
+    int32_t n = 0, cap = 16;
+    t->spat = base_arena_alloc(a, (size_t)cap * sizeof *t->spat);
+    if (t->spat == NULL)
+        return BASE_ENOMEM;
+    for (int32_t i = 0; i < scn->n_signals; i++) {
+        int marked = (cs[i >> 6] >> (i & 63)) & 1;
+        if (!b->sub_sig[i] || (!marked && b->next_cross[i] > now))
+            continue;
+        proto_intersection_state_t x;
+        if (bridge_tick_signal(b->sim, a, i, &x) < 0)
+            return BASE_ENOMEM;
+        b->next_cross[i] = sim_signal_next_change(b->sim, i);
+        if (b->has_last_sig[i] && same_signal(&b->last_spat[i], &x, 1, now))
+            continue;
+        keep_sent(b, i, &x, now);
+        if (n == cap) {
+            proto_intersection_state_t *more = base_arena_alloc(a, 2 * (size_t)cap * sizeof *more);
+            if (more == NULL)
+                return BASE_ENOMEM;
+            memcpy(more, t->spat, (size_t)n * sizeof *more);
+            t->spat = more;
+            cap *= 2;
+        }
+        t->spat[n++] = x;
+    }
+    t->n_spat = n;
+    n = 0;
+    cap = 16;
+    t->detectors = base_arena_alloc(a, (size_t)cap * sizeof *t->detectors);
+    if (t->detectors == NULL)
+        return BASE_ENOMEM;
+    for (int32_t d = next_bit(cd, 0, scn->n_detectors); d < scn->n_detectors;
+         d = next_bit(cd, d + 1, scn->n_detectors)) {
+        proto_detector_state_t x = {.id = scn->detectors[d].id,
+                                    .count = sim_detector_count(b->sim, d),
+                                    .occupied = sim_detector_occupied(b->sim, d)};
+        if (!b->sub_det[d] || (b->has_last_det[d] && b->last_det[d].count == x.count &&
+                               b->last_det[d].occupied == x.occupied))
+            continue;
+        b->last_det[d] = x;
+        b->has_last_det[d] = 1;
+        if (n == cap) {
+            proto_detector_state_t *more = base_arena_alloc(a, 2 * (size_t)cap * sizeof *more);
+            if (more == NULL)
+                return BASE_ENOMEM;
+            memcpy(more, t->detectors, (size_t)n * sizeof *more);
+            t->detectors = more;
+            cap *= 2;
+        }
+        t->detectors[n++] = x;
+    }
+    t->n_detectors = n;
+    n = 0;
+    for (int32_t k = 0; k < t->n_srms; k++)
+        if (b->all_roles || (b->roles & PROTO_ROLE_BIT(t->srms[k].role)))
+            t->srms[n++] = t->srms[k];
+    t->n_srms = n;
+    t->delta = 1;
+    sim_changes_clear(b->sim);
+    return BASE_OK;
+}
+
 /* Builds the tick due at this boundary into *t. Returns 1, 0 when a wake is in force and none
  * of its conditions holds (nothing to send), or BASE_ENOMEM. */
 static int build_tick(bridge_t *b, proto_tick_t *t) {
@@ -579,7 +700,10 @@ static int build_tick(bridge_t *b, proto_tick_t *t) {
                 due = b->all_roles || (b->roles & PROTO_ROLE_BIT(t->srms[k].role));
             due = due || b->last_n_srms > 0; /* the controller sees the requests end */
         }
-        if (!due && (b->wake.on & (PROTO_WAKE_SIGNAL | PROTO_WAKE_DETECTOR))) {
+        if (!due && (b->wake.on & (PROTO_WAKE_SIGNAL | PROTO_WAKE_DETECTOR)) && b->tracked) {
+            due = marked_changed(b, (b->wake.on & PROTO_WAKE_SIGNAL) != 0,
+                                 (b->wake.on & PROTO_WAKE_DETECTOR) != 0);
+        } else if (!due && (b->wake.on & (PROTO_WAKE_SIGNAL | PROTO_WAKE_DETECTOR))) {
             if (bridge_tick_build_state(b->sim, a, t) < 0)
                 return BASE_ENOMEM;
             state = 1;
@@ -591,10 +715,22 @@ static int build_tick(bridge_t *b, proto_tick_t *t) {
     }
     if (!srms && bridge_tick_build_srms(b->sim, b->obu, a, escorts, transit, t) < 0)
         return BASE_ENOMEM;
+    if (b->tracked && !b->full_next) {
+        if (build_delta(b, t) < 0)
+            return BASE_ENOMEM;
+        b->last_n_srms = t->n_srms;
+        return 1;
+    }
     if (!state && bridge_tick_build_state(b->sim, a, t) < 0)
         return BASE_ENOMEM;
     if (b->subscribed)
         filter_tick(b, t);
+    if (b->tracked) {
+        /* A full snapshot: every signal's times looked at now. */
+        for (int32_t i = 0; i < b->scn->n_signals; i++)
+            b->next_cross[i] = sim_signal_next_change(b->sim, i);
+        sim_changes_clear(b->sim);
+    }
     b->last_n_srms = t->n_srms;
     return 1;
 }

@@ -70,6 +70,7 @@ int sim_command(sim_t *sim, const sim_command_t *cmd, base_err_t *why) {
     const sim_signal_t *sig = &scn->signals[s];
     sim__signal_state_t *st = &sim->signals[s];
     const char *node = scn->nodes[sig->node].id;
+    sim__mark_signal(sim, s);
     if (sim->obs.command_applied != NULL && command_ok(sim, cmd))
         sim->obs.command_applied(sim->obs.ud, sim->now, cmd);
     switch (cmd->action) {
@@ -192,6 +193,47 @@ sim_time_t sim_group_min_end(const sim_t *sim, int32_t s, int32_t g) {
         }
         return sim->now;
     }
+}
+
+/* Folds a time into *at: the earliest time after now at which a reading changes. A clamped
+ * reading (max(t, now)) changes when t is reached; an unclamped one also reads differently
+ * the moment after it equals now. */
+static void ahead(sim_time_t t, sim_time_t now, sim_time_t *at) {
+    if (t > now && t < *at)
+        *at = t;
+}
+
+static void fixed(sim_time_t t, sim_time_t now, sim_time_t *at) {
+    if (t >= now)
+        ahead(t > now ? t : now + 1, now, at);
+}
+
+sim_time_t sim_signal_next_change(const sim_t *sim, int32_t s) {
+    const sim_signal_t *sig = &sim->scn->signals[s];
+    const sim__signal_state_t *st = &sim->signals[s];
+    sim_time_t now = sim->now, at = SIM_TIME_MAX;
+    int ends = st->phase == SIM__PHASE_GREEN && st->green_end != SIM_TIME_MAX;
+    /* The cases of sim_group_min_end() and sim_group_max_end(), in their order. */
+    for (int32_t g = 0; g < sig->n_groups; g++) {
+        switch (st->group_state[g]) {
+        case SIM_SIGNAL_GREEN:
+            ahead(st->group_green_since[g] + sig->groups[g].min_green, now, &at);
+            if (ends)
+                ahead(st->green_end, now, &at);
+            break;
+        case SIM_SIGNAL_YELLOW:
+            fixed(st->group_red_at[g], now, &at);
+            break;
+        default:
+            if (st->phase == SIM__PHASE_CHANGE &&
+                (sig->stages[st->next_stage].groups & (UINT64_C(1) << g)))
+                fixed(st->next_stage_start, now, &at);
+            else if (ends)
+                ahead(st->green_end + sim_scenario_intergreen(sig, st->stage), now, &at);
+            break;
+        }
+    }
+    return at;
 }
 
 sim_time_t sim_group_max_end(const sim_t *sim, int32_t s, int32_t g) {

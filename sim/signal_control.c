@@ -272,6 +272,7 @@ static void run_due(sim_t *sim, int32_t s) {
 void sim__signal_step(sim_t *sim, int32_t s, int64_t gen) {
     if (gen != sim->signals[s].gen)
         return; /* superseded */
+    sim__mark_signal(sim, s);
     run_due(sim, s);
 }
 

@@ -194,6 +194,7 @@ static void enter_link(sim_t *sim, int32_t v, int32_t l, int32_t m, sim_time_t s
     ls->n_vehicles++;
     vh->link = l;
     vh->link_enter = sim->now;
+    sim__mark_link(sim, l);
     for (int32_t i = sim->det_first[l]; i < sim->det_first[l + 1]; i++) {
         int32_t d = sim->det_by_link[i];
         const sim_detector_t *det = &sim->scn->detectors[d];
@@ -310,6 +311,7 @@ static void on_discharge(sim_t *sim, int32_t m) {
     ls->queued_milli -= vh->pce_milli;
     ls->n_vehicles--;
     ls->n_queued--;
+    sim__mark_link(sim, from);
     for (int32_t i = sim->det_first[from]; i < sim->det_first[from + 1]; i++) {
         int32_t d = sim->det_by_link[i];
         if (sim->scn->detectors[d].kind == SIM_DETECTOR_STOP_LINE) {
@@ -402,6 +404,7 @@ static void on_link_end(sim_t *sim, int32_t v) {
     sim__move_state_t *ms = &sim->moves[m];
     ls->queued_milli += vh->pce_milli;
     ls->n_queued++;
+    sim__mark_link(sim, l);
     vh->stopline_arrive = sim->now;
     vh->queued = 1;
     int32_t ahead = ms->n;
@@ -692,6 +695,8 @@ void sim_destroy(sim_t **self_p) {
     free(sim->det_first);
     free(sim->det_by_link);
     free(sim->det_count);
+    free(sim->changed_sig);
+    free(sim->changed_det);
     free(sim->escorts);
     free(sim->vehicles);
     sim_event_queue_fini(&sim->queue);
@@ -782,6 +787,40 @@ double sim_link_storage_pce(const sim_t *sim, int32_t l) {
 
 double sim_link_occupancy_pce(const sim_t *sim, int32_t l) {
     return (double)sim->links[l].occ_milli / 1000.0;
+}
+
+int sim_track_changes(sim_t *sim) {
+    if (sim->changed_sig != NULL)
+        return BASE_OK;
+    size_t ws = (size_t)sim->scn->n_signals / 64 + 1, wd = (size_t)sim->scn->n_detectors / 64 + 1;
+    sim->changed_sig = calloc(ws, sizeof *sim->changed_sig);
+    sim->changed_det = calloc(wd, sizeof *sim->changed_det);
+    if (sim->changed_sig == NULL || sim->changed_det == NULL) {
+        free(sim->changed_sig);
+        free(sim->changed_det);
+        sim->changed_sig = sim->changed_det = NULL;
+        return BASE_ENOMEM;
+    }
+    /* Everything counts as changed until the first clear. */
+    memset(sim->changed_sig, 0xff, ws * sizeof *sim->changed_sig);
+    memset(sim->changed_det, 0xff, wd * sizeof *sim->changed_det);
+    return BASE_OK;
+}
+
+const uint64_t *sim_changed_signals(const sim_t *sim) {
+    return sim->changed_sig;
+}
+
+const uint64_t *sim_changed_detectors(const sim_t *sim) {
+    return sim->changed_det;
+}
+
+void sim_changes_clear(sim_t *sim) {
+    if (sim->changed_sig == NULL)
+        return;
+    memset(sim->changed_sig, 0, ((size_t)sim->scn->n_signals / 64 + 1) * sizeof *sim->changed_sig);
+    memset(sim->changed_det, 0,
+           ((size_t)sim->scn->n_detectors / 64 + 1) * sizeof *sim->changed_det);
 }
 
 int64_t sim_detector_count(const sim_t *sim, int32_t d) {

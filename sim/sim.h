@@ -129,6 +129,20 @@ double sim_link_occupancy_pce(const sim_t *sim, int32_t l);
 int64_t sim_detector_count(const sim_t *sim, int32_t d);
 int sim_detector_occupied(const sim_t *sim, int32_t d);
 
+/* Change marks, for a reader that passes on only what changed (the bridge's delta ticks).
+ * Off until sim_track_changes() (BASE_OK or BASE_ENOMEM), which marks everything. From then
+ * on the simulation marks every signal whose state may have changed (a step of its plan or
+ * a command) and every detector whose count or occupancy may have changed (a vehicle
+ * entering its link, joining or leaving its queue), until sim_changes_clear(). The marks are
+ * conservative: a marked item may be unchanged, an unmarked one is unchanged, except that
+ * sim_group_min_end() and sim_group_max_end() read the clock (a time passed reads as now).
+ * sim_changed_signals() / sim_changed_detectors(): bit sets (bit i of word i / 64), or NULL
+ * while untracked. */
+int sim_track_changes(sim_t *sim);
+const uint64_t *sim_changed_signals(const sim_t *sim);
+const uint64_t *sim_changed_detectors(const sim_t *sim);
+void sim_changes_clear(sim_t *sim);
+
 /* Escort progress: 0 not departed, 1 travelling, 2 arrived; times in ms (-1 if not yet). */
 typedef struct sim_escort_status {
     int state;
@@ -198,6 +212,11 @@ sim_signal_status_t sim_signal_status(const sim_t *sim, int32_t s);
 /* J2735 minEndTime / maxEndTime of group g of signal s (ms; max -1 when held or unknown). */
 sim_time_t sim_group_min_end(const sim_t *sim, int32_t s, int32_t g);
 sim_time_t sim_group_max_end(const sim_t *sim, int32_t s, int32_t g);
+/* The earliest time after now at which sim_group_min_end() or sim_group_max_end() of a group
+ * of signal s may read differently, the signal's state staying as it is (a time reached then
+ * reads as now); SIM_TIME_MAX if none. With sim_track_changes(): a signal unmarked and before
+ * this time reads exactly as it did. */
+sim_time_t sim_signal_next_change(const sim_t *sim, int32_t s);
 
 /* ---- vehicles (for the escort's and buses' on-board units, and the visualiser) ------- */
 

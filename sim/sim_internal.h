@@ -126,7 +126,26 @@ struct sim {
     int32_t *det_first; /* detectors of link l: det_by_link[det_first[l] .. det_first[l+1]) */
     int32_t *det_by_link;
     int64_t *det_count;
+
+    /* Change marks (sim_track_changes()): bit sets over signals and detectors, or NULL. */
+    uint64_t *changed_sig, *changed_det;
 };
+
+/* Marks signal s as possibly changed (a no-op unless changes are tracked). */
+static inline void sim__mark_signal(sim_t *sim, int32_t s) {
+    if (sim->changed_sig != NULL)
+        sim->changed_sig[s >> 6] |= UINT64_C(1) << (s & 63);
+}
+
+/* Marks the detectors of link l as possibly changed (their count or occupancy). */
+static inline void sim__mark_link(sim_t *sim, int32_t l) {
+    if (sim->changed_det == NULL)
+        return;
+    for (int32_t i = sim->det_first[l]; i < sim->det_first[l + 1]; i++) {
+        int32_t d = sim->det_by_link[i];
+        sim->changed_det[d >> 6] |= UINT64_C(1) << (d & 63);
+    }
+}
 
 /* Schedules an event; returns 0 or BASE_ENOMEM (also stored in sim->err). */
 int sim__schedule(sim_t *sim, sim_time_t t, int32_t type, int32_t a, int64_t b);
