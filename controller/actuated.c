@@ -49,7 +49,7 @@ static void latch_calls(ctl__session_t *s, int32_t sig) {
         if (first[g] == first[g + 1])
             svc->call |= bit; /* no detector: recall */
         for (int32_t i = first[g]; i < first[g + 1]; i++)
-            if (s->dets[dets[i]].actuated)
+            if (ctl__det_actuated(s, dets[i]))
                 svc->call |= bit;
     }
 }
@@ -63,8 +63,8 @@ static int64_t last_actuation(const ctl__session_t *s, int32_t sig, uint64_t mas
         if (!(mask & (UINT64_C(1) << g)))
             continue;
         for (int32_t i = first[g]; i < first[g + 1]; i++)
-            if (s->dets[dets[i]].last_ext > last)
-                last = s->dets[dets[i]].last_ext;
+            if (ctl__det_last_ext(s, dets[i]) > last)
+                last = ctl__det_last_ext(s, dets[i]);
     }
     return last;
 }
@@ -201,7 +201,49 @@ static void actuate(ctl__session_t *s, int32_t sig) {
     }
 }
 
+static int64_t passage_ms(const ctl__session_t *s) {
+    return (int64_t)(s->cfg->passage_s * 1000.0 + 0.5);
+}
+
+/* The first time after now at which actuate() may decide differently at sig with nothing
+ * else changing: the minimum green's end, the max-out, the gap-out. */
+static int64_t next_due(const ctl__session_t *s, int32_t sig) {
+    const sim_signal_t *sg = &s->map.scn->signals[sig];
+    const ctl__sigview_t *v = &s->views[sig];
+    if (!v->seen || v->in_change)
+        return INT64_MAX; /* only a new SPaT changes anything */
+    uint64_t cur = sg->stages[v->stage].groups;
+    int64_t t[3] = {v->min_end, v->green_start + ctl__map_max_green(sg, cur),
+                    last_actuation(s, sig, cur) + passage_ms(s)};
+    int64_t at = INT64_MAX;
+    for (int i = 0; i < 3; i++)
+        if (t[i] > s->now && t[i] < at)
+            at = t[i];
+    return at;
+}
+
+/* Every signal is looked at in lockstep. Under event sync only those whose decision may
+ * differ from the last look: a change of their SPaT or of a detector on their approaches
+ * (touched), a command in the previous tick (it may have been refused, and is repeated), a
+ * request naming them, or a time reached (next_due()). The others would decide as before,
+ * which is nothing: every command changes the SPaT it answers. */
 void ctl__actuated_tick(ctl__session_t *s) {
-    for (int32_t sig = 0; sig < s->map.scn->n_signals; sig++)
+    int32_t n = s->map.scn->n_signals;
+    if (!s->event) {
+        for (int32_t sig = 0; sig < n; sig++)
+            actuate(s, sig);
+        return;
+    }
+    for (int32_t i = 0; i < s->n_reqs; i++)
+        if (s->reqs[i].sig >= 0)
+            s->req_at[s->reqs[i].sig] = 1;
+    for (int32_t sig = 0; sig < n; sig++) {
+        if (!s->touched[sig] && !s->cmd_prev[sig] && !s->req_at[sig] && s->due[sig] > s->now)
+            continue;
         actuate(s, sig);
+        s->due[sig] = next_due(s, sig);
+    }
+    for (int32_t i = 0; i < s->n_reqs; i++)
+        if (s->reqs[i].sig >= 0)
+            s->req_at[s->reqs[i].sig] = 0;
 }

@@ -808,11 +808,16 @@ static int handle_tick(ctl_t *ctl, const void *peer, size_t peer_len, const prot
     s->n_reqs = 0;
     s->oom = 0;
     memset(s->commanded, 0, (size_t)scn->n_signals + 1);
-    s->cmds = base_arena_calloc(&s->arena, (size_t)scn->n_signals + 1, sizeof *s->cmds);
-    if (s->cmds == NULL || (s->event && (t = ctl__sync_merge(s, t)) == NULL))
+    /* ctl__emit() fills each command it adds. */
+    s->cmds = base_arena_alloc(&s->arena, ((size_t)scn->n_signals + 1) * sizeof *s->cmds);
+    if (s->cmds == NULL)
         return base_err_set(err, BASE_ENOMEM, "out of memory");
-    s->tick = t;
-    ctl__view_update(s, t);
+    if (s->event) {
+        ctl__sync_apply(s, t);
+        ctl__view_refresh(s);
+    } else {
+        ctl__view_update(s, t);
+    }
     ctl__svc_observe(s);
     if (ctl__requests_collect(s, t) < 0)
         return base_err_set(err, BASE_ENOMEM, "out of memory");
@@ -823,6 +828,11 @@ static int handle_tick(ctl_t *ctl, const void *peer, size_t peer_len, const prot
     s->last_time = s->now;
     s->ticks++;
     s->tick = NULL;
+    if (s->event) {
+        uint8_t *prev = s->cmd_prev; /* this tick's commands become the previous tick's */
+        s->cmd_prev = s->commanded;
+        s->commanded = prev;
+    }
     if (s->oom)
         return base_err_set(err, BASE_ENOMEM, "out of memory");
 

@@ -34,6 +34,7 @@
 
 #define CTL__PLAN_LOG_MS  INT64_C(2000)      /* corridor: log a plan again when it moves more */
 #define CTL__NEVER        (INT64_MIN / 4)    /* "long ago" for times compared with now */
+#define CTL__NOW_MARK     INT64_MIN          /* event sync: a group time that was its tick's own */
 #define CTL__LOG_LINE_MAX 320                /* longest decision log line, bytes */
 #define CTL__TIME_MAX     (INT64_C(1) << 60) /* times from the wire are clamped to +-this */
 #define CTL__VEH_MAX      INT64_C(1000000)   /* vehicles on one link, at most */
@@ -111,15 +112,28 @@ typedef struct ctl__sigview {
     int64_t green_start; /* green: estimated start of the current stage's green */
     int64_t next_start;  /* change: estimated start of the next stage's green */
     int64_t seen_at;     /* time of the tick that last showed it */
+    /* What the times that move with the clock are made of, for a later tick showing the same
+     * entry (event sync, ctl__view_refresh()); a group time that was the tick's own moves on
+     * with the clock, the others stay:
+     *   min_end    = me_base == INT64_MAX ? INT64_MAX : max(me_base, now)
+     *   green_end  = ge_base < 0 ? -1 : ge_now ? now : max(ge_base, now)
+     *   next_start = max(ns_base, ns_now_off >= 0 ? now + ns_now_off : -inf, now) */
+    int64_t me_base, ge_base, ns_base, ns_now_off;
+    int ge_now;
 } ctl__sigview_t;
 
+/* A detector as the ticks show it. Occupancy lasts from tick to tick without a message, so
+ * what it implies for the tick being handled (an actuation and an extension now) is read
+ * through ctl__det_actuated(), ctl__det_last_act() and ctl__det_last_ext(). */
 typedef struct ctl__detview {
     int seen;      /* ever reported */
+    int present;   /* in this tick's picture (event sync: known) */
     int64_t count; /* cumulative count */
     int occupied;
-    int64_t last_act; /* last tick at which it counted a vehicle or was occupied */
-    int64_t last_ext; /* last tick at which it showed traffic at the stop line (extension) */
-    int actuated;     /* counted or occupied in the last tick */
+    int64_t counted_in; /* the view update (view_seq) in which its count last rose */
+    int64_t last_act;   /* last tick at which it counted a vehicle or was occupied, not
+                           counting an occupancy that goes on in this tick */
+    int64_t last_ext;   /* the same for traffic at the stop line (an extension) */
 } ctl__detview_t;
 
 /* Predicted state of a signal at some time, assuming no command. */
@@ -232,6 +246,7 @@ struct ctl__session {
     int64_t last_time; /* time of the previous tick, or -1 */
     int64_t ticks;
     int64_t last_seen; /* the controller's message clock at this peer's last message */
+    int64_t view_seq;  /* view updates so far (ctl__view_update(), ctl__view_refresh()) */
     ctl__map_t map;
     ctl__sigview_t *views; /* per signal */
     ctl__detview_t *dets;  /* per detector */
@@ -253,8 +268,18 @@ struct ctl__session {
     uint8_t *sig_known;                     /* per signal: spat_known is valid */
     proto_detector_state_t *dets_known;     /* per detector: the last state shown */
     uint8_t *det_known;
-    proto_intersection_state_t *merged_spat; /* per signal: the merged tick's SPaT */
-    proto_detector_state_t *merged_dets;     /* per detector: the merged tick's detectors */
+    /* This tick's changes (ctl__sync_apply()), read by ctl__view_refresh(). */
+    int full;               /* this tick replaced everything known */
+    uint8_t *sig_changed;   /* per signal: listed (or forgotten) in this tick */
+    uint8_t *det_listed;    /* per detector: in det_changed already */
+    int32_t *det_changed;   /* detectors listed in this tick, each once */
+    int32_t n_det_changed;
+    int32_t *det_signal;    /* per detector: the signal at the end of its link, or -1 */
+    /* Per signal, for strategies that act on changes (actuated under event sync): */
+    uint8_t *touched;       /* its SPaT or a detector of its approaches changed this tick */
+    uint8_t *cmd_prev;      /* it was commanded in the previous tick */
+    int64_t *due;           /* the strategy's next look at it (no change meanwhile) */
+    uint8_t *req_at;        /* a request names it in this tick */
     /* This tick. */
     const proto_tick_t *tick;
     ctl__req_t *reqs;
@@ -270,6 +295,22 @@ struct ctl__session {
     int32_t n_log, cap_log;
     int oom; /* an allocation for the reply failed */
 };
+
+/* What a detector's occupancy implies for the tick being handled (see ctl__detview_t). */
+static inline int ctl__det_actuated(const ctl__session_t *s, int32_t d) {
+    const ctl__detview_t *v = &s->dets[d];
+    return v->present && (v->counted_in == s->view_seq || v->occupied);
+}
+
+static inline int64_t ctl__det_last_act(const ctl__session_t *s, int32_t d) {
+    const ctl__detview_t *v = &s->dets[d];
+    return v->present && v->occupied ? s->now : v->last_act;
+}
+
+static inline int64_t ctl__det_last_ext(const ctl__session_t *s, int32_t d) {
+    const ctl__detview_t *v = &s->dets[d];
+    return v->present && v->occupied ? s->now : v->last_ext;
+}
 
 /* Strategies (one file each). */
 void ctl__actuated_tick(ctl__session_t *s);
@@ -308,11 +349,9 @@ int ctl__sync_init(ctl__session_t *s);
 /* Frees what ctl__sync_init() allocated; safe on a session without it. */
 void ctl__sync_fini(ctl__session_t *s);
 
-/* Folds tick t (full or delta) into the last states shown and returns the full tick they
- * make (every signal and detector known, in map order; in the session's arena and in arrays
- * the session keeps, valid until the next tick), which the view reads exactly as if the
- * simulator had sent it whole; NULL when out of memory. */
-const proto_tick_t *ctl__sync_merge(ctl__session_t *s, const proto_tick_t *t);
+/* Folds tick t (full or delta) into the last states shown and notes what it changed (full,
+ * sig_changed, det_changed), for ctl__view_refresh(). */
+void ctl__sync_apply(ctl__session_t *s, const proto_tick_t *t);
 
 /* The wake of this tick's control: the next interval while anything is under way (a command,
  * a service, a request; actuated always), else the SRMs of the subscribed roles and, before a
@@ -324,8 +363,15 @@ proto_wake_t ctl__sync_wake(const ctl__session_t *s);
 /* Resets the view of a new session (nothing seen). */
 void ctl__view_reset(ctl__session_t *s);
 
-/* Reads the tick's SPaT and detectors into the view. Entries naming unknown ids are ignored. */
+/* Reads the tick's SPaT and detectors into the view (lockstep: a full tick, every signal and
+ * detector looked at). Entries naming unknown ids are ignored. */
 void ctl__view_update(ctl__session_t *s, const proto_tick_t *t);
+
+/* Event sync: brings the view to this tick from what ctl__sync_apply() noted. Exactly what
+ * ctl__view_update() would make of a full tick of every known state, but a signal not
+ * listed only has its clock-dependent times moved on, and a detector not listed is not
+ * looked at; touched[] says which signals changed. */
+void ctl__view_refresh(ctl__session_t *s);
 
 /* 1 when a force-off of signal sig is legal now: the SPaT shows its stage green, not in a
  * change interval, and every green group of the stage past its minEndTime. */

@@ -27,8 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NOW_MARK INT64_MIN /* a time that was the tick's own: "now" */
-
 static int is_strategy(const ctl__session_t *s, const char *name) {
     return strcmp(s->strategy->name, name) == 0;
 }
@@ -44,9 +42,17 @@ int ctl__sync_init(ctl__session_t *s) {
     s->sig_known = calloc(ns, 1);
     s->dets_known = calloc(nd, sizeof *s->dets_known);
     s->det_known = calloc(nd, 1);
-    s->merged_spat = calloc(ns, sizeof *s->merged_spat);
-    s->merged_dets = calloc(nd, sizeof *s->merged_dets);
-    if (s->merged_spat == NULL || s->merged_dets == NULL || s->spat_known == NULL ||
+    s->sig_changed = calloc(ns, 1);
+    s->det_listed = calloc(nd, 1);
+    s->det_changed = calloc(nd, sizeof *s->det_changed);
+    s->det_signal = calloc(nd, sizeof *s->det_signal);
+    s->touched = calloc(ns, 1);
+    s->cmd_prev = calloc(ns, 1);
+    s->due = calloc(ns, sizeof *s->due);
+    s->req_at = calloc(ns, 1);
+    if (s->sig_changed == NULL || s->det_listed == NULL || s->det_changed == NULL ||
+        s->det_signal == NULL || s->touched == NULL || s->cmd_prev == NULL || s->due == NULL ||
+        s->req_at == NULL || s->spat_known == NULL ||
         s->groups_known == NULL || s->sig_known == NULL || s->dets_known == NULL ||
         s->det_known == NULL)
         return BASE_ENOMEM;
@@ -55,6 +61,8 @@ int ctl__sync_init(ctl__session_t *s) {
         s->spat_known[i].groups = &s->groups_known[n_groups];
         n_groups += scn->signals[i].n_groups;
     }
+    for (int32_t d = 0; d < scn->n_detectors; d++)
+        s->det_signal[d] = scn->nodes[scn->links[scn->detectors[d].link].to].signal;
     s->event = 1;
     proto_subscribe_t *sub = &s->sub;
     memset(sub, 0, sizeof *sub);
@@ -76,8 +84,14 @@ void ctl__sync_fini(ctl__session_t *s) {
     free(s->sig_known);
     free(s->dets_known);
     free(s->det_known);
-    free(s->merged_spat);
-    free(s->merged_dets);
+    free(s->sig_changed);
+    free(s->det_listed);
+    free(s->det_changed);
+    free(s->det_signal);
+    free(s->touched);
+    free(s->cmd_prev);
+    free(s->due);
+    free(s->req_at);
 }
 
 static const char *stage_id(const ctl__map_t *map, int32_t i, const char *id) {
@@ -118,9 +132,9 @@ static void keep_signal(ctl__session_t *s, int32_t i, const proto_intersection_s
             groups[n] = x->groups[j];
             groups[n].id = sig->groups[g].id;
             if (groups[n].min_end_ms == now)
-                groups[n].min_end_ms = NOW_MARK;
+                groups[n].min_end_ms = CTL__NOW_MARK;
             if (groups[n].max_end_ms == now)
-                groups[n].max_end_ms = NOW_MARK;
+                groups[n].max_end_ms = CTL__NOW_MARK;
             n++;
             break;
         }
@@ -144,26 +158,30 @@ static int32_t detector_of(const ctl__session_t *s, int32_t pos, const char *id)
     return ctl__map_detector(&s->map, id);
 }
 
-const proto_tick_t *ctl__sync_merge(ctl__session_t *s, const proto_tick_t *t) {
+void ctl__sync_apply(ctl__session_t *s, const proto_tick_t *t) {
     const sim_scenario_t *scn = s->map.scn;
-    if (!t->delta) {
+    s->full = !t->delta;
+    if (s->full) {
         memset(s->sig_known, 0, (size_t)scn->n_signals + 1);
         memset(s->det_known, 0, (size_t)scn->n_detectors + 1);
     }
-    uint8_t *listed = base_arena_calloc(&s->arena, (size_t)scn->n_signals + 1, 1);
-    proto_tick_t *m = base_arena_calloc(&s->arena, 1, sizeof *m);
-    if (listed == NULL || m == NULL)
-        return NULL;
+    /* sig_changed counts the listings first: twice in one tick is contradictory. */
+    memset(s->sig_changed, 0, (size_t)scn->n_signals + 1);
     for (int32_t j = 0; j < t->n_spat && t->spat != NULL; j++) {
         int32_t i = signal_of(s, j, t->spat[j].id);
         if (i < 0)
             continue;
-        if (listed[i]++) {
+        if (s->sig_changed[i] < 2)
+            s->sig_changed[i]++;
+        if (s->sig_changed[i] > 1) {
             s->sig_known[i] = 0; /* listed twice in one tick: forgotten until listed again */
             continue;
         }
         keep_signal(s, i, &t->spat[j], t->time_ms);
     }
+    if (s->full)
+        memset(s->sig_changed, 1, (size_t)scn->n_signals + 1);
+    s->n_det_changed = 0;
     for (int32_t j = 0; j < t->n_detectors && t->detectors != NULL; j++) {
         int32_t d = detector_of(s, j, t->detectors[j].id);
         if (d < 0)
@@ -171,40 +189,13 @@ const proto_tick_t *ctl__sync_merge(ctl__session_t *s, const proto_tick_t *t) {
         s->dets_known[d] = t->detectors[j];
         s->dets_known[d].id = scn->detectors[d].id;
         s->det_known[d] = 1;
-    }
-    *m = *t;
-    m->delta = 0;
-    /* The merged tick's arrays live as long as the session: rewritten every tick. */
-    m->spat = s->merged_spat;
-    m->detectors = s->merged_dets;
-    m->n_spat = m->n_detectors = 0;
-    for (int32_t i = 0; i < scn->n_signals; i++) {
-        if (!s->sig_known[i])
-            continue;
-        proto_intersection_state_t *x = &m->spat[m->n_spat++];
-        *x = s->spat_known[i];
-        int now_marked = 0;
-        for (int32_t g = 0; g < x->n_groups; g++)
-            now_marked |=
-                x->groups[g].min_end_ms == NOW_MARK || x->groups[g].max_end_ms == NOW_MARK;
-        if (!now_marked)
-            continue;
-        proto_group_state_t *gs = base_arena_alloc(&s->arena, (size_t)x->n_groups * sizeof *gs);
-        if (gs == NULL)
-            return NULL;
-        for (int32_t g = 0; g < x->n_groups; g++) {
-            gs[g] = x->groups[g];
-            if (gs[g].min_end_ms == NOW_MARK)
-                gs[g].min_end_ms = t->time_ms;
-            if (gs[g].max_end_ms == NOW_MARK)
-                gs[g].max_end_ms = t->time_ms;
+        if (!s->det_listed[d]) {
+            s->det_listed[d] = 1;
+            s->det_changed[s->n_det_changed++] = d;
         }
-        x->groups = gs;
     }
-    for (int32_t d = 0; d < scn->n_detectors; d++)
-        if (s->det_known[d])
-            m->detectors[m->n_detectors++] = s->dets_known[d];
-    return m;
+    for (int32_t k = 0; k < s->n_det_changed; k++)
+        s->det_listed[s->det_changed[k]] = 0;
 }
 
 static int busy(const ctl__session_t *s) {

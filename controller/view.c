@@ -60,7 +60,8 @@ void ctl__view_reset(ctl__session_t *s) {
                                        .seen_at = CTL__NEVER};
     }
     for (int32_t d = 0; d < scn->n_detectors; d++)
-        s->dets[d] = (ctl__detview_t){.last_act = CTL__NEVER, .last_ext = CTL__NEVER};
+        s->dets[d] = (ctl__detview_t){
+            .counted_in = -1, .last_act = CTL__NEVER, .last_ext = CTL__NEVER};
 }
 
 static int32_t find_signal(const ctl__session_t *s, int32_t pos, const char *id) {
@@ -131,40 +132,62 @@ static void update_signal(ctl__session_t *s, int32_t i, const proto_intersection
         /* Next stage's start: minEndTime of its red groups, else the end of the clearances. */
         int32_t n = v->next >= 0 ? v->next : (k + 1) % sig->n_stages;
         uint64_t nx = sig->stages[n].groups;
-        int64_t start = CTL__NEVER;
+        int64_t start = CTL__NEVER, base = CTL__NEVER, now_off = -1;
         for (int32_t g = 0; g < sig->n_groups; g++) {
             uint64_t bit = UINT64_C(1) << g;
             if (!(reported & bit))
                 continue;
-            if ((nx & bit) && !(green & bit) && !(yellow & bit))
+            if ((nx & bit) && !(green & bit) && !(yellow & bit)) {
                 start = max64(start, min_end_of[g]);
+                if (min_end_of[g] != now)
+                    base = max64(base, min_end_of[g]);
+            }
         }
         if (start == CTL__NEVER) {
-            for (int32_t g = 0; g < sig->n_groups; g++)
-                if (yellow & (UINT64_C(1) << g))
-                    start = max64(start, min_end_of[g] + sig->groups[g].red_clearance);
+            for (int32_t g = 0; g < sig->n_groups; g++) {
+                if (!(yellow & (UINT64_C(1) << g)))
+                    continue;
+                int64_t rc = sig->groups[g].red_clearance;
+                start = max64(start, min_end_of[g] + rc);
+                if (min_end_of[g] == now)
+                    now_off = max64(now_off, rc);
+                else
+                    base = max64(base, min_end_of[g] + rc);
+            }
         }
         v->next_start = max64(start, now);
+        v->ns_base = base;
+        v->ns_now_off = now_off;
         v->green_start = CTL__NEVER;
         return;
     }
     /* Green: the stage's minimum end, planned end and start. */
     int64_t min_end = CTL__NEVER, green_end = INT64_MAX, start = CTL__NEVER;
+    int64_t me_base = CTL__NEVER, ge_base = INT64_MAX;
     int complete = (reported & stage) == stage && (green & stage) != 0;
+    v->ge_now = 0;
     for (int32_t g = 0; g < sig->n_groups; g++) {
         uint64_t bit = UINT64_C(1) << g;
         if (!(stage & bit) || !(green & bit))
             continue;
         min_end = max64(min_end, min_end_of[g]);
+        if (min_end_of[g] != now)
+            me_base = max64(me_base, min_end_of[g]);
         if (max_end_of[g] < 0)
             v->held = 1;
         else if (max_end_of[g] < green_end)
             green_end = max_end_of[g];
+        if (max_end_of[g] == now)
+            v->ge_now = 1;
+        else if (max_end_of[g] >= 0 && max_end_of[g] < ge_base)
+            ge_base = max_end_of[g];
         if (min_end_of[g] > now)
             start = max64(start, min_end_of[g] - sig->groups[g].min_green);
     }
     v->min_end = complete ? max64(min_end, now) : INT64_MAX;
     v->green_end = v->held || green_end == INT64_MAX ? -1 : max64(green_end, now);
+    v->me_base = complete ? me_base : INT64_MAX;
+    v->ge_base = v->green_end < 0 ? -1 : ge_base;
     if (prev.seen_at != CTL__NEVER && prev.stage == k && !prev.in_change &&
         prev.green_start != CTL__NEVER)
         v->green_start = prev.green_start; /* the same green goes on */
@@ -179,28 +202,64 @@ static void update_signal(ctl__session_t *s, int32_t i, const proto_intersection
         v->green_start = now;
 }
 
+/* Moves an unchanged signal's view on to this tick: what update_signal() makes of the same
+ * SPaT entry now, its group times that were the earlier tick's own time reading as now (the
+ * simulator's and the sync's rule), the others staying. The green's start carries over. */
+static void advance_signal(ctl__session_t *s, int32_t i) {
+    ctl__sigview_t *v = &s->views[i];
+    int64_t now = s->now;
+    if (!v->seen)
+        return; /* not seen, for a reason that has not changed */
+    v->seen_at = now;
+    if (v->in_change) {
+        int64_t start = v->ns_base;
+        if (v->ns_now_off >= 0)
+            start = max64(start, now + v->ns_now_off);
+        v->next_start = max64(start, now);
+        return;
+    }
+    v->min_end = v->me_base == INT64_MAX ? INT64_MAX : max64(v->me_base, now);
+    v->green_end = v->ge_base < 0 ? -1 : v->ge_now ? now : max64(v->ge_base, now);
+}
+
+/* Before a detector's presence or occupancy changes: an occupancy that went on through the
+ * previous tick made that tick an actuation and an extension. */
+static void fold_detector(ctl__session_t *s, int32_t d) {
+    ctl__detview_t *v = &s->dets[d];
+    if (v->present && v->occupied && s->last_time >= 0) {
+        v->last_act = max64(v->last_act, s->last_time);
+        v->last_ext = max64(v->last_ext, s->last_time);
+    }
+}
+
 static void update_detector(ctl__session_t *s, int32_t d, const proto_detector_state_t *ds) {
     ctl__detview_t *v = &s->dets[d];
+    fold_detector(s, d);
     int64_t count = ds->count < 0 ? 0 : ds->count > CTL__TIME_MAX ? CTL__TIME_MAX : ds->count;
     int counted = v->seen && count > v->count;
-    v->actuated = counted || ds->occupied;
-    if (v->actuated)
-        v->last_act = s->now;
     const sim_detector_t *det = &s->map.scn->detectors[d];
     int stop_line = det->kind == SIM_DETECTOR_STOP_LINE;
-    if (ds->occupied || (counted && (stop_line || s->map.link_stop[det->link] < 0)))
-        v->last_ext = s->now;
+    if (counted) {
+        v->counted_in = s->view_seq;
+        v->last_act = s->now;
+        if (stop_line || s->map.link_stop[det->link] < 0)
+            v->last_ext = s->now;
+    }
     v->count = count;
     v->occupied = ds->occupied != 0;
     v->seen = 1;
+    v->present = 1;
 }
 
 void ctl__view_update(ctl__session_t *s, const proto_tick_t *t) {
     const sim_scenario_t *scn = s->map.scn;
+    s->view_seq++;
     for (int32_t i = 0; i < scn->n_signals; i++)
         s->views[i].seen = 0;
-    for (int32_t d = 0; d < scn->n_detectors; d++)
-        s->dets[d].actuated = 0;
+    for (int32_t d = 0; d < scn->n_detectors; d++) {
+        fold_detector(s, d);
+        s->dets[d].present = 0;
+    }
     uint8_t *listed = base_arena_calloc(&s->arena, (size_t)scn->n_signals + 1, 1);
     if (listed == NULL) {
         s->oom = 1;
@@ -229,6 +288,49 @@ void ctl__view_update(ctl__session_t *s, const proto_tick_t *t) {
             d = ctl__map_detector(&s->map, id);
         if (d >= 0)
             update_detector(s, d, &t->detectors[j]);
+    }
+}
+
+void ctl__view_refresh(ctl__session_t *s) {
+    const sim_scenario_t *scn = s->map.scn;
+    s->view_seq++;
+    memset(s->touched, 0, (size_t)scn->n_signals + 1);
+    for (int32_t i = 0; i < scn->n_signals; i++) {
+        if (!s->sig_changed[i]) {
+            if (s->sig_known[i])
+                advance_signal(s, i);
+            continue;
+        }
+        s->touched[i] = 1;
+        s->views[i].seen = 0;
+        if (!s->sig_known[i])
+            continue;
+        /* The known entry with its "now" times as this tick's time. */
+        proto_intersection_state_t x = s->spat_known[i];
+        proto_group_state_t groups[SIM_MAX_GROUPS];
+        int32_t n = x.n_groups < SIM_MAX_GROUPS ? x.n_groups : SIM_MAX_GROUPS;
+        for (int32_t g = 0; g < n; g++) {
+            groups[g] = x.groups[g];
+            if (groups[g].min_end_ms == CTL__NOW_MARK)
+                groups[g].min_end_ms = s->now;
+            if (groups[g].max_end_ms == CTL__NOW_MARK)
+                groups[g].max_end_ms = s->now;
+        }
+        x.groups = groups;
+        x.n_groups = n;
+        update_signal(s, i, &x);
+    }
+    if (s->full) {
+        for (int32_t d = 0; d < scn->n_detectors; d++) {
+            fold_detector(s, d);
+            s->dets[d].present = 0;
+        }
+    }
+    for (int32_t k = 0; k < s->n_det_changed; k++) {
+        int32_t d = s->det_changed[k];
+        update_detector(s, d, &s->dets_known[d]);
+        if (s->det_signal[d] >= 0)
+            s->touched[s->det_signal[d]] = 1;
     }
 }
 

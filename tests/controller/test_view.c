@@ -65,7 +65,7 @@ static void vfx_tick(vfx_t *v, int64_t t) {
                          .n_detectors = v->n_dets};
     v->s.now = t;
     ctl__view_update(&v->s, &tick);
-    v->s.last_time = t;
+    v->s.last_time = t; /* what handle_tick() does after a tick */
 }
 
 START_TEST(test_map_lookups) {
@@ -210,14 +210,14 @@ START_TEST(test_queue_estimate) {
     ck_assert_int_eq((int)ctl__view_link_vehicles(&v->s, w), 0);
     /* Actuations: a count that rose, or occupancy. */
     int32_t da = ctl__map_detector(&v->s.map, "dW_a"), ds = ctl__map_detector(&v->s.map, "dW_s");
-    ck_assert(!v->s.dets[da].actuated && v->s.dets[ds].actuated);
-    ck_assert(v->s.dets[da].last_act == CTL__NEVER); /* first report: a baseline, no arrival */
+    ck_assert(!ctl__det_actuated(&v->s, da) && ctl__det_actuated(&v->s, ds));
+    ck_assert(ctl__det_last_act(&v->s, da) == CTL__NEVER); /* first report: a baseline, no arrival */
     v->dets[1].occupied = 0;
     v->dets[0].count = 18;
     vfx_tick(v, 3000);
-    ck_assert(v->s.dets[da].actuated && !v->s.dets[ds].actuated);
-    ck_assert_int_eq((int)v->s.dets[da].last_act, 3000);
-    ck_assert_int_eq((int)v->s.dets[ds].last_act, 2000);
+    ck_assert(ctl__det_actuated(&v->s, da) && !ctl__det_actuated(&v->s, ds));
+    ck_assert_int_eq((int)ctl__det_last_act(&v->s, da), 3000);
+    ck_assert_int_eq((int)ctl__det_last_act(&v->s, ds), 2000);
     vfx_free(v);
     free(json);
 }
