@@ -222,9 +222,21 @@ static int64_t next_due(const ctl__session_t *s, int32_t sig) {
     return at;
 }
 
+/* Whether detector d, listed in this tick, can change what actuate() decides at its signal:
+ * its actuation latches a call not latched yet (on a group not green). Extensions need no
+ * look: they only move the gap-out later, so the look next_due() set for the earlier one
+ * finds nothing to do and sets the next (the last actuation never moves back). */
+static int detector_matters(const ctl__session_t *s, int32_t d) {
+    int32_t sig = s->det_signal[d];
+    uint64_t mask = s->det_groups[d];
+    if (sig < 0 || mask == 0 || !s->views[sig].seen)
+        return 0;
+    return ctl__det_actuated(s, d) && (mask & ~s->views[sig].green & ~s->svc[sig].call) != 0;
+}
+
 /* Every signal is looked at in lockstep. Under event sync only those whose decision may
- * differ from the last look: a change of their SPaT or of a detector on their approaches
- * (touched), a command in the previous tick (it may have been refused, and is repeated), a
+ * differ from the last look: a change of their SPaT (touched) or of a detector that matters
+ * there, a command in the previous tick (it may have been refused, and is repeated), a
  * request naming them, or a time reached (next_due()). The others would decide as before,
  * which is nothing: every command changes the SPaT it answers. */
 void ctl__actuated_tick(ctl__session_t *s) {
@@ -237,6 +249,9 @@ void ctl__actuated_tick(ctl__session_t *s) {
     for (int32_t i = 0; i < s->n_reqs; i++)
         if (s->reqs[i].sig >= 0)
             s->req_at[s->reqs[i].sig] = 1;
+    for (int32_t k = 0; k < s->n_det_changed; k++)
+        if (detector_matters(s, s->det_changed[k]))
+            s->touched[s->det_signal[s->det_changed[k]]] = 1;
     for (int32_t sig = 0; sig < n; sig++) {
         if (!s->touched[sig] && !s->cmd_prev[sig] && !s->req_at[sig] && s->due[sig] > s->now)
             continue;

@@ -514,6 +514,18 @@ int ctl__emit(ctl__session_t *s, int32_t sig, proto_cmd_action_t action, int32_t
                  ctl__stage_name(s, sig, stage), ctl__sig_name(s, sig), bad);
         return 0;
     }
+    if (s->n_cmds == s->cap_cmds) {
+        int32_t cap = s->cap_cmds ? 2 * s->cap_cmds : 16;
+        proto_command_t *more = base_arena_alloc(&s->arena, (size_t)cap * sizeof *more);
+        if (more == NULL) {
+            s->oom = 1;
+            return 0;
+        }
+        if (s->n_cmds > 0)
+            memcpy(more, s->cmds, (size_t)s->n_cmds * sizeof *more);
+        s->cmds = more;
+        s->cap_cmds = cap;
+    }
     proto_command_t *c = &s->cmds[s->n_cmds++];
     memset(c, 0, sizeof *c);
     c->intersection = ctl__sig_name(s, sig);
@@ -808,10 +820,8 @@ static int handle_tick(ctl_t *ctl, const void *peer, size_t peer_len, const prot
     s->n_reqs = 0;
     s->oom = 0;
     memset(s->commanded, 0, (size_t)scn->n_signals + 1);
-    /* ctl__emit() fills each command it adds. */
-    s->cmds = base_arena_alloc(&s->arena, ((size_t)scn->n_signals + 1) * sizeof *s->cmds);
-    if (s->cmds == NULL)
-        return base_err_set(err, BASE_ENOMEM, "out of memory");
+    s->cmds = NULL; /* grown by ctl__emit() */
+    s->cap_cmds = 0;
     if (s->event) {
         ctl__sync_apply(s, t);
         ctl__view_refresh(s);

@@ -47,16 +47,19 @@ static inline int64_t ctl__ms(double s) {
 /* ---- the static map -------------------------------------------------------------------- */
 
 typedef struct ctl__index {
-    const char *id;
-    int32_t i;
-} ctl__index_t; /* sorted by id (strcmp) for bsearch */
+    struct {
+        const char *id; /* NULL: an empty slot */
+        int32_t i;
+    } *slots;
+    size_t mask; /* slots - 1, a power of two minus one */
+} ctl__index_t;  /* id -> index, open addressing (controller/map.c) */
 
 typedef struct ctl__map {
     const sim_scenario_t *scn;    /* owned, unless shared */
     sim_scenario_t *owned;        /* scn when parsed from the hello's JSON, else NULL */
-    ctl__index_t *by_node_signal; /* node id -> signal index, n_signals entries */
-    ctl__index_t *by_link;        /* link id -> link index */
-    ctl__index_t *by_detector;    /* detector id -> detector index */
+    ctl__index_t by_node_signal;  /* node id -> signal index */
+    ctl__index_t by_link;         /* link id -> link index */
+    ctl__index_t by_detector;     /* detector id -> detector index */
     int32_t *link_adv;            /* per link: its advance detector (first listed) or -1 */
     int32_t *link_stop;           /* per link: its stop-line detector (first listed) or -1 */
     /* Detectors on the approach links of each group: for signal s, group g, the range
@@ -73,7 +76,7 @@ int ctl__map_init(ctl__map_t *map, const proto_hello_t *hello, base_err_t *err);
 /* Frees what ctl__map_init() built; safe on a zeroed map. */
 void ctl__map_fini(ctl__map_t *map);
 
-/* Index lookups by id: the index, or -1 (also for a NULL id). O(log n). */
+/* Index lookups by id: the index, or -1 (also for a NULL id). O(1). */
 int32_t ctl__map_signal(const ctl__map_t *map, const char *node_id);
 int32_t ctl__map_link(const ctl__map_t *map, const char *link_id);
 int32_t ctl__map_detector(const ctl__map_t *map, const char *detector_id);
@@ -275,6 +278,7 @@ struct ctl__session {
     int32_t *det_changed;   /* detectors listed in this tick, each once */
     int32_t n_det_changed;
     int32_t *det_signal;    /* per detector: the signal at the end of its link, or -1 */
+    uint64_t *det_groups;   /* per detector: the groups it serves there (map group_dets) */
     /* Per signal, for strategies that act on changes (actuated under event sync): */
     uint8_t *touched;       /* its SPaT or a detector of its approaches changed this tick */
     uint8_t *cmd_prev;      /* it was commanded in the previous tick */
@@ -287,8 +291,8 @@ struct ctl__session {
     uint8_t *commanded; /* per signal: a command was emitted this tick */
     /* The reply, valid until the next tick of this session. */
     base_arena_t arena;
-    proto_command_t *cmds;
-    int32_t n_cmds;
+    proto_command_t *cmds; /* in the arena, grown as commands are added */
+    int32_t n_cmds, cap_cmds;
     proto_ssm_entry_t *ssm;
     int32_t n_ssm;
     const char **log;
@@ -370,7 +374,7 @@ void ctl__view_update(ctl__session_t *s, const proto_tick_t *t);
 /* Event sync: brings the view to this tick from what ctl__sync_apply() noted. Exactly what
  * ctl__view_update() would make of a full tick of every known state, but a signal not
  * listed only has its clock-dependent times moved on, and a detector not listed is not
- * looked at; touched[] says which signals changed. */
+ * looked at; touched[] says which signals' SPaT changed. */
 void ctl__view_refresh(ctl__session_t *s);
 
 /* 1 when a force-off of signal sig is legal now: the SPaT shows its stage green, not in a

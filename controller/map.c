@@ -2,9 +2,9 @@
  * controller/map.c - the static map of a session: the hello's scenario document (without
  * demand) parsed by the scenario loader, and the indexes the strategies look things up in.
  *
- * Ids arrive as strings in every tick, so nodes-with-signals, links and detectors get a
- * sorted (id, index) table each and are found by binary search: O(log n) per lookup, built
- * once per session in O(n log n). Per signal and group, the detectors on the group's approach
+ * Ids arrive as strings in every tick, so nodes-with-signals, links and detectors get a hash
+ * table (id -> index) each: O(1) per lookup (a hash and, mostly, one comparison; in-process
+ * the ids are the map's own strings and compare by address), built once per session in O(n). Per signal and group, the detectors on the group's approach
  * links (the from-links of its movements) are listed once, for actuated control. Only the
  * static data of sim/scenario.h is used; the controller never builds a sim_t.
  */
@@ -14,28 +14,68 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int cmp_index(const void *a, const void *b) {
-    return strcmp(((const ctl__index_t *)a)->id, ((const ctl__index_t *)b)->id);
+/* FNV-1a. */
+static uint64_t hash_id(const char *id) {
+    uint64_t h = UINT64_C(14695981039346656037);
+    for (const unsigned char *p = (const unsigned char *)id; *p != '\0'; p++)
+        h = (h ^ *p) * UINT64_C(1099511628211);
+    return h;
 }
 
-static int32_t find(const ctl__index_t *tab, int32_t n, const char *id) {
-    if (id == NULL || tab == NULL || n <= 0)
+/* An open-addressing table of n ids (linear probing, at most half full). */
+static int index_build(ctl__index_t *x, int32_t n, const char *(*id_of)(const sim_scenario_t *,
+                                                                         int32_t),
+                       const sim_scenario_t *scn) {
+    size_t cap = 2;
+    while (cap < 2 * (size_t)n)
+        cap *= 2;
+    x->slots = calloc(cap, sizeof *x->slots);
+    if (x->slots == NULL)
+        return BASE_ENOMEM;
+    x->mask = cap - 1;
+    for (int32_t i = 0; i < n; i++) {
+        const char *id = id_of(scn, i);
+        size_t k = (size_t)hash_id(id) & x->mask;
+        while (x->slots[k].id != NULL)
+            k = (k + 1) & x->mask;
+        x->slots[k].id = id;
+        x->slots[k].i = i;
+    }
+    return BASE_OK;
+}
+
+static int32_t find(const ctl__index_t *x, const char *id) {
+    if (id == NULL || x->slots == NULL)
         return -1;
-    ctl__index_t key = {.id = id};
-    const ctl__index_t *hit = bsearch(&key, tab, (size_t)n, sizeof *tab, cmp_index);
-    return hit != NULL ? hit->i : -1;
+    /* The first entry of an id listed twice is found (the loader refuses such maps). */
+    for (size_t k = (size_t)hash_id(id) & x->mask; x->slots[k].id != NULL; k = (k + 1) & x->mask)
+        if (x->slots[k].id == id || strcmp(x->slots[k].id, id) == 0)
+            return x->slots[k].i;
+    return -1;
+}
+
+static const char *signal_id(const sim_scenario_t *scn, int32_t s) {
+    return scn->nodes[scn->signals[s].node].id;
+}
+
+static const char *link_id(const sim_scenario_t *scn, int32_t l) {
+    return scn->links[l].id;
+}
+
+static const char *detector_id(const sim_scenario_t *scn, int32_t d) {
+    return scn->detectors[d].id;
 }
 
 int32_t ctl__map_signal(const ctl__map_t *map, const char *node_id) {
-    return map->scn == NULL ? -1 : find(map->by_node_signal, map->scn->n_signals, node_id);
+    return find(&map->by_node_signal, node_id);
 }
 
 int32_t ctl__map_link(const ctl__map_t *map, const char *link_id) {
-    return map->scn == NULL ? -1 : find(map->by_link, map->scn->n_links, link_id);
+    return find(&map->by_link, link_id);
 }
 
 int32_t ctl__map_detector(const ctl__map_t *map, const char *detector_id) {
-    return map->scn == NULL ? -1 : find(map->by_detector, map->scn->n_detectors, detector_id);
+    return find(&map->by_detector, detector_id);
 }
 
 int32_t ctl__map_stage(const ctl__map_t *map, int32_t s, const char *stage_id) {
@@ -100,10 +140,6 @@ double ctl__map_headway_ms(const ctl__map_t *map, int32_t m) {
     const sim_link_t *l = &map->scn->links[mv->from];
     double vph = l->sat_flow_vphpl * (double)mv->lanes * mv->sat_factor;
     return vph > 0 ? 3600.0 * 1000.0 / vph : 0;
-}
-
-static ctl__index_t *index_new(int32_t n) {
-    return calloc((size_t)n + 1, sizeof(ctl__index_t));
 }
 
 /* Lists, per signal and group, the detectors on the group's approach links: detectors are
@@ -178,33 +214,24 @@ int ctl__map_init(ctl__map_t *map, const proto_hello_t *hello, base_err_t *err) 
             return err != NULL && err->code < 0 ? err->code : BASE_EINVAL;
     }
     const sim_scenario_t *scn = map->scn;
-    map->by_node_signal = index_new(scn->n_signals);
-    map->by_link = index_new(scn->n_links);
-    map->by_detector = index_new(scn->n_detectors);
     map->link_adv = calloc((size_t)scn->n_links + 1, sizeof *map->link_adv);
     map->link_stop = calloc((size_t)scn->n_links + 1, sizeof *map->link_stop);
-    if (map->by_node_signal == NULL || map->by_link == NULL || map->by_detector == NULL ||
+    if (index_build(&map->by_node_signal, scn->n_signals, signal_id, scn) < 0 ||
+        index_build(&map->by_link, scn->n_links, link_id, scn) < 0 ||
+        index_build(&map->by_detector, scn->n_detectors, detector_id, scn) < 0 ||
         map->link_adv == NULL || map->link_stop == NULL || build_group_detectors(map) < 0) {
         ctl__map_fini(map);
         return base_err_set(err, BASE_ENOMEM, "out of memory");
     }
-    for (int32_t s = 0; s < scn->n_signals; s++)
-        map->by_node_signal[s] = (ctl__index_t){scn->nodes[scn->signals[s].node].id, s};
-    for (int32_t l = 0; l < scn->n_links; l++) {
-        map->by_link[l] = (ctl__index_t){scn->links[l].id, l};
+    for (int32_t l = 0; l < scn->n_links; l++)
         map->link_adv[l] = map->link_stop[l] = -1;
-    }
     for (int32_t d = 0; d < scn->n_detectors; d++) {
         const sim_detector_t *det = &scn->detectors[d];
-        map->by_detector[d] = (ctl__index_t){det->id, d};
         int32_t *slot = det->kind == SIM_DETECTOR_ADVANCE ? &map->link_adv[det->link]
                                                           : &map->link_stop[det->link];
         if (*slot < 0)
             *slot = d;
     }
-    qsort(map->by_node_signal, (size_t)scn->n_signals, sizeof(ctl__index_t), cmp_index);
-    qsort(map->by_link, (size_t)scn->n_links, sizeof(ctl__index_t), cmp_index);
-    qsort(map->by_detector, (size_t)scn->n_detectors, sizeof(ctl__index_t), cmp_index);
     return BASE_OK;
 }
 
@@ -219,9 +246,9 @@ void ctl__map_fini(ctl__map_t *map) {
     }
     free(map->group_first);
     free(map->group_dets);
-    free(map->by_node_signal);
-    free(map->by_link);
-    free(map->by_detector);
+    free(map->by_node_signal.slots);
+    free(map->by_link.slots);
+    free(map->by_detector.slots);
     free(map->link_adv);
     free(map->link_stop);
     sim_scenario_destroy(&map->owned);

@@ -46,12 +46,13 @@ int ctl__sync_init(ctl__session_t *s) {
     s->det_listed = calloc(nd, 1);
     s->det_changed = calloc(nd, sizeof *s->det_changed);
     s->det_signal = calloc(nd, sizeof *s->det_signal);
+    s->det_groups = calloc(nd, sizeof *s->det_groups);
     s->touched = calloc(ns, 1);
     s->cmd_prev = calloc(ns, 1);
     s->due = calloc(ns, sizeof *s->due);
     s->req_at = calloc(ns, 1);
     if (s->sig_changed == NULL || s->det_listed == NULL || s->det_changed == NULL ||
-        s->det_signal == NULL || s->touched == NULL || s->cmd_prev == NULL || s->due == NULL ||
+        s->det_signal == NULL || s->det_groups == NULL || s->touched == NULL || s->cmd_prev == NULL || s->due == NULL ||
         s->req_at == NULL || s->spat_known == NULL ||
         s->groups_known == NULL || s->sig_known == NULL || s->dets_known == NULL ||
         s->det_known == NULL)
@@ -63,6 +64,12 @@ int ctl__sync_init(ctl__session_t *s) {
     }
     for (int32_t d = 0; d < scn->n_detectors; d++)
         s->det_signal[d] = scn->nodes[scn->links[scn->detectors[d].link].to].signal;
+    for (int32_t i = 0; i < scn->n_signals; i++) {
+        const int32_t *first = s->map.group_first[i], *dets = s->map.group_dets[i];
+        for (int32_t g = 0; g < scn->signals[i].n_groups; g++)
+            for (int32_t k = first[g]; k < first[g + 1]; k++)
+                s->det_groups[dets[k]] |= UINT64_C(1) << g;
+    }
     s->event = 1;
     proto_subscribe_t *sub = &s->sub;
     memset(sub, 0, sizeof *sub);
@@ -88,6 +95,7 @@ void ctl__sync_fini(ctl__session_t *s) {
     free(s->det_listed);
     free(s->det_changed);
     free(s->det_signal);
+    free(s->det_groups);
     free(s->touched);
     free(s->cmd_prev);
     free(s->due);

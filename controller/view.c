@@ -326,12 +326,8 @@ void ctl__view_refresh(ctl__session_t *s) {
             s->dets[d].present = 0;
         }
     }
-    for (int32_t k = 0; k < s->n_det_changed; k++) {
-        int32_t d = s->det_changed[k];
-        update_detector(s, d, &s->dets_known[d]);
-        if (s->det_signal[d] >= 0)
-            s->touched[s->det_signal[d]] = 1;
-    }
+    for (int32_t k = 0; k < s->n_det_changed; k++)
+        update_detector(s, s->det_changed[k], &s->dets_known[s->det_changed[k]]);
 }
 
 int ctl__view_can_force_off(const ctl__session_t *s, int32_t sig) {
