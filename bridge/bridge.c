@@ -92,6 +92,10 @@ struct bridge {
      * read differently with nothing marked (sim_signal_next_change()). */
     int tracked;
     sim_time_t *next_cross;
+    /* The delta's arrays, reused from tick to tick (a tick is sent before the next). */
+    proto_intersection_state_t *delta_spat;
+    proto_group_state_t *delta_groups; /* per signal, from group_off[s] */
+    proto_detector_state_t *delta_det;
     /* The wake of the last control (event sync offered and asked for). */
     int has_wake;
     proto_wake_t wake;
@@ -255,7 +259,11 @@ bridge_t *bridge_new(void *zmq_ctx, sim_t *sim, const char *map_json, uint64_t s
     b->last_groups = calloc((size_t)n_groups + 1, sizeof *b->last_groups);
     b->last_det = calloc(nd, sizeof *b->last_det);
     b->next_cross = calloc(ns, sizeof *b->next_cross);
-    if (b->next_cross == NULL || b->obu == NULL || b->group_off == NULL || b->by_node == NULL || b->sub_sig == NULL ||
+    b->delta_spat = calloc(ns, sizeof *b->delta_spat);
+    b->delta_groups = calloc((size_t)n_groups + 1, sizeof *b->delta_groups);
+    b->delta_det = calloc(nd, sizeof *b->delta_det);
+    if (b->next_cross == NULL || b->delta_spat == NULL || b->delta_groups == NULL ||
+        b->delta_det == NULL || b->obu == NULL || b->group_off == NULL || b->by_node == NULL || b->sub_sig == NULL ||
         b->sub_det == NULL || b->has_last_sig == NULL || b->has_last_det == NULL ||
         b->last_spat == NULL || b->last_groups == NULL || b->last_det == NULL) {
         base_err_set(err, BASE_ENOMEM, "out of memory");
@@ -348,6 +356,9 @@ void bridge_destroy(bridge_t **self_p) {
     free(b->last_groups);
     free(b->last_det);
     free(b->next_cross);
+    free(b->delta_spat);
+    free(b->delta_groups);
+    free(b->delta_det);
     base_arena_fini(&b->tick_arena);
     free(b->rtt);
     free(b->map_json);
@@ -600,8 +611,9 @@ static int marked_changed(bridge_t *b, int signals, int detectors) {
         if (!b->sub_sig[i])
             continue;
         proto_intersection_state_t x;
-        if (bridge_tick_signal(b->sim, &b->tick_arena, i, &x) < 0 || !b->has_last_sig[i] ||
-            !same_signal(&b->last_spat[i], &x, 0, sim_now(b->sim)))
+        proto_group_state_t groups[SIM_MAX_GROUPS];
+        bridge_tick_signal(b->sim, i, &x, groups);
+        if (!b->has_last_sig[i] || !same_signal(&b->last_spat[i], &x, 0, sim_now(b->sim)))
             return 1;
     }
     for (int32_t d = next_bit(cd, 0, scn->n_detectors); detectors && d < scn->n_detectors;
@@ -616,42 +628,27 @@ static int marked_changed(bridge_t *b, int signals, int detectors) {
 /* The delta of the subscribed state into *t (SRMs already there), as filter_tick() makes it
  * from a full tick, but reading only the signals marked or whose times cross the clock
  * (next_cross) and the detectors marked; then clears the marks. */
-static int build_delta(bridge_t *b, proto_tick_t *t) {
+static void build_delta(bridge_t *b, proto_tick_t *t) {
     const sim_scenario_t *scn = b->scn;
-    base_arena_t *a = &b->tick_arena;
     int64_t now = sim_now(b->sim);
     const uint64_t *cs = sim_changed_signals(b->sim), *cd = sim_changed_detectors(b->sim);
-    int32_t n = 0, cap = 16;
-    t->spat = base_arena_alloc(a, (size_t)cap * sizeof *t->spat);
-    if (t->spat == NULL)
-        return BASE_ENOMEM;
+    int32_t n = 0;
+    t->spat = b->delta_spat;
     for (int32_t i = 0; i < scn->n_signals; i++) {
         int marked = (cs[i >> 6] >> (i & 63)) & 1;
         if (!b->sub_sig[i] || (!marked && b->next_cross[i] > now))
             continue;
-        proto_intersection_state_t x;
-        if (bridge_tick_signal(b->sim, a, i, &x) < 0)
-            return BASE_ENOMEM;
+        proto_intersection_state_t *x = &t->spat[n];
+        bridge_tick_signal(b->sim, i, x, &b->delta_groups[b->group_off[i]]);
         b->next_cross[i] = sim_signal_next_change(b->sim, i);
-        if (b->has_last_sig[i] && same_signal(&b->last_spat[i], &x, 1, now))
+        if (b->has_last_sig[i] && same_signal(&b->last_spat[i], x, 1, now))
             continue;
-        keep_sent(b, i, &x, now);
-        if (n == cap) {
-            proto_intersection_state_t *more = base_arena_alloc(a, 2 * (size_t)cap * sizeof *more);
-            if (more == NULL)
-                return BASE_ENOMEM;
-            memcpy(more, t->spat, (size_t)n * sizeof *more);
-            t->spat = more;
-            cap *= 2;
-        }
-        t->spat[n++] = x;
+        keep_sent(b, i, x, now);
+        n++;
     }
     t->n_spat = n;
     n = 0;
-    cap = 16;
-    t->detectors = base_arena_alloc(a, (size_t)cap * sizeof *t->detectors);
-    if (t->detectors == NULL)
-        return BASE_ENOMEM;
+    t->detectors = b->delta_det;
     for (int32_t d = next_bit(cd, 0, scn->n_detectors); d < scn->n_detectors;
          d = next_bit(cd, d + 1, scn->n_detectors)) {
         proto_detector_state_t x = {.id = scn->detectors[d].id,
@@ -662,14 +659,6 @@ static int build_delta(bridge_t *b, proto_tick_t *t) {
             continue;
         b->last_det[d] = x;
         b->has_last_det[d] = 1;
-        if (n == cap) {
-            proto_detector_state_t *more = base_arena_alloc(a, 2 * (size_t)cap * sizeof *more);
-            if (more == NULL)
-                return BASE_ENOMEM;
-            memcpy(more, t->detectors, (size_t)n * sizeof *more);
-            t->detectors = more;
-            cap *= 2;
-        }
         t->detectors[n++] = x;
     }
     t->n_detectors = n;
@@ -680,7 +669,6 @@ static int build_delta(bridge_t *b, proto_tick_t *t) {
     t->n_srms = n;
     t->delta = 1;
     sim_changes_clear(b->sim);
-    return BASE_OK;
 }
 
 /* Builds the tick due at this boundary into *t. Returns 1, 0 when a wake is in force and none
@@ -716,8 +704,7 @@ static int build_tick(bridge_t *b, proto_tick_t *t) {
     if (!srms && bridge_tick_build_srms(b->sim, b->obu, a, escorts, transit, t) < 0)
         return BASE_ENOMEM;
     if (b->tracked && !b->full_next) {
-        if (build_delta(b, t) < 0)
-            return BASE_ENOMEM;
+        build_delta(b, t);
         b->last_n_srms = t->n_srms;
         return 1;
     }

@@ -69,8 +69,8 @@ static proto_phase_state_t phase_of(sim_signal_state_t s) {
     }
 }
 
-int bridge_tick_signal(const sim_t *sim, base_arena_t *a, int32_t s,
-                       proto_intersection_state_t *is) {
+void bridge_tick_signal(const sim_t *sim, int32_t s, proto_intersection_state_t *is,
+                        proto_group_state_t *groups) {
     const sim_scenario_t *scn = sim_scenario(sim);
     const sim_signal_t *sig = &scn->signals[s];
     sim_signal_status_t ss = sim_signal_status(sim, s);
@@ -84,16 +84,13 @@ int bridge_tick_signal(const sim_t *sim, base_arena_t *a, int32_t s,
     is->priority_active = ss.external && !ss.preempt;
     is->in_transition = ss.in_transition;
     is->n_groups = sig->n_groups;
-    is->groups = base_arena_calloc(a, (size_t)sig->n_groups, sizeof *is->groups);
-    if (is->groups == NULL)
-        return BASE_ENOMEM;
+    is->groups = groups;
     for (int32_t g = 0; g < sig->n_groups; g++) {
         is->groups[g].id = sig->groups[g].id;
         is->groups[g].state = phase_of(sim_signal_state(sim, s, g));
         is->groups[g].min_end_ms = sim_group_min_end(sim, s, g);
         is->groups[g].max_end_ms = sim_group_max_end(sim, s, g);
     }
-    return BASE_OK;
 }
 
 static int build_spat(const sim_t *sim, base_arena_t *a, proto_tick_t *t) {
@@ -102,9 +99,13 @@ static int build_spat(const sim_t *sim, base_arena_t *a, proto_tick_t *t) {
     t->spat = base_arena_calloc(a, (size_t)scn->n_signals + 1, sizeof *t->spat);
     if (t->spat == NULL)
         return BASE_ENOMEM;
-    for (int32_t s = 0; s < scn->n_signals; s++)
-        if (bridge_tick_signal(sim, a, s, &t->spat[s]) < 0)
+    for (int32_t s = 0; s < scn->n_signals; s++) {
+        proto_group_state_t *g =
+            base_arena_calloc(a, (size_t)scn->signals[s].n_groups + 1, sizeof *g);
+        if (g == NULL)
             return BASE_ENOMEM;
+        bridge_tick_signal(sim, s, &t->spat[s], g);
+    }
     return BASE_OK;
 }
 

@@ -38,9 +38,9 @@ int bridge_tick_build_srms(const sim_t *sim, bridge_obu_t *obu, base_arena_t *ar
                            int transit, proto_tick_t *out);
 int bridge_tick_build_state(const sim_t *sim, base_arena_t *arena, proto_tick_t *out);
 
-/* Signal s's SPaT entry now into *is (its groups in arena). BASE_OK or BASE_ENOMEM. */
-int bridge_tick_signal(const sim_t *sim, base_arena_t *arena, int32_t s,
-                       proto_intersection_state_t *is);
+/* Signal s's SPaT entry now into *is, its groups into groups (room for the signal's). */
+void bridge_tick_signal(const sim_t *sim, int32_t s, proto_intersection_state_t *is,
+                        proto_group_state_t *groups);
 
 /* Maps one command (names) onto the simulator's indices and applies it through
  * sim_command(). Returns 0, or BASE_EINVAL with the reason in why when the conflict monitor

@@ -206,12 +206,13 @@ static int64_t passage_ms(const ctl__session_t *s) {
 }
 
 /* The first time after now at which actuate() may decide differently at sig with nothing
- * else changing: the minimum green's end, the max-out, the gap-out. */
+ * else changing: the minimum green's end, the max-out, the gap-out, when another stage has a
+ * call (without one the green rests, whatever the time). */
 static int64_t next_due(const ctl__session_t *s, int32_t sig) {
     const sim_signal_t *sg = &s->map.scn->signals[sig];
     const ctl__sigview_t *v = &s->views[sig];
-    if (!v->seen || v->in_change)
-        return INT64_MAX; /* only a new SPaT changes anything */
+    if (!v->seen || v->in_change || next_called(s, sig, v->stage) < 0)
+        return INT64_MAX; /* only a new SPaT or a new call changes anything */
     uint64_t cur = sg->stages[v->stage].groups;
     int64_t t[3] = {v->min_end, v->green_start + ctl__map_max_green(sg, cur),
                     last_actuation(s, sig, cur) + passage_ms(s)};

@@ -255,6 +255,8 @@ static void lose_to(ctl__session_t *s, ctl__req_t *r, const ctl__req_t *w) {
 void ctl__requests_others(ctl__session_t *s, int32_t sig, ctl__class_t cls, const ctl__req_t *w,
                           int32_t k, int (*engaged)(const ctl__session_t *, const ctl__req_t *),
                           proto_ssm_status_t same, proto_ssm_status_t other, const char *why) {
+    if (s->n_reqs == 0)
+        return;
     const sim_signal_t *sg = &s->map.scn->signals[sig];
     for (int32_t i = 0; i < s->n_reqs; i++) {
         ctl__req_t *r = &s->reqs[i];

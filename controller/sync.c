@@ -121,7 +121,7 @@ static void keep_signal(ctl__session_t *s, int32_t i, const proto_intersection_s
     k->next_stage = stage_id(&s->map, i, x->next_stage);
     k->plan = NULL;
     for (int32_t p = 0; x->plan != NULL && p < sig->n_plans; p++)
-        if (strcmp(sig->plans[p].id, x->plan) == 0)
+        if (sig->plans[p].id == x->plan || strcmp(sig->plans[p].id, x->plan) == 0)
             k->plan = sig->plans[p].id;
     /* Groups the map knows, each once (the view skips unknown ones and distrusts repeats). */
     int32_t n = 0;
@@ -130,7 +130,8 @@ static void keep_signal(ctl__session_t *s, int32_t i, const proto_intersection_s
         for (int32_t h = 0; h < sig->n_groups; h++) {
             /* The simulator lists groups in map order: position j first. */
             int32_t g = (j + h) % sig->n_groups;
-            if (strcmp(sig->groups[g].id, x->groups[j].id) != 0)
+            if (sig->groups[g].id != x->groups[j].id &&
+                strcmp(sig->groups[g].id, x->groups[j].id) != 0)
                 continue;
             if (seen & (UINT64_C(1) << g)) {
                 s->sig_known[i] = 0; /* a group twice: contradictory */
