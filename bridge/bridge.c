@@ -96,6 +96,7 @@ struct bridge {
     proto_intersection_state_t *delta_spat;
     proto_group_state_t *delta_groups; /* per signal, from group_off[s] */
     proto_detector_state_t *delta_det;
+    int32_t *delta_spat_at, *delta_det_at; /* in-process: the entries' map indexes */
     /* The wake of the last control (event sync offered and asked for). */
     int has_wake;
     proto_wake_t wake;
@@ -262,8 +263,11 @@ bridge_t *bridge_new(void *zmq_ctx, sim_t *sim, const char *map_json, uint64_t s
     b->delta_spat = calloc(ns, sizeof *b->delta_spat);
     b->delta_groups = calloc((size_t)n_groups + 1, sizeof *b->delta_groups);
     b->delta_det = calloc(nd, sizeof *b->delta_det);
+    b->delta_spat_at = calloc(ns, sizeof *b->delta_spat_at);
+    b->delta_det_at = calloc(nd, sizeof *b->delta_det_at);
     if (b->next_cross == NULL || b->delta_spat == NULL || b->delta_groups == NULL ||
-        b->delta_det == NULL || b->obu == NULL || b->group_off == NULL || b->by_node == NULL || b->sub_sig == NULL ||
+        b->delta_det == NULL || b->delta_spat_at == NULL || b->delta_det_at == NULL ||
+        b->obu == NULL || b->group_off == NULL || b->by_node == NULL || b->sub_sig == NULL ||
         b->sub_det == NULL || b->has_last_sig == NULL || b->has_last_det == NULL ||
         b->last_spat == NULL || b->last_groups == NULL || b->last_det == NULL) {
         base_err_set(err, BASE_ENOMEM, "out of memory");
@@ -359,6 +363,8 @@ void bridge_destroy(bridge_t **self_p) {
     free(b->delta_spat);
     free(b->delta_groups);
     free(b->delta_det);
+    free(b->delta_spat_at);
+    free(b->delta_det_at);
     base_arena_fini(&b->tick_arena);
     free(b->rtt);
     free(b->map_json);
@@ -644,7 +650,7 @@ static void build_delta(bridge_t *b, proto_tick_t *t) {
         if (b->has_last_sig[i] && same_signal(&b->last_spat[i], x, 1, now))
             continue;
         keep_sent(b, i, x, now);
-        n++;
+        b->delta_spat_at[n++] = i;
     }
     t->n_spat = n;
     n = 0;
@@ -659,9 +665,14 @@ static void build_delta(bridge_t *b, proto_tick_t *t) {
             continue;
         b->last_det[d] = x;
         b->has_last_det[d] = 1;
+        b->delta_det_at[n] = d;
         t->detectors[n++] = x;
     }
     t->n_detectors = n;
+    if (b->cfg.local != NULL && b->map_json == NULL) { /* the controller's map is b->scn */
+        t->spat_at = b->delta_spat_at;
+        t->detectors_at = b->delta_det_at;
+    }
     n = 0;
     for (int32_t k = 0; k < t->n_srms; k++)
         if (b->all_roles || (b->roles & PROTO_ROLE_BIT(t->srms[k].role)))

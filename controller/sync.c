@@ -152,17 +152,26 @@ static void keep_signal(ctl__session_t *s, int32_t i, const proto_intersection_s
     s->sig_known[i] = 1;
 }
 
-static int32_t signal_of(const ctl__session_t *s, int32_t pos, const char *id) {
+/* The map index of entry j of a tick: where the tick's hint (in-process) or, in a full
+ * tick, the entry's position says, if the id there is the entry's; else by id. */
+static int32_t signal_of(const ctl__session_t *s, const proto_tick_t *t, int32_t j,
+                         const char *id) {
     const sim_scenario_t *scn = s->map.scn;
-    if (id != NULL && pos < scn->n_signals &&
-        strcmp(scn->nodes[scn->signals[pos].node].id, id) == 0)
-        return pos;
+    int32_t pos = t->spat_at != NULL ? t->spat_at[j] : j;
+    if (id != NULL && pos >= 0 && pos < scn->n_signals) {
+        const char *at = scn->nodes[scn->signals[pos].node].id;
+        if (at == id || strcmp(at, id) == 0)
+            return pos;
+    }
     return ctl__map_signal(&s->map, id);
 }
 
-static int32_t detector_of(const ctl__session_t *s, int32_t pos, const char *id) {
+static int32_t detector_of(const ctl__session_t *s, const proto_tick_t *t, int32_t j,
+                           const char *id) {
     const sim_scenario_t *scn = s->map.scn;
-    if (id != NULL && pos < scn->n_detectors && strcmp(scn->detectors[pos].id, id) == 0)
+    int32_t pos = t->detectors_at != NULL ? t->detectors_at[j] : j;
+    if (id != NULL && pos >= 0 && pos < scn->n_detectors &&
+        (scn->detectors[pos].id == id || strcmp(scn->detectors[pos].id, id) == 0))
         return pos;
     return ctl__map_detector(&s->map, id);
 }
@@ -177,7 +186,7 @@ void ctl__sync_apply(ctl__session_t *s, const proto_tick_t *t) {
     /* sig_changed counts the listings first: twice in one tick is contradictory. */
     memset(s->sig_changed, 0, (size_t)scn->n_signals + 1);
     for (int32_t j = 0; j < t->n_spat && t->spat != NULL; j++) {
-        int32_t i = signal_of(s, j, t->spat[j].id);
+        int32_t i = signal_of(s, t, j, t->spat[j].id);
         if (i < 0)
             continue;
         if (s->sig_changed[i] < 2)
@@ -192,7 +201,7 @@ void ctl__sync_apply(ctl__session_t *s, const proto_tick_t *t) {
         memset(s->sig_changed, 1, (size_t)scn->n_signals + 1);
     s->n_det_changed = 0;
     for (int32_t j = 0; j < t->n_detectors && t->detectors != NULL; j++) {
-        int32_t d = detector_of(s, j, t->detectors[j].id);
+        int32_t d = detector_of(s, t, j, t->detectors[j].id);
         if (d < 0)
             continue;
         s->dets_known[d] = t->detectors[j];

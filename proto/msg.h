@@ -212,6 +212,10 @@ typedef struct proto_tick {
     int32_t n_detectors;
     proto_srm_t *srms;
     int32_t n_srms;
+    /* In-process only, never on the wire (NULL there): each entry's index in the map, which
+     * is then the simulator's own scenario (proto_hello_t.map_scn). A hint: the controller
+     * uses it only where the id at that index is the entry's id. */
+    const int32_t *spat_at, *detectors_at;
 } proto_tick_t;
 
 typedef struct proto_command {
