@@ -238,8 +238,9 @@ static int detector_matters(const ctl__session_t *s, int32_t d) {
 /* Every signal is looked at in lockstep. Under event sync only those whose decision may
  * differ from the last look: a change of their SPaT (touched) or of a detector that matters
  * there, a command in the previous tick (it may have been refused, and is repeated), a
- * request naming them, or a time reached (next_due()). The others would decide as before,
- * which is nothing: every command changes the SPaT it answers. */
+ * request naming them in this tick or the previous one (its end may release a gap-out it
+ * held back), or a time reached (next_due()). The others would decide as before, which is
+ * nothing: every command changes the SPaT it answers. */
 void ctl__actuated_tick(ctl__session_t *s) {
     int32_t n = s->map.scn->n_signals;
     if (!s->event) {
@@ -257,7 +258,8 @@ void ctl__actuated_tick(ctl__session_t *s) {
         if (!s->touched[sig] && !s->cmd_prev[sig] && !s->req_at[sig] && s->due[sig] > s->now)
             continue;
         actuate(s, sig);
-        s->due[sig] = next_due(s, sig);
+        /* A request may hold back a gap-out already due (a TSP extension) and end unseen. */
+        s->due[sig] = s->req_at[sig] ? s->now + 1 : next_due(s, sig);
     }
     for (int32_t i = 0; i < s->n_reqs; i++)
         if (s->reqs[i].sig >= 0)

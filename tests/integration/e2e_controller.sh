@@ -208,6 +208,20 @@ modes)
     [ "$be" -lt $((bl / 4)) ] || fail "$s: event sync sent $be bytes, lockstep $bl"
     echo "ok: $s identical in lockstep/json ($bl bytes) and event/msgpack ($be bytes)"
   done
+  # With transit signal priority (buses' requests): the event-driven strategies look at a
+  # signal only when something changed there, and must decide exactly as when they look at
+  # every signal every tick.
+  for s in actuated local corridor; do
+    for m in lockstep event; do
+      "$bin/greenwave-sim" "$scenario" --seed 2 --until 1800 --controller in-process --strategy "$s" \
+        --ctl tsp --sync $m --out "$work/$s.tsp-$m" --quiet
+    done
+    for f in trips.csv signals.csv escort.csv; do
+      cmp "$work/$s.tsp-lockstep/$f" "$work/$s.tsp-event/$f" \
+        || fail "$s with TSP: $f differs between in-process lockstep and event"
+    done
+    echo "ok: $s with TSP identical in in-process lockstep and event sync"
+  done
   # corridor waits for the escort: far fewer ticks than intervals
   [ "$(json "$work/corridor.event/summary.json" 'd["controller"]["ticks"] < 1500')" = True ] || fail "corridor event sync ticks every interval"
   [ "$(json "$work/corridor.in-event/summary.json" 'd["controller"]["ticks"] < 1500')" = True ] || fail "corridor in-process event sync ticks every interval"
