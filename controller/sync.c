@@ -1,18 +1,19 @@
 /*
  * controller/sync.c - event synchronisation on the controller's side: what a session
- * subscribes to, how delta ticks become the full picture the view reads, and when the
+ * subscribes to, how delta ticks fold into the picture the view reads, and when the
  * controller next needs to hear from the simulator.
  *
  * Deltas: the session keeps the last state each subscribed signal and detector showed
  * (signal, stage, plan and group ids resolved to the map's own strings; an id the map lacks
  * is kept as unknown, which the view treats as it would in a full tick). A tick lists only
- * what changed, so the merged tick (every known entry, in map order) is what a full tick
- * would have held: the view, the strategies and therefore the commands are the same whether
- * the simulator sends deltas or not. An entry listed twice in one tick is contradictory and
- * forgotten until it is listed again. A full tick (delta false) replaces everything known.
- * A group time equal to its tick's time means "now" (the simulator does not list a signal
- * whose only change is such a time moving on with the clock): it is kept as "now" and reads
- * as the time of the tick being handled.
+ * what changed; ctl__sync_apply() folds it in and notes what it listed, and the view reads
+ * those entries again and moves the others on (controller/view.c), which is what a full tick
+ * of every known entry would have given: the view, the strategies and therefore the commands
+ * are the same whether the simulator sends deltas or not. An entry listed twice in one tick
+ * is contradictory and forgotten until it is listed again. A full tick (delta false) replaces
+ * everything known. A group time equal to its tick's time means "now" (the simulator does not
+ * list a signal whose only change is such a time moving on with the clock): it is kept as
+ * "now" and reads as the time of the tick being handled.
  *
  * Wakes: a tick is asked for at the next control interval while the controller has anything
  * under way (a command this tick, a service in force, a request, TSP), and always under

@@ -21,6 +21,16 @@
  * advance loop occupied (the queue reaches back over it). An advance loop's count is not an
  * extension: in the model it counts vehicles entering the link, which may be far upstream;
  * on a link without a stop-line loop it is the only sign of traffic and counts as one.
+ * An occupancy that lasts is an actuation and an extension at every tick it lasts; it is read
+ * through ctl__det_actuated() / ctl__det_last_act() / ctl__det_last_ext(), so that a tick need
+ * look only at the detectors whose state changed.
+ *
+ * Lockstep (ctl__view_update()): every tick is full, and every signal and detector is read.
+ * Event sync (ctl__view_refresh()): only the signals and detectors a tick lists are read; an
+ * unchanged signal's times that move with the clock (a minimum reached reads as now) are
+ * moved on from what its last reading left (ctl__sigview_t's *_base fields), which gives
+ * exactly what reading the same entry again would. bench/controller-loop and
+ * e2e_controller_modes check that both give byte-identical runs.
  *
  * A signal missing from a tick's SPaT, listed twice, or with a group listed twice, or naming
  * a stage the map lacks, is "not seen" for that tick: no strategy commands it.
