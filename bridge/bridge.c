@@ -756,7 +756,9 @@ static void apply_control(bridge_t *b, const proto_control_t *c) {
     for (int32_t i = 0; i < c->n_commands; i++) {
         const proto_command_t *pc = &c->commands[i];
         b->st.commands++;
-        base_err_t why = {0};
+        base_err_t why; /* set only on a refusal */
+        why.code = 0;
+        why.msg[0] = '\0';
         if (bridge_command_apply_at(b->sim, pc, signal_at(b, pc->intersection), &why) < 0) {
             b->st.commands_refused++;
             logf_(b, "refused %s at \"%s\": %s", proto_cmd_action_name(pc->action),
