@@ -132,6 +132,21 @@ static int parse_ms(const char *s, sim_time_t *out) {
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* This process's peak resident set (VmHWM: since its exec, unlike getrusage()'s ru_maxrss,
+ * which keeps the forking parent's), in KiB, or -1 where /proc does not say. */
+static long peak_rss_kib(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (f == NULL)
+        return -1;
+    char line[256];
+    long kib = -1;
+    while (fgets(line, sizeof line, f) != NULL)
+        if (sscanf(line, "VmHWM: %ld kB", &kib) == 1)
+            break;
+    fclose(f);
+    return kib;
+}
+
 #define IN_PROCESS "in-process"
 
 /* The bridge's in-process controller: ctl_handle() on the ctl_t in ud. */
@@ -556,10 +571,14 @@ int main(int argc, char **argv) {
     if (wrc < 0)
         fprintf(stderr, "greenwave-sim: %s\n", err.msg);
     if (!quiet && wrc == 0) {
+        long rss = peak_rss_kib();
         printf("greenwave-sim: %s, seed %" PRIu64 ": %.0f s simulated in %.2f s wall "
-               "(%" PRIu64 " events, %.2f M events/s)\n",
+               "(%" PRIu64 " events, %.2f M events/s",
                scn->name, seed, s.sim_s, wall, s.events,
                wall > 0 ? (double)s.events / wall / 1e6 : 0.0);
+        if (rss >= 0)
+            printf(", peak RSS %.1f MB", (double)rss / 1024.0);
+        printf(")\n");
         if (s.has_escort) {
             if (s.escort_arrived)
                 printf("  escort %s: %.1f s door to door (free flow %.1f s, %.2fx), %d stops, "
