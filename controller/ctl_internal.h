@@ -50,18 +50,18 @@ typedef struct ctl__index {
     struct {
         const char *id; /* NULL: an empty slot */
         int32_t i;
-    } *slots;
+    } * slots;
     size_t mask; /* slots - 1, a power of two minus one */
 } ctl__index_t;  /* id -> index, open addressing (controller/map.c) */
 
 typedef struct ctl__map {
-    const sim_scenario_t *scn;    /* owned, unless shared */
-    sim_scenario_t *owned;        /* scn when parsed from the hello's JSON, else NULL */
-    ctl__index_t by_node_signal;  /* node id -> signal index */
-    ctl__index_t by_link;         /* link id -> link index */
-    ctl__index_t by_detector;     /* detector id -> detector index */
-    int32_t *link_adv;            /* per link: its advance detector (first listed) or -1 */
-    int32_t *link_stop;           /* per link: its stop-line detector (first listed) or -1 */
+    const sim_scenario_t *scn;   /* owned, unless shared */
+    sim_scenario_t *owned;       /* scn when parsed from the hello's JSON, else NULL */
+    ctl__index_t by_node_signal; /* node id -> signal index */
+    ctl__index_t by_link;        /* link id -> link index */
+    ctl__index_t by_detector;    /* detector id -> detector index */
+    int32_t *link_adv;           /* per link: its advance detector (first listed) or -1 */
+    int32_t *link_stop;          /* per link: its stop-line detector (first listed) or -1 */
     /* Detectors on the approach links of each group: for signal s, group g, the range
      * group_dets[s][group_first[s][g] .. group_first[s][g + 1]). */
     int32_t **group_first;
@@ -272,18 +272,18 @@ struct ctl__session {
     proto_detector_state_t *dets_known;     /* per detector: the last state shown */
     uint8_t *det_known;
     /* This tick's changes (ctl__sync_apply()), read by ctl__view_refresh(). */
-    int full;               /* this tick replaced everything known */
-    uint8_t *sig_changed;   /* per signal: listed (or forgotten) in this tick */
-    uint8_t *det_listed;    /* per detector: in det_changed already */
-    int32_t *det_changed;   /* detectors listed in this tick, each once */
+    int full;             /* this tick replaced everything known */
+    uint8_t *sig_changed; /* per signal: listed (or forgotten) in this tick */
+    uint8_t *det_listed;  /* per detector: in det_changed already */
+    int32_t *det_changed; /* detectors listed in this tick, each once */
     int32_t n_det_changed;
-    int32_t *det_signal;    /* per detector: the signal at the end of its link, or -1 */
-    uint64_t *det_groups;   /* per detector: the groups it serves there (map group_dets) */
+    int32_t *det_signal;  /* per detector: the signal at the end of its link, or -1 */
+    uint64_t *det_groups; /* per detector: the groups it serves there (map group_dets) */
     /* Per signal, for strategies that act on changes (actuated under event sync): */
-    uint8_t *touched;       /* its SPaT or a detector of its approaches changed this tick */
-    uint8_t *cmd_prev;      /* it was commanded in the previous tick */
-    int64_t *due;           /* the strategy's next look at it (no change meanwhile) */
-    uint8_t *req_at;        /* a request names it in this tick */
+    uint8_t *touched;  /* its SPaT or a detector of its approaches changed this tick */
+    uint8_t *cmd_prev; /* it was commanded in the previous tick */
+    int64_t *due;      /* the strategy's next look at it (no change meanwhile) */
+    uint8_t *req_at;   /* a request names it in this tick */
     /* This tick. */
     const proto_tick_t *tick;
     ctl__req_t *reqs;

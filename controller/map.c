@@ -4,9 +4,10 @@
  *
  * Ids arrive as strings in every tick, so nodes-with-signals, links and detectors get a hash
  * table (id -> index) each: O(1) per lookup (a hash and, mostly, one comparison; in-process
- * the ids are the map's own strings and compare by address), built once per session in O(n). Per signal and group, the detectors on the group's approach
- * links (the from-links of its movements) are listed once, for actuated control. Only the
- * static data of sim/scenario.h is used; the controller never builds a sim_t.
+ * the ids are the map's own strings and compare by address), built once per session in O(n). Per
+ * signal and group, the detectors on the group's approach links (the from-links of its movements)
+ * are listed once, for actuated control. Only the static data of sim/scenario.h is used; the
+ * controller never builds a sim_t.
  */
 #include "controller/ctl_internal.h"
 #include "scenarios/loader.h"
@@ -23,8 +24,8 @@ static uint64_t hash_id(const char *id) {
 }
 
 /* An open-addressing table of n ids (linear probing, at most half full). */
-static int index_build(ctl__index_t *x, int32_t n, const char *(*id_of)(const sim_scenario_t *,
-                                                                         int32_t),
+static int index_build(ctl__index_t *x, int32_t n,
+                       const char *(*id_of)(const sim_scenario_t *, int32_t),
                        const sim_scenario_t *scn) {
     size_t cap = 2;
     while (cap < 2 * (size_t)n)

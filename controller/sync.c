@@ -53,8 +53,8 @@ int ctl__sync_init(ctl__session_t *s) {
     s->due = calloc(ns, sizeof *s->due);
     s->req_at = calloc(ns, 1);
     if (s->sig_changed == NULL || s->det_listed == NULL || s->det_changed == NULL ||
-        s->det_signal == NULL || s->det_groups == NULL || s->touched == NULL || s->cmd_prev == NULL || s->due == NULL ||
-        s->req_at == NULL || s->spat_known == NULL ||
+        s->det_signal == NULL || s->det_groups == NULL || s->touched == NULL ||
+        s->cmd_prev == NULL || s->due == NULL || s->req_at == NULL || s->spat_known == NULL ||
         s->groups_known == NULL || s->sig_known == NULL || s->dets_known == NULL ||
         s->det_known == NULL)
         return BASE_ENOMEM;

@@ -70,8 +70,8 @@ void ctl__view_reset(ctl__session_t *s) {
                                        .seen_at = CTL__NEVER};
     }
     for (int32_t d = 0; d < scn->n_detectors; d++)
-        s->dets[d] = (ctl__detview_t){
-            .counted_in = -1, .last_act = CTL__NEVER, .last_ext = CTL__NEVER};
+        s->dets[d] =
+            (ctl__detview_t){.counted_in = -1, .last_act = CTL__NEVER, .last_ext = CTL__NEVER};
 }
 
 static int32_t find_signal(const ctl__session_t *s, int32_t pos, const char *id) {

@@ -131,9 +131,9 @@ typedef struct proto_hello {
     /* In-process only, never on the wire: the map as the simulator's own parsed scenario,
      * shared read-only for the session's life, in place of map_json (which may be NULL). */
     const struct sim_scenario *map_scn;
-    uint32_t encodings;   /* PROTO_ENC_BIT()s the simulator speaks; 0: JSON only (absent) */
-    uint32_t sync;        /* PROTO_SYNC_* the simulator offers; 0: lockstep only (absent) */
-    int no_log;           /* 1: the simulator does not read control.log (wire: "log": false) */
+    uint32_t encodings; /* PROTO_ENC_BIT()s the simulator speaks; 0: JSON only (absent) */
+    uint32_t sync;      /* PROTO_SYNC_* the simulator offers; 0: lockstep only (absent) */
+    int no_log;         /* 1: the simulator does not read control.log (wire: "log": false) */
 } proto_hello_t;
 
 /* What the controller wants in its ticks (event sync). An id list with all_* set is unused. */

@@ -211,7 +211,8 @@ START_TEST(test_queue_estimate) {
     /* Actuations: a count that rose, or occupancy. */
     int32_t da = ctl__map_detector(&v->s.map, "dW_a"), ds = ctl__map_detector(&v->s.map, "dW_s");
     ck_assert(!ctl__det_actuated(&v->s, da) && ctl__det_actuated(&v->s, ds));
-    ck_assert(ctl__det_last_act(&v->s, da) == CTL__NEVER); /* first report: a baseline, no arrival */
+    ck_assert(ctl__det_last_act(&v->s, da) ==
+              CTL__NEVER); /* first report: a baseline, no arrival */
     v->dets[1].occupied = 0;
     v->dets[0].count = 18;
     vfx_tick(v, 3000);
