@@ -520,8 +520,8 @@ void fx_sig_spat(const fx_sig_t *x, const char *node_id, proto_intersection_stat
 
 /* ---- harness ------------------------------------------------------------------------- */
 
-fx_t *fx_new_tick(const char *json, const char *strategy, const ctl_config_t *cfg,
-                  int64_t tick_ms) {
+static fx_t *fx_new_sync(const char *json, const char *strategy, const ctl_config_t *cfg,
+                         int64_t tick_ms, int event) {
     fx_t *fx = calloc(1, sizeof *fx);
     ck_assert_ptr_nonnull(fx);
     base_err_t err = {0};
@@ -555,14 +555,95 @@ fx_t *fx_new_tick(const char *json, const char *strategy, const ctl_config_t *cf
     hello.u.hello.session =
         (proto_session_t){.scenario = "test", .seed = 1, .strategy = strategy, .tick_ms = tick_ms};
     hello.u.hello.map_json = json;
+    if (event) {
+        fx->event = 1;
+        hello.u.hello.sync = PROTO_SYNC_LOCKSTEP | PROTO_SYNC_EVENT;
+        fx->last = calloc((size_t)scn->n_signals + 1, sizeof *fx->last);
+        fx->last_groups =
+            calloc((size_t)scn->n_signals * SIM_MAX_GROUPS + 1, sizeof *fx->last_groups);
+        fx->last_det = calloc((size_t)scn->n_detectors + 1, sizeof *fx->last_det);
+        fx->dspat = calloc((size_t)scn->n_signals + 1, sizeof *fx->dspat);
+        fx->ddet = calloc((size_t)scn->n_detectors + 1, sizeof *fx->ddet);
+        ck_assert(fx->last && fx->last_groups && fx->last_det && fx->dspat && fx->ddet);
+    }
     int rc = ctl_handle(fx->ctl, fx->peer, strlen(fx->peer), &hello, &fx->reply, &err);
     ck_assert_msg(rc == 1, "hello refused: %s", err.msg);
     ck_assert_int_eq(fx->reply.type, PROTO_WELCOME);
+    if (event)
+        ck_assert_ptr_nonnull(fx->reply.u.welcome.subscribe);
     return fx;
+}
+
+fx_t *fx_new_tick(const char *json, const char *strategy, const ctl_config_t *cfg,
+                  int64_t tick_ms) {
+    return fx_new_sync(json, strategy, cfg, tick_ms, 0);
 }
 
 fx_t *fx_new(const char *json, const char *strategy, const ctl_config_t *cfg) {
     return fx_new_tick(json, strategy, cfg, 1000);
+}
+
+fx_t *fx_new_event(const char *json, const char *strategy, const ctl_config_t *cfg) {
+    return fx_new_sync(json, strategy, cfg, 1000, 1);
+}
+
+/* A time as the last tick sent showed it: its own time reads as "now" (INT64_MIN). */
+static int64_t rel_time(int64_t v, int64_t t) {
+    return v == t ? INT64_MIN : v;
+}
+
+static int same_str(const char *a, const char *b) {
+    return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Whether entry x at time t reads as the last one sent of signal s. */
+static int same_as_sent(const fx_t *fx, int32_t s, const proto_intersection_state_t *x, int64_t t) {
+    const proto_intersection_state_t *a = &fx->last[s];
+    if (!same_str(a->stage, x->stage) || !same_str(a->next_stage, x->next_stage) ||
+        !same_str(a->plan, x->plan) || a->in_change != x->in_change || a->external != x->external ||
+        a->preempt_active != x->preempt_active || a->priority_active != x->priority_active ||
+        a->in_transition != x->in_transition || a->n_groups != x->n_groups)
+        return 0;
+    for (int32_t g = 0; g < x->n_groups; g++)
+        if (a->groups[g].state != x->groups[g].state ||
+            a->groups[g].min_end_ms != rel_time(x->groups[g].min_end_ms, t) ||
+            a->groups[g].max_end_ms != rel_time(x->groups[g].max_end_ms, t))
+            return 0;
+    return 1;
+}
+
+/* The delta of the full tick in *tk (fx->spat, fx->dets) into fx->dspat / fx->ddet. */
+static void make_delta(fx_t *fx, proto_tick_t *tk) {
+    int32_t n = 0;
+    for (int32_t s = 0; s < tk->n_spat; s++) {
+        const proto_intersection_state_t *x = &tk->spat[s];
+        if (fx->sent && same_as_sent(fx, s, x, tk->time_ms))
+            continue;
+        proto_group_state_t *g = &fx->last_groups[(size_t)s * SIM_MAX_GROUPS];
+        for (int32_t k = 0; k < x->n_groups; k++) {
+            g[k] = x->groups[k];
+            g[k].min_end_ms = rel_time(g[k].min_end_ms, tk->time_ms);
+            g[k].max_end_ms = rel_time(g[k].max_end_ms, tk->time_ms);
+        }
+        fx->last[s] = *x;
+        fx->last[s].groups = g;
+        fx->dspat[n++] = *x;
+    }
+    tk->spat = fx->dspat;
+    tk->n_spat = n;
+    n = 0;
+    for (int32_t d = 0; d < tk->n_detectors; d++) {
+        const proto_detector_state_t *x = &tk->detectors[d];
+        if (fx->sent && fx->last_det[d].count == x->count &&
+            fx->last_det[d].occupied == x->occupied)
+            continue;
+        fx->last_det[d] = *x;
+        fx->ddet[n++] = *x;
+    }
+    tk->detectors = fx->ddet;
+    tk->n_detectors = n;
+    tk->delta = fx->sent;
+    fx->sent = 1;
 }
 
 void fx_free(fx_t **fxp) {
@@ -579,6 +660,11 @@ void fx_free(fx_t **fxp) {
     free(fx->dets);
     free(fx->det_count);
     free(fx->det_occ);
+    free(fx->last);
+    free(fx->last_groups);
+    free(fx->last_det);
+    free(fx->dspat);
+    free(fx->ddet);
     free(fx);
     *fxp = NULL;
 }
@@ -626,6 +712,8 @@ int fx_tick(fx_t *fx, int64_t t, const proto_srm_t *srms, int32_t n_srms) {
                                 .n_detectors = scn->n_detectors,
                                 .srms = (proto_srm_t *)srms,
                                 .n_srms = n_srms};
+    if (fx->event)
+        make_delta(fx, &msg.u.tick);
     memset(&fx->reply, 0, sizeof fx->reply);
     fx->rc = ctl_handle(fx->ctl, fx->peer, strlen(fx->peer), &msg, &fx->reply, &fx->err);
     if (fx->rc != 1)

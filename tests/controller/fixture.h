@@ -98,6 +98,14 @@ typedef struct fx {
     size_t loglen;
     FILE *log;
     const char *peer;
+    /* Event sync (fx_new_event()): what the last tick sent showed, for the deltas. */
+    int event;
+    int sent;                         /* a tick was sent (the next is a delta) */
+    proto_intersection_state_t *last; /* per signal, times relative (a tick's own: INT64_MIN) */
+    proto_group_state_t *last_groups; /* per signal, SIM_MAX_GROUPS each */
+    proto_detector_state_t *last_det;
+    proto_intersection_state_t *dspat; /* the delta's entries */
+    proto_detector_state_t *ddet;
 } fx_t;
 
 /* Starts a controller with cfg (NULL: defaults) and a session for `strategy` on map json
@@ -105,6 +113,12 @@ typedef struct fx {
 fx_t *fx_new(const char *json, const char *strategy, const ctl_config_t *cfg);
 fx_t *fx_new_tick(const char *json, const char *strategy, const ctl_config_t *cfg, int64_t tick_ms);
 void fx_free(fx_t **fx);
+
+/* Like fx_new(), but the hello offers event sync, and fx_tick() sends what the simulator
+ * sends then (bridge/bridge.c): a full snapshot first, then only the signals and detectors
+ * whose state differs from the last tick sent, a group time equal to its tick's own reading
+ * as "now" (docs/protocol.md 2.1). A tick is sent at every call, whatever the wake. */
+fx_t *fx_new_event(const char *json, const char *strategy, const ctl_config_t *cfg);
 
 /* Sets a detector's count and occupancy. */
 void fx_det(fx_t *fx, const char *id, int64_t count, int occupied);

@@ -1,6 +1,7 @@
 /*
  * tests/controller/test_actuated.c - suite ctl_actuated: gap-out, max-out, rest in green,
- * the minimum green, skipping stages without a call, and TSP under actuated control.
+ * the minimum green, skipping stages without a call, TSP under actuated control, and the
+ * same decisions under event sync (deltas, signals looked at only on a change) as in lockstep.
  *
  * The cross starts with S1 (EW) green at 0 s; passage time 3 s, minimum green 10 s, maximum
  * 40 s, intergreen 5 s. Vehicles crossing W_in's stop line (dW_s counting) extend S1; a
@@ -9,7 +10,9 @@
 #include "tests/controller/fixture.h"
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Vehicles over W_in's stop line at every tick in [from, to], a call on N_in at `call_n`
  * (-1: none). */
@@ -215,6 +218,95 @@ START_TEST(test_tsp_early_green) {
 }
 END_TEST
 
+/* xorshift64: a pseudo-random number in [0, n). */
+static unsigned rnd(uint64_t *x, unsigned n) {
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return (unsigned)(*x % n);
+}
+
+static int same_str(const char *a, const char *b) {
+    return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* The two sessions' last replies hold the same commands, SSMs and decision log. */
+static void same_reply(const fx_t *a, const fx_t *b, uint64_t seed, int64_t t) {
+    const proto_control_t *x = fx_control(a), *y = fx_control(b);
+    ck_assert_msg(x->n_commands == y->n_commands,
+                  "seed %d, %lld ms: %d commands in lockstep, %d under event sync", (int)seed,
+                  (long long)t, (int)x->n_commands, (int)y->n_commands);
+    for (int32_t i = 0; i < x->n_commands; i++) {
+        const proto_command_t *p = &x->commands[i], *q = &y->commands[i];
+        ck_assert_msg(same_str(p->intersection, q->intersection) && p->action == q->action &&
+                          same_str(p->stage, q->stage) && p->hold == q->hold &&
+                          p->preempt == q->preempt && p->transition == q->transition,
+                      "seed %d, %lld ms: command %d differs", (int)seed, (long long)t, (int)i);
+    }
+    ck_assert_int_eq(x->n_ssm, y->n_ssm);
+    for (int32_t i = 0; i < x->n_ssm; i++)
+        ck_assert(x->ssm[i].request_id == y->ssm[i].request_id &&
+                  x->ssm[i].status == y->ssm[i].status &&
+                  same_str(x->ssm[i].vehicle_id, y->ssm[i].vehicle_id) &&
+                  same_str(x->ssm[i].intersection, y->ssm[i].intersection));
+    ck_assert_int_eq(x->n_log, y->n_log);
+    for (int32_t i = 0; i < x->n_log; i++)
+        ck_assert_str_eq(x->log[i], y->log[i]);
+}
+
+/* Lockstep shows actuated every signal every second, and it looks at each; under event sync
+ * it gets deltas and looks only at the signals where something changed or a time it set has
+ * come. Both must decide alike: one session fed full ticks, one the deltas of the same ticks,
+ * each closing the loop on its own small simulator, with the same random traffic on every
+ * loop (counts, occupancies that come and go) and buses asking for priority now and then. */
+START_TEST(test_event_sync_decides_as_lockstep) {
+    char *json = fx_cross_json();
+    const char *arms[4] = {"W", "E", "N", "S"}, *outs[4] = {"E_out", "W_out", "S_out", "N_out"};
+    for (uint64_t seed = 1; seed <= 6; seed++) {
+        fx_t *a = fx_new(json, "actuated", NULL), *b = fx_new_event(json, "actuated", NULL);
+        uint64_t x = seed * UINT64_C(0x9E3779B97F4A7C15);
+        int64_t count[8] = {0};
+        int occ[8] = {0};
+        unsigned busy = seed % 2 ? 30 : 6; /* % of seconds a vehicle crosses a loop */
+        int64_t bus_eta = -1;
+        int bus_arm = 0, granted = 0;
+        for (int64_t t = 0; t <= 1800000; t += 1000) {
+            for (int i = 0; i < 8; i++) {
+                char id[8];
+                snprintf(id, sizeof id, "d%s_%c", arms[i / 2], i % 2 ? 'a' : 's');
+                count[i] += rnd(&x, 100) < busy;
+                if (rnd(&x, 100) < 8)
+                    occ[i] = !occ[i];
+                fx_det(a, id, count[i], occ[i]);
+                fx_det(b, id, count[i], occ[i]);
+            }
+            if (t > bus_eta && rnd(&x, 40) == 0) {
+                bus_arm = (int)rnd(&x, 4);
+                bus_eta = t + 1000 * (int64_t)(2 + rnd(&x, 16));
+            }
+            fx_srm_t m;
+            int n = t <= bus_eta;
+            if (n) {
+                char in[8];
+                snprintf(in, sizeof in, "%s_in", arms[bus_arm]);
+                const char *nodes[] = {"C"}, *ins[] = {in}, *os[] = {outs[bus_arm]};
+                fx_srm(&m, "bus-1", 129, PROTO_ROLE_TRANSIT, in, 1, nodes, ins, os, &bus_eta);
+            }
+            ck_assert_int_eq(fx_tick(a, t, n ? &m.srm : NULL, n), 1);
+            ck_assert_int_eq(fx_tick(b, t, n ? &m.srm : NULL, n), 1);
+            same_reply(a, b, seed, t);
+            for (int32_t i = 0; i < fx_control(a)->n_ssm; i++)
+                granted += fx_control(a)->ssm[i].status == PROTO_SSM_GRANTED;
+        }
+        ck_assert(a->commands > 40 && granted > 0); /* the loop did act, TSP too */
+        ck_assert_int_eq((int)a->refusals, 0);
+        fx_free(&a);
+        fx_free(&b);
+    }
+    free(json);
+}
+END_TEST
+
 START_TEST(test_escorts_rejected) {
     char *json = fx_cross_json();
     fx_t *fx = fx_new(json, "actuated", NULL);
@@ -243,6 +335,7 @@ Suite *suite_ctl_actuated(void) {
     tcase_add_test(tc, test_tsp_extension_suppresses_gap_out);
     tcase_add_test(tc, test_tsp_early_green);
     tcase_add_test(tc, test_escorts_rejected);
+    tcase_add_test(tc, test_event_sync_decides_as_lockstep);
     suite_add_tcase(s, tc);
     return s;
 }
