@@ -285,9 +285,9 @@ START_TEST(test_event_sync_decides_as_lockstep) {
                 bus_eta = t + 1000 * (int64_t)(2 + rnd(&x, 16));
             }
             fx_srm_t m;
+            char in[8]; /* the SRM points to it */
             int n = t <= bus_eta;
             if (n) {
-                char in[8];
                 snprintf(in, sizeof in, "%s_in", arms[bus_arm]);
                 const char *nodes[] = {"C"}, *ins[] = {in}, *os[] = {outs[bus_arm]};
                 fx_srm(&m, "bus-1", 129, PROTO_ROLE_TRANSIT, in, 1, nodes, ins, os, &bus_eta);
