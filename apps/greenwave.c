@@ -37,6 +37,10 @@ static const char USAGE[] =
     "  --until SECONDS   simulated time (default: the scenario's duration)\n"
     "  --transition T    return to coordination: dwell, shortway, longway (default shortway)\n"
     "  --tsp             transit signal priority for buses (off by default)\n"
+    "  --sync M          lockstep | event: event sends a tick only when the controller asks\n"
+    "                    for one, with only what changed (default event)\n"
+    "  --encoding E      json | msgpack (default msgpack); every sync mode and encoding\n"
+    "                    gives the same outputs (docs/protocol.md 2.1)\n"
     "  --atspm           also write each run's ATSPM hi-res event log, DIR/STRATEGY/atspm.csv\n"
     "                    (draw it with greenwave-atspm-plots DIR/STRATEGY)\n"
     "  --record FILE     record each run for greenwave-viz --replay (FILE, or FILE.STRATEGY\n"
@@ -128,6 +132,7 @@ int main(int argc, char **argv) {
         return usage_error("unknown command '%s' (expected 'run')", argv[1]);
     const char *scenario = NULL, *out = "out/run", *strategies = "none,corridor";
     const char *seed = "1", *until = NULL, *transition = "shortway";
+    const char *sync = "event", *encoding = "msgpack";
     int quiet = 0, tsp = 0, viz = 0, atspm = 0;
     const char *record = NULL, *realtime = NULL;
     for (int i = 2; i < argc; i++) {
@@ -150,7 +155,8 @@ int main(int argc, char **argv) {
                 realtime = argv[++i];
         } else if (strcmp(a, "--strategy") == 0 || strcmp(a, "--seed") == 0 ||
                    strcmp(a, "--out") == 0 || strcmp(a, "--until") == 0 ||
-                   strcmp(a, "--transition") == 0) {
+                   strcmp(a, "--transition") == 0 || strcmp(a, "--sync") == 0 ||
+                   strcmp(a, "--encoding") == 0) {
             if (i + 1 >= argc)
                 return usage_error("option %s needs a value", a);
             const char *v = argv[++i];
@@ -162,6 +168,10 @@ int main(int argc, char **argv) {
                 out = v;
             else if (strcmp(a, "--until") == 0)
                 until = v;
+            else if (strcmp(a, "--sync") == 0)
+                sync = v;
+            else if (strcmp(a, "--encoding") == 0)
+                encoding = v;
             else
                 transition = v;
         } else if (a[0] == '-') {
@@ -174,6 +184,10 @@ int main(int argc, char **argv) {
     }
     if (scenario == NULL)
         return usage_error("%s", "no scenario given");
+    if (strcmp(sync, "lockstep") != 0 && strcmp(sync, "event") != 0)
+        return usage_error("--sync: expected lockstep or event, got '%s'", sync);
+    if (strcmp(encoding, "json") != 0 && strcmp(encoding, "msgpack") != 0)
+        return usage_error("--encoding: expected json or msgpack, got '%s'", encoding);
     static const char *const known[] = {"none",        "actuated",    "local", "corridor",
                                         "corridor-v1", "route-green", NULL};
     char list[256];
@@ -239,7 +253,7 @@ int main(int argc, char **argv) {
         snprintf(run_dir, sizeof run_dir, "%s/%s", out, names[i]);
         snprintf(sim_log, sizeof sim_log, "%s/%s.sim.log", out, names[i]);
         snprintf(sim_out, sizeof sim_out, "%s/%s.sim.out", out, names[i]);
-        const char *sim_argv[32];
+        const char *sim_argv[40];
         int k = 0;
         sim_argv[k++] = sim_bin;
         sim_argv[k++] = scenario;
@@ -251,6 +265,10 @@ int main(int argc, char **argv) {
         sim_argv[k++] = endpoint;
         sim_argv[k++] = "--strategy";
         sim_argv[k++] = names[i];
+        sim_argv[k++] = "--sync";
+        sim_argv[k++] = sync;
+        sim_argv[k++] = "--encoding";
+        sim_argv[k++] = encoding;
         sim_argv[k++] = "--log";
         sim_argv[k++] = sim_log;
         if (until != NULL) {
@@ -347,6 +365,7 @@ int main(int argc, char **argv) {
             {"vehicles completed", "traffic", "vehicles_completed", NULL},
             {"recovery (s)", "recovery", "time_s", NULL},
             {"conflict rejections", "safety", "conflict_rejections", NULL},
+            {"controller ticks", "controller", "ticks", NULL},
             {"controller rtt p50 (us)", "controller", "rtt_us_p50", NULL},
             {"controller rtt p99 (us)", "controller", "rtt_us_p99", NULL},
             {"wall time (s)", "sim", "wall_s", NULL},
